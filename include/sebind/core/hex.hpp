@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+// Hex encoding for logs, tests and the CLI (not used in hot paths).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sebind/core/bytes.hpp"
+
+namespace sebind {
+
+/// Lower-case hex, optionally with a separator between bytes ("0a1b" or "0a 1b").
+std::string to_hex(Bytes data, char separator = '\0');
+/// Accepts upper/lower case and ignores spaces, ':' and '-'; nullopt on odd length or bad digit.
+std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text);
+
+}  // namespace sebind
