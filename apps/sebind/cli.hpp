@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared plumbing of the sebind CLI: global options, exit codes, failures, opening the SE.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "sebind/core/status.hpp"
+#include "sebind/port_linux/se_uri.hpp"
+
+namespace sebind::cli {
+
+/// Exit codes, one per failure class; `sebind --help` prints this table.
+enum class Exit : int {
+    ok = 0,
+    internal = 1,          ///< a bug in sebind
+    usage = 2,             ///< bad arguments
+    no_se = 3,             ///< no --se and no SEBIND_SE
+    se_unreachable = 4,    ///< bus, daemon or chip not answering / busy / CRC errors
+    se_refused = 5,        ///< the chip refused: access condition, usage limit, life cycle
+    not_found = 6,         ///< empty slot, unknown zone, missing file
+    already_exists = 7,    ///< would overwrite something (use --force where offered)
+    invalid_input = 8,     ///< garbage file, bad certificate/CSR, wrong curve
+    mismatch = 9,          ///< certificate and key do not belong together
+    storage = 10,          ///< host file system (disk full, permissions, state file)
+    integrity = 11,        ///< MAC / checksum / corrupted data
+    expired = 12,          ///< certificate expired or not yet valid (use --force)
+    too_large = 13,        ///< does not fit the zone or the frame
+    tls_failure = 20,      ///< 20-29: TLS and connection failures (connect)
+    mqtt_failure = 30,     ///< 30-39: MQTT and agent failures
+};
+
+/// The table printed in --help.
+std::string exit_code_help();
+
+/// Thrown by subcommands; main prints "sebind: <message>" on one line and exits with `code`.
+/// The message names the cause and the fix.
+struct Failure : std::runtime_error {
+    Failure(Exit c, const std::string& message) : std::runtime_error(message), code(c) {}
+    Exit code;
+};
+
+/// Exit class for a library Status.
+Exit exit_for(Status s) noexcept;
+/// Throws a Failure for a failed Status: "<what>: <cause> — <fix>".
+[[noreturn]] void fail(Status s, const std::string& what);
+inline void check(Status s, const std::string& what) { if (!s.ok()) fail(s, what); }
+
+struct GlobalOptions {
+    std::string se_uri;  ///< --se, else SEBIND_SE
+    bool json = false;
+    bool verbose = false;
+};
+
+/// Opens the secure element named by --se or SEBIND_SE; throws Failure(no_se) with a line
+/// saying how to pass one or create an emulator when neither is set.
+std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global,
+                                                  const port_linux::ConnectOptions& options = {});
+
+// One function per subcommand file: each adds its subcommand(s) to the app.
+void add_emu_commands(CLI::App& app, GlobalOptions& global);
+void add_info_command(CLI::App& app, GlobalOptions& global);
+void add_random_command(CLI::App& app, GlobalOptions& global);
+void add_echo_command(CLI::App& app, GlobalOptions& global);
+
+}  // namespace sebind::cli
