@@ -143,8 +143,22 @@ public:
     Result<Bytes> transceive(Command command, Bytes payload) noexcept;
 
 private:
-    struct Impl;
-    // Implementation state lives in the .cpp; members below are the parts the header needs.
+    struct Protection {
+        bool mac = false;              ///< C-MAC + R-MAC with the host keys
+        bool encrypt_command = false;
+        bool encrypt_response = false;
+    };
+    Result<Protection> protection_for(Command command, Bytes payload) noexcept;
+    /// One command with retries; `expected_payload` sizes the first read (0 = unknown).
+    Result<Bytes> exchange(Command command, Bytes payload, Protection protection,
+                           std::size_t expected_payload) noexcept;
+    Result<Bytes> exchange_auto(Command command, Bytes payload, std::size_t expected_payload) noexcept;
+    Status write_frame(Bytes frame) noexcept;
+    Status read_frame(std::size_t first_read) noexcept;
+    Status sync_counter() noexcept;
+    Result<Bytes> query(Tag tag, std::size_t expected_payload) noexcept;
+    std::size_t max_data_chunk(std::size_t plain, std::size_t with_mac) const noexcept;
+
     Bus& m_bus;
     Clock& m_clock;
     DeviceConfig m_config;
