@@ -77,14 +77,15 @@ Status ChipImpl::power_cycle() noexcept {
     return Status::success();
 }
 
-bool ChipImpl::transaction_allowed(std::uint8_t address, std::uint32_t now_ms, BusResult& result) noexcept {
+bool ChipImpl::transaction_allowed(std::uint8_t address, std::uint32_t now_ms, bool is_write, BusResult& result) noexcept {
     if (!m_powered) {
         result = BusResult::fault;
         return false;
     }
-    // A chip in hibernation that only a reset wakes, a hung chip and a foreign address all
-    // leave the address unacknowledged.
-    if (address != m_address || m_hung || (m_asleep && m_sleep_mode == static_cast<std::uint8_t>(ds::WakeUpMode::reset_only))) {
+    // A hung chip, a foreign address, and (from the next command on) a chip in hibernation that
+    // only a reset wakes all leave the address unacknowledged.
+    const bool deep_sleep = m_asleep && m_sleep_mode == static_cast<std::uint8_t>(ds::WakeUpMode::reset_only);
+    if (address != m_address || m_hung || (is_write && deep_sleep)) {
         result = BusResult::nack;
         return false;
     }
@@ -104,7 +105,7 @@ bool ChipImpl::transaction_allowed(std::uint8_t address, std::uint32_t now_ms, B
 
 BusResult ChipImpl::i2c_write(std::uint8_t address, Bytes data, std::uint32_t now_ms) noexcept {
     BusResult refused = BusResult::ok;
-    if (!transaction_allowed(address, now_ms, refused)) return refused;
+    if (!transaction_allowed(address, now_ms, true, refused)) return refused;
     if (m_asleep) {
         // Woken by the START condition: equivalent to a reset (§1.8).
         m_asleep = false;
@@ -128,7 +129,7 @@ BusResult ChipImpl::i2c_write(std::uint8_t address, Bytes data, std::uint32_t no
 
 BusResult ChipImpl::i2c_read(std::uint8_t address, MutableBytes out, std::uint32_t now_ms) noexcept {
     BusResult refused = BusResult::ok;
-    if (!transaction_allowed(address, now_ms, refused)) return refused;
+    if (!transaction_allowed(address, now_ms, false, refused)) return refused;
     // Every read restarts at the first byte; past the end (or with nothing pending) the bus
     // reads 0xFF (§1.6).
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = i < m_response.size() ? m_response[i] : 0xFF;

@@ -53,7 +53,7 @@ private:
     void clear_volatile() noexcept;
     bool chance(double rate) noexcept;
     std::uint64_t next_random() noexcept;
-    bool transaction_allowed(std::uint8_t address, std::uint32_t now_ms, stsafe::BusResult& result) noexcept;
+    bool transaction_allowed(std::uint8_t address, std::uint32_t now_ms, bool is_write, stsafe::BusResult& result) noexcept;
 
     // Handlers (commands_*.cpp). Each returns a device status code, or kNoResponse.
     std::uint8_t cmd_echo(const Request&, Reply&) noexcept;

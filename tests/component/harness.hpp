@@ -30,6 +30,8 @@ public:
     virtual std::string state_dir() const = 0;
     /// "inproc" or "emud".
     virtual const char* transport() const = 0;
+    /// The clock the driver waits on (ManualClock in process, the system clock through emud).
+    virtual Clock& clock() = 0;
 };
 
 struct TestChipOptions {
