@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// The real chip through Linux i2c-dev: one I2C_RDWR message per transaction. Untested on hardware
+// in this project's CI (no chip there); the framing is unit-tested against a fake device node.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <linux/i2c.h>
+
+#include "sebind/core/result.hpp"
+#include "sebind/stsafe/bus.hpp"
+
+namespace sebind::port_linux {
+
+/// The system calls the bus needs, so tests can stand in for /dev/i2c-N.
+class I2cDevice {
+public:
+    virtual ~I2cDevice() = default;
+    /// ioctl(fd, I2C_RDWR, data): >= 0 on success, -1 with `error` set (an errno value).
+    virtual int rdwr(i2c_rdwr_ioctl_data& data, int& error) noexcept = 0;
+};
+
+/// Opens a device node (O_RDWR | O_CLOEXEC). Errors: does_not_exist, not_permitted, communication_failure.
+Result<std::unique_ptr<I2cDevice>> open_i2c_device(const std::string& path);
+
+class I2cDevBus final : public stsafe::Bus {
+public:
+    explicit I2cDevBus(std::unique_ptr<I2cDevice> device) noexcept : m_device(std::move(device)) {}
+    stsafe::BusResult write(std::uint8_t address, Bytes data) noexcept override;
+    stsafe::BusResult read(std::uint8_t address, MutableBytes out) noexcept override;
+    /// errno of the last failed transaction (0 if none), for diagnostics.
+    int last_error() const noexcept { return m_last_error; }
+
+private:
+    stsafe::BusResult transfer(i2c_msg& msg) noexcept;
+    std::unique_ptr<I2cDevice> m_device;
+    int m_last_error = 0;
+};
+
+}  // namespace sebind::port_linux
