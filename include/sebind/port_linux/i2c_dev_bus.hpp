@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include <linux/i2c-dev.h>
 #include <linux/i2c.h>
 
 #include "sebind/core/result.hpp"
