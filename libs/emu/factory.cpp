@@ -116,7 +116,8 @@ Status manufacture(const InitOptions& options, ChipState& state, std::string& ca
     if (!ca.setup(ca_key, true) || !device.setup(slot0, false)) return Status(Errc::hardware_failure);
     secure_zero(ca_key.private_scalar.data(), ca_key.private_scalar.size());
 
-    const std::string banner = kBanner;
+    // X.509 tools often print non-ASCII as '?': the certificates carry an ASCII form of kBanner.
+    const std::string banner = "EMULATED - development only";
     const std::string ca_name = "CN=sebind emulated factory CA (" + banner + "),O=sebind";
     const std::string cn = options.device_common_name.empty()
                                ? "STSAFE-A110 EMU " + to_hex(serial)
