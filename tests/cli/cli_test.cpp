@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+// `sebind` end to end: emu init, info (human and JSON), random, echo, and the failure lines with
+// their exit codes.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdlib>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "process.hpp"
+
+using sebind::test::run;
+using sebind::test::RunResult;
+using sebind::test::TempDir;
+
+namespace {
+
+RunResult run_sebind(std::vector<std::string> args) {
+    args.insert(args.begin(), SEBIND_BIN);
+    return run(args);
+}
+
+int lines(const std::string& s) {
+    int n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+}
+
+class Cli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ::unsetenv("SEBIND_SE");
+        auto r = run_sebind({"emu", "init", dir.file("se"), "--cn", "device-001"});
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+        uri = "emu:" + dir.file("se");
+    }
+    TempDir dir;
+    std::string uri;
+};
+
+}  // namespace
+
+TEST_F(Cli, InitSaysItIsEmulatedAndRefusesToOverwrite) {
+    auto again = run_sebind({"emu", "init", dir.file("se")});
+    EXPECT_EQ(again.exit_code, 7) << again.output;
+    EXPECT_EQ(lines(again.output), 1) << again.output;
+    auto fresh = run_sebind({"emu", "init", dir.file("se2")});
+    EXPECT_NE(fresh.output.find("EMULATED"), std::string::npos);
+}
+
+TEST_F(Cli, InfoJsonDescribesTheChip) {
+    auto r = run_sebind({"--se", uri, "--json", "info"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+    EXPECT_EQ(j["product"]["name"], "STSAFE-A110");
+    EXPECT_TRUE(j["product"]["emulated"].get<bool>());
+    EXPECT_EQ(j["product"]["serial"].get<std::string>().size(), 18u);
+    EXPECT_EQ(j["life_cycle"], "operational");
+    EXPECT_FALSE(j["host_keys"]["present"].get<bool>());
+    ASSERT_EQ(j["zones"].size(), 8u);
+    EXPECT_EQ(j["zones"][0]["size"], 1000);
+    EXPECT_EQ(j["zones"][0]["update_ac"], "never");
+    EXPECT_EQ(j["zones"][5]["type"], "counter");
+    EXPECT_EQ(j["key_slots"][0]["curve"], "P-256");
+    EXPECT_FALSE(j["key_slots"][1]["present"].get<bool>());
+    EXPECT_NE(j["certificate_zone0"]["subject"].get<std::string>().find("CN=device-001"), std::string::npos);
+    EXPECT_NE(j["certificate_zone0"]["issuer"].get<std::string>().find("factory CA"), std::string::npos);
+    EXPECT_FALSE(j["certificate_zone0"]["expired"].get<bool>());
+}
+
+TEST_F(Cli, InfoHumanReadsTheEnvironmentVariable) {
+    ::setenv("SEBIND_SE", uri.c_str(), 1);
+    auto r = run_sebind({"info"});
+    ::unsetenv("SEBIND_SE");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("EMULATED"), std::string::npos);
+    EXPECT_NE(r.output.find("CN=device-001"), std::string::npos);
+    EXPECT_NE(r.output.find("Zones"), std::string::npos);
+}
+
+TEST_F(Cli, RandomAndEcho) {
+    auto a = run_sebind({"--se", uri, "random", "300"});
+    auto b = run_sebind({"--se", uri, "random", "300"});
+    ASSERT_EQ(a.exit_code, 0) << a.output;
+    EXPECT_EQ(a.output.size(), 601u);  // 300 bytes in hex + newline
+    EXPECT_NE(a.output, b.output);
+    auto e = run_sebind({"--se", uri, "echo", "00ff10ab"});
+    ASSERT_EQ(e.exit_code, 0) << e.output;
+    EXPECT_EQ(e.output, "00ff10ab\n");
+    EXPECT_EQ(run_sebind({"--se", uri, "echo", "zz"}).exit_code, 2);
+}
+
+TEST_F(Cli, FailuresAreOneLineWithDistinctCodes) {
+    auto none = run_sebind({"info"});
+    EXPECT_EQ(none.exit_code, 3);
+    EXPECT_EQ(lines(none.output), 1) << none.output;
+    EXPECT_NE(none.output.find("SEBIND_SE"), std::string::npos);
+    EXPECT_NE(none.output.find("sebind emu init"), std::string::npos);
+
+    auto bad_uri = run_sebind({"--se", "tcp://x", "info"});
+    EXPECT_EQ(bad_uri.exit_code, 2);
+    EXPECT_EQ(lines(bad_uri.output), 1) << bad_uri.output;
+
+    auto no_daemon = run_sebind({"--se", "emud:" + dir.file("nobody.sock"), "info"});
+    EXPECT_EQ(no_daemon.exit_code, 4);
+    EXPECT_EQ(lines(no_daemon.output), 1) << no_daemon.output;
+    EXPECT_NE(no_daemon.output.find("sebind-emud --socket"), std::string::npos);
+
+    auto no_chip = run_sebind({"--se", "emu:" + dir.file("missing"), "info"});
+    EXPECT_EQ(no_chip.exit_code, 6);
+    EXPECT_NE(no_chip.output.find("sebind emu init"), std::string::npos);
+
+    sebind::test::write_file(dir.file("se/chip.state"), std::string("garbage"));
+    auto corrupt = run_sebind({"--se", uri, "info"});
+    EXPECT_EQ(corrupt.exit_code, 11);
+    EXPECT_EQ(lines(corrupt.output), 1) << corrupt.output;
+}
+
+TEST_F(Cli, DaemonServesTheSameChip) {
+    const std::string sock = dir.file("emud.sock");
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::close(ready[0]);
+        const std::string fd = std::to_string(ready[1]);
+        ::execl(SEBIND_EMUD_BIN, SEBIND_EMUD_BIN, "--socket", sock.c_str(), "--ready-fd", fd.c_str(),
+                dir.file("se").c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(ready[1]);
+    char b = 0;
+    ASSERT_EQ(::read(ready[0], &b, 1), 1);
+    ::close(ready[0]);
+    auto direct = run_sebind({"--se", uri, "--json", "info"});
+    auto served = run_sebind({"--se", "emud:" + sock + "#se", "--json", "info"});
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_EQ(served.exit_code, 0) << served.output;
+    EXPECT_EQ(nlohmann::json::parse(direct.output)["product"]["serial"],
+              nlohmann::json::parse(served.output)["product"]["serial"]);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
