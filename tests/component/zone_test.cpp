@@ -111,8 +111,9 @@ TEST_F(Zones, CounterCannotUnderflowAndDataZonesHaveNone) {
 TEST_F(Zones, AccessConditionsOnlyTighten) {
     // Zone 2: update AC always -> host, keeping the change right.
     ASSERT_TRUE(se.update(2, 0, std::array<std::uint8_t, 1>{7}, false, AcChange{1, true}).ok());
-    auto z = se.query_partition()->find(2);
-    EXPECT_EQ(z->update_ac, 1);
+    auto partition = se.query_partition();
+    ASSERT_TRUE(partition);
+    EXPECT_EQ(partition->find(2)->update_ac, 1);
     // Without host keys the zone can no longer be updated.
     EXPECT_EQ(se.update(2, 0, std::array<std::uint8_t, 1>{8}).device_status(), 0x11);
     // Going back to "always" is refused (§6.1).
