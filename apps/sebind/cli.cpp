@@ -39,6 +39,7 @@ Exit exit_for(Status s) noexcept {
         case Errc::storage_failure: return Exit::storage;
         case Errc::out_of_range:
         case Errc::buffer_too_small: return Exit::too_large;
+        case Errc::expired: return Exit::expired;
     }
     return Exit::internal;
 }
@@ -79,6 +80,7 @@ std::string cause_and_fix(Status s) {
         case Errc::storage_failure: fix = "check the directory exists, is writable and the disk is not full"; break;
         case Errc::corrupted_data: fix = "the emulator state is damaged: recreate it with `sebind emu init`"; break;
         case Errc::invalid_argument: fix = "check the arguments (`sebind --help`)"; break;
+        case Errc::expired: fix = "renew the certificate, or pass --force to accept it anyway"; break;
         default: fix = "run with --verbose for details"; break;
     }
     return cause + " — " + fix;

@@ -23,6 +23,7 @@ const char* to_string(Errc e) noexcept {
         case Errc::corrupted_data: return "corrupted_data";
         case Errc::out_of_range: return "out_of_range";
         case Errc::timeout: return "timeout";
+        case Errc::expired: return "expired";
     }
     return "unknown";
 }

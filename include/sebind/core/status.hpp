@@ -26,6 +26,7 @@ enum class Errc : std::uint8_t {
     corrupted_data,         ///< stored data fails its own integrity check
     out_of_range,           ///< offset, length or counter outside the allowed range
     timeout,                ///< a host-side deadline passed
+    expired,                ///< a certificate or credential outside its validity period
 };
 
 /// Short stable name of a category ("communication_failure", ...).

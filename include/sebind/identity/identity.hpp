@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// Device identity on the chip: on-chip keys, CSRs signed by the chip, certificates in data zones,
+// and the pairing check. Curve and size always come from the chip, never from the caller.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sebind/core/result.hpp"
+#include "sebind/identity/zone_record.hpp"
+#include "sebind/stsafe/device.hpp"
+
+namespace sebind::identity {
+
+/// The zone that holds a slot's certificate by default: zone 0 (factory, read-only) for slot 0,
+/// zone 4 (the largest user zone) for slot 1.
+std::uint8_t default_zone(std::uint8_t slot) noexcept;
+
+struct KeygenOptions {
+    std::uint8_t slot = stsafe::kSlotUser;
+    stsafe::Curve curve = stsafe::Curve::p256;
+    std::uint16_t usage_limit = 0xFFFF;
+    std::uint8_t zone = 4;  ///< where the public key is recorded
+    bool force = false;     ///< replace an existing key (its certificate is dropped)
+};
+/// Generates the key on the chip, records its public key in the zone, returns the public key.
+/// Errors: already_exists (slot has a key and !force), device errors.
+Result<stsafe::PublicKey> keygen(stsafe::Device& device, const KeygenOptions& options);
+
+/// The public key of a slot: from its identity record (or, for the factory layout, from the
+/// certificate in the zone). Errors: does_not_exist (nothing recorded), corrupted_data.
+Result<stsafe::PublicKey> slot_public_key(stsafe::Device& device, std::uint8_t slot, std::uint8_t zone);
+
+/// PKCS#10 request in PEM, signed by the chip. `subject` is an X.509 name string
+/// ("CN=device-001,O=Acme"); `dns_names` become a subjectAltName extension.
+Result<std::string> make_csr(stsafe::Device& device, std::uint8_t slot, std::uint8_t zone, const std::string& subject,
+                             const std::vector<std::string>& dns_names);
+
+/// Pairing check: a chip-generated random challenge signed by the chip and verified with the
+/// certificate's public key. ok = the key pairs; invalid_signature = mismatch; invalid_argument
+/// = the certificate is on another curve than the slot; other errors = the chip failed.
+Status verify_pair(stsafe::Device& device, std::uint8_t slot, Bytes certificate_der);
+
+struct StoreOptions {
+    std::uint8_t zone = 4;
+    std::uint8_t slot = stsafe::kSlotUser;
+    bool force = false;  ///< store an expired / not yet valid certificate
+};
+struct StoreReport {
+    std::string subject;
+    std::size_t chain_rest = 0;  ///< certificates after the leaf in the input (not stored)
+    bool outside_validity = false;
+    std::uint32_t generation = 0;
+};
+/// Stores the leaf of `input` (PEM or DER, a chain allowed) for `slot` in `zone`, power-safely.
+/// Nothing is written unless the input parses (invalid_argument), the slot has a key
+/// (does_not_exist), the curves agree (invalid_argument), the key pairs (invalid_signature), the
+/// certificate is valid now or force (expired), it fits (out_of_range) and the zone is writable
+/// (not_permitted). The record is read back and compared (integrity_failure).
+Result<StoreReport> store_certificate(stsafe::Device& device, Bytes input, const StoreOptions& options,
+                                      std::string* error_detail = nullptr);
+
+/// The certificate (DER) in a zone: an identity record, or the factory layout (plain DER at
+/// offset 0, §6.3). Errors: does_not_exist (no certificate), corrupted_data, device errors.
+struct StoredCertificate {
+    std::vector<std::uint8_t> der;
+    bool factory_layout = false;
+    std::uint32_t generation = 0;
+};
+Result<StoredCertificate> read_certificate(stsafe::Device& device, std::uint8_t zone);
+
+}  // namespace sebind::identity

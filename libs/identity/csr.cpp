@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+// CSRs and the pairing check, both through the SE key object of sebind::tls (one signing path).
+#include <cstring>
+
+#include <mbedtls/asn1write.h>
+#include <mbedtls/md.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/x509_crt.h>
+#include <mbedtls/x509_csr.h>
+
+#include "sebind/identity/identity.hpp"
+#include "sebind/tls/se_key.hpp"
+
+namespace sebind::identity {
+
+namespace st = stsafe;
+
+namespace {
+
+/// The SE key needs no host randomness: the chip draws its own nonce.
+int no_host_rng(void*, unsigned char*, std::size_t) { return MBEDTLS_ERR_MD_BAD_INPUT_DATA; }
+
+/// SHA-256 for 256-bit curves, SHA-384 for 384-bit ones: the digest matches the key size.
+mbedtls_md_type_t md_for(st::Curve c) {
+    return st::curve_info(c).coordinate_size == 48 ? MBEDTLS_MD_SHA384 : MBEDTLS_MD_SHA256;
+}
+
+/// subjectAltName ::= SEQUENCE OF GeneralName, dNSName [2] IA5String (RFC 5280 §4.2.1.6).
+Result<std::vector<unsigned char>> san_extension(const std::vector<std::string>& names) {
+    std::vector<unsigned char> buf(4096);
+    unsigned char* start = buf.data();
+    unsigned char* p = start + buf.size();
+    std::size_t len = 0;
+    for (auto it = names.rbegin(); it != names.rend(); ++it) {
+        if (it->empty() || it->size() > 253) return Errc::invalid_argument;
+        int n = mbedtls_asn1_write_raw_buffer(&p, start, reinterpret_cast<const unsigned char*>(it->data()), it->size());
+        if (n < 0) return Errc::buffer_too_small;
+        std::size_t item = static_cast<std::size_t>(n);
+        n = mbedtls_asn1_write_len(&p, start, item);
+        if (n < 0) return Errc::buffer_too_small;
+        item += static_cast<std::size_t>(n);
+        n = mbedtls_asn1_write_tag(&p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2);
+        if (n < 0) return Errc::buffer_too_small;
+        len += item + static_cast<std::size_t>(n);
+    }
+    int n = mbedtls_asn1_write_len(&p, start, len);
+    if (n < 0) return Errc::buffer_too_small;
+    len += static_cast<std::size_t>(n);
+    n = mbedtls_asn1_write_tag(&p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
+    if (n < 0) return Errc::buffer_too_small;
+    len += static_cast<std::size_t>(n);
+    return std::vector<unsigned char>(p, p + len);
+}
+
+}  // namespace
+
+Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t zone, const std::string& subject,
+                             const std::vector<std::string>& dns_names) {
+    SEBIND_TRY_ASSIGN(st::PublicKey pub, slot_public_key(device, slot, zone));
+    mbedtls_pk_context key;
+    mbedtls_pk_init(&key);
+    mbedtls_x509write_csr csr;
+    mbedtls_x509write_csr_init(&csr);
+    struct Guard {
+        mbedtls_pk_context* k;
+        mbedtls_x509write_csr* c;
+        ~Guard() { mbedtls_x509write_csr_free(c); mbedtls_pk_free(k); }
+    } guard{&key, &csr};
+
+    SEBIND_TRY(tls::setup_se_key(key, device, slot, pub));
+    mbedtls_x509write_csr_set_md_alg(&csr, md_for(pub.curve));
+    mbedtls_x509write_csr_set_key(&csr, &key);
+    if (mbedtls_x509write_csr_set_subject_name(&csr, subject.c_str()) != 0) return Errc::invalid_argument;
+    if (mbedtls_x509write_csr_set_key_usage(&csr, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0) return Errc::invalid_argument;
+    if (!dns_names.empty()) {
+        SEBIND_TRY_ASSIGN(std::vector<unsigned char> san, san_extension(dns_names));
+        if (mbedtls_x509write_csr_set_extension(&csr, MBEDTLS_OID_SUBJECT_ALT_NAME, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
+                                                san.data(), san.size()) != 0)
+            return Errc::invalid_argument;
+    }
+    std::vector<unsigned char> pem(4096);
+    const int rc = mbedtls_x509write_csr_pem(&csr, pem.data(), pem.size(), no_host_rng, nullptr);
+    if (rc != 0) {
+        const Status chip = tls::se_key_last_error(key);
+        return chip.ok() ? Status(Errc::invalid_argument) : chip;
+    }
+    return std::string(reinterpret_cast<const char*>(pem.data()));
+}
+
+Status verify_pair(st::Device& device, std::uint8_t slot, Bytes certificate_der) {
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    mbedtls_pk_context key;
+    mbedtls_pk_init(&key);
+    struct Guard {
+        mbedtls_x509_crt* c;
+        mbedtls_pk_context* k;
+        ~Guard() { mbedtls_pk_free(k); mbedtls_x509_crt_free(c); }
+    } guard{&crt, &key};
+    if (mbedtls_x509_crt_parse_der(&crt, certificate_der.data(), certificate_der.size()) != 0) return Status(Errc::invalid_argument);
+    auto cert_key = tls::public_key_of(crt.pk);
+    if (!cert_key) return cert_key.status();
+    SEBIND_TRY_ASSIGN(st::Curve curve, device.slot_curve(slot));
+    if (curve != cert_key->curve) return Status(Errc::invalid_argument);
+
+    // A fresh challenge from the chip, hashed as TLS would, signed through the SE key object
+    // and checked with the certificate's key — never a key the application remembered.
+    std::uint8_t challenge[32];
+    SEBIND_TRY(device.generate_random(challenge));
+    const mbedtls_md_type_t md = md_for(curve);
+    std::uint8_t digest[64];
+    mbedtls_md(mbedtls_md_info_from_type(md), challenge, sizeof challenge, digest);
+    const std::size_t digest_size = mbedtls_md_get_size(mbedtls_md_info_from_type(md));
+    SEBIND_TRY(tls::setup_se_key(key, device, slot, *cert_key));
+    std::uint8_t sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+    std::size_t sig_len = 0;
+    if (mbedtls_pk_sign(&key, md, digest, digest_size, sig, &sig_len, no_host_rng, nullptr) != 0) {
+        const Status chip = tls::se_key_last_error(key);
+        return chip.ok() ? Status(Errc::hardware_failure) : chip;
+    }
+    return mbedtls_pk_verify(&crt.pk, md, digest, digest_size, sig, sig_len) == 0 ? Status::success()
+                                                                                  : Status(Errc::invalid_signature);
+}
+
+}  // namespace sebind::identity

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// A custom mbedtls_pk_info_t whose sign operation is the chip's Generate Signature.
+//
+// Design (docs/tls-mbedtls.md): the pk type is MBEDTLS_PK_ECKEY and the context starts with an
+// mbedtls_ecp_keypair holding only the public point (d stays zero and is never used). mbedTLS
+// then treats the key as an EC key everywhere it needs the public part (x509write writes the
+// SubjectPublicKeyInfo, TLS picks ECDSA signature algorithms, verification works), while the
+// private operation is ours. MBEDTLS_PK_OPAQUE would hide the public point from x509write in
+// 2.28 (no PSA), so CSRs could not be built through the same object.
+#include "sebind/tls/se_key.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include <mbedtls/asn1write.h>
+#include <mbedtls/ecdsa.h>
+#include <mbedtls/pk_internal.h>
+
+namespace sebind::tls {
+
+namespace {
+
+struct SeKeyContext {
+    mbedtls_ecp_keypair ec;  // must stay first: mbedtls_pk_ec() casts the context to it
+    stsafe::Device* device = nullptr;
+    std::uint8_t slot = 0;
+    stsafe::Curve curve = stsafe::Curve::p256;
+    std::uint32_t signatures = 0;
+    Status last_error;
+};
+
+mbedtls_ecp_group_id group_of(stsafe::Curve c) noexcept {
+    switch (c) {
+        case stsafe::Curve::p256: return MBEDTLS_ECP_DP_SECP256R1;
+        case stsafe::Curve::p384: return MBEDTLS_ECP_DP_SECP384R1;
+        case stsafe::Curve::brainpool_p256r1: return MBEDTLS_ECP_DP_BP256R1;
+        case stsafe::Curve::brainpool_p384r1: return MBEDTLS_ECP_DP_BP384R1;
+    }
+    return MBEDTLS_ECP_DP_NONE;
+}
+
+std::size_t se_get_bitlen(const void* ctx) { return static_cast<const SeKeyContext*>(ctx)->ec.grp.pbits; }
+
+int se_can_do(mbedtls_pk_type_t type) {
+    // Answering only ECKEY would make the TLS client announce an "anonymous" signature algorithm
+    // (field notes): the key must also claim ECDSA.
+    return type == MBEDTLS_PK_ECKEY || type == MBEDTLS_PK_ECDSA;
+}
+
+int se_verify(void* ctx, mbedtls_md_type_t, const unsigned char* hash, std::size_t hash_len,
+              const unsigned char* sig, std::size_t sig_len) {
+    auto* k = static_cast<SeKeyContext*>(ctx);
+    const int rc = mbedtls_ecdsa_read_signature(&k->ec, hash, hash_len, sig, sig_len);
+    return rc == MBEDTLS_ERR_ECP_SIG_LEN_MISMATCH ? MBEDTLS_ERR_PK_SIG_LEN_MISMATCH : rc;
+}
+
+/// DER ECDSA-Sig-Value from the chip's fixed-size R and S.
+int write_der_signature(const stsafe::Signature& s, unsigned char* out, std::size_t* out_len) {
+    mbedtls_mpi r, sv;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&sv);
+    unsigned char buf[MBEDTLS_ECDSA_MAX_LEN];
+    unsigned char* p = buf + sizeof buf;
+    std::size_t len = 0;
+    int rc = mbedtls_mpi_read_binary(&r, s.r.data(), s.r.size());
+    if (rc == 0) rc = mbedtls_mpi_read_binary(&sv, s.s.data(), s.s.size());
+    auto add = [&](int n) {
+        if (rc == 0 && n < 0) rc = n;
+        if (rc == 0) len += static_cast<std::size_t>(n);
+    };
+    if (rc == 0) add(mbedtls_asn1_write_mpi(&p, buf, &sv));
+    if (rc == 0) add(mbedtls_asn1_write_mpi(&p, buf, &r));
+    if (rc == 0) add(mbedtls_asn1_write_len(&p, buf, len));
+    if (rc == 0) add(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&sv);
+    if (rc != 0) return rc;
+    // mbedTLS 2.28 passes no output size: the buffer holds MBEDTLS_PK_SIGNATURE_MAX_SIZE bytes.
+    std::memcpy(out, p, len);
+    *out_len = len;
+    return 0;
+}
+
+int se_sign(void* ctx, mbedtls_md_type_t, const unsigned char* hash, std::size_t hash_len, unsigned char* sig,
+            std::size_t* sig_len, int (*)(void*, unsigned char*, std::size_t), void*) {
+    auto* k = static_cast<SeKeyContext*>(ctx);
+    // The driver fits the digest to the slot's curve (a SHA-384 suite hands a P-256 key 48 bytes).
+    auto s = k->device->generate_signature(k->slot, Bytes(hash, hash_len));
+    if (!s) {
+        k->last_error = s.status();
+        return to_mbedtls_error(s.status());
+    }
+    ++k->signatures;
+    return write_der_signature(*s, sig, sig_len);
+}
+
+void* se_alloc() {
+    void* mem = std::calloc(1, sizeof(SeKeyContext));
+    if (!mem) return nullptr;
+    auto* k = new (mem) SeKeyContext();
+    mbedtls_ecp_keypair_init(&k->ec);
+    return k;
+}
+
+void se_free(void* ctx) {
+    auto* k = static_cast<SeKeyContext*>(ctx);
+    mbedtls_ecp_keypair_free(&k->ec);
+    k->~SeKeyContext();
+    std::free(k);
+}
+
+void se_debug(const void* ctx, mbedtls_pk_debug_item* items) {
+    items->type = MBEDTLS_PK_DEBUG_ECP;
+    items->name = "se.Q";
+    // mbedtls_pk_debug_item has a non-const pointer but the debug module only reads it.
+    items->value = const_cast<mbedtls_ecp_point*>(&static_cast<const SeKeyContext*>(ctx)->ec.Q);
+}
+
+const mbedtls_pk_info_t kSeKeyInfo = {
+    MBEDTLS_PK_ECKEY, "SEBIND_SE_EC", se_get_bitlen, se_can_do, se_verify, se_sign,
+    nullptr,  // decrypt
+    nullptr,  // encrypt
+    nullptr,  // check_pair: the pairing check is a chip-signed challenge (identity::verify_pair)
+    se_alloc, se_free, se_debug,
+};
+
+}  // namespace
+
+Status setup_se_key(mbedtls_pk_context& pk, stsafe::Device& device, std::uint8_t slot,
+                    const stsafe::PublicKey& public_key) noexcept {
+    auto curve = device.slot_curve(slot);
+    if (!curve) return curve.status();
+    if (*curve != public_key.curve) return Status(Errc::invalid_argument);
+    if (mbedtls_pk_setup(&pk, &kSeKeyInfo) != 0) return Status(Errc::buffer_too_small);
+    auto* k = static_cast<SeKeyContext*>(pk.pk_ctx);
+    k->device = &device;
+    k->slot = slot;
+    k->curve = *curve;
+    int rc = mbedtls_ecp_group_load(&k->ec.grp, group_of(*curve));
+    if (rc == 0) rc = mbedtls_mpi_read_binary(&k->ec.Q.X, public_key.x.data(), public_key.x.size());
+    if (rc == 0) rc = mbedtls_mpi_read_binary(&k->ec.Q.Y, public_key.y.data(), public_key.y.size());
+    if (rc == 0) rc = mbedtls_mpi_lset(&k->ec.Q.Z, 1);
+    if (rc == 0) rc = mbedtls_ecp_check_pubkey(&k->ec.grp, &k->ec.Q);
+    if (rc != 0) {
+        mbedtls_pk_free(&pk);
+        mbedtls_pk_init(&pk);
+        return Status(Errc::invalid_argument);
+    }
+    return Status::success();
+}
+
+bool is_se_key(const mbedtls_pk_context& pk) noexcept { return pk.pk_info == &kSeKeyInfo; }
+
+std::uint32_t se_key_signatures(const mbedtls_pk_context& pk) noexcept {
+    return is_se_key(pk) ? static_cast<const SeKeyContext*>(pk.pk_ctx)->signatures : 0;
+}
+
+Status se_key_last_error(const mbedtls_pk_context& pk) noexcept {
+    return is_se_key(pk) ? static_cast<const SeKeyContext*>(pk.pk_ctx)->last_error : Status();
+}
+
+Result<stsafe::PublicKey> public_key_of(const mbedtls_pk_context& pk) noexcept {
+    const mbedtls_ecp_keypair* ec = mbedtls_pk_ec(pk);
+    if (!ec) return Errc::not_supported;
+    stsafe::PublicKey out;
+    switch (ec->grp.id) {
+        case MBEDTLS_ECP_DP_SECP256R1: out.curve = stsafe::Curve::p256; break;
+        case MBEDTLS_ECP_DP_SECP384R1: out.curve = stsafe::Curve::p384; break;
+        case MBEDTLS_ECP_DP_BP256R1: out.curve = stsafe::Curve::brainpool_p256r1; break;
+        case MBEDTLS_ECP_DP_BP384R1: out.curve = stsafe::Curve::brainpool_p384r1; break;
+        default: return Errc::not_supported;
+    }
+    const std::size_t n = stsafe::curve_info(out.curve).coordinate_size;
+    out.x.resize(n);
+    out.y.resize(n);
+    if (mbedtls_mpi_write_binary(&ec->Q.X, out.x.data(), n) != 0 || mbedtls_mpi_write_binary(&ec->Q.Y, out.y.data(), n) != 0)
+        return Errc::invalid_argument;
+    return out;
+}
+
+int to_mbedtls_error(Status status) noexcept {
+    switch (status.code()) {
+        case Errc::ok: return 0;
+        case Errc::invalid_argument: return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+        case Errc::buffer_too_small: return MBEDTLS_ERR_PK_ALLOC_FAILED;
+        case Errc::does_not_exist:
+        case Errc::not_permitted:
+        case Errc::not_supported: return MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE;
+        default: return MBEDTLS_ERR_PK_HW_ACCEL_FAILED;  // the chip or the bus failed
+    }
+}
+
+}  // namespace sebind::tls
