@@ -65,5 +65,7 @@ void add_emu_commands(CLI::App& app, GlobalOptions& global);
 void add_info_command(CLI::App& app, GlobalOptions& global);
 void add_random_command(CLI::App& app, GlobalOptions& global);
 void add_echo_command(CLI::App& app, GlobalOptions& global);
+void add_identity_commands(CLI::App& app, GlobalOptions& global);
+void add_pki_commands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace sebind::cli

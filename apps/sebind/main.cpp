@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
     add_info_command(app, global);
     add_random_command(app, global);
     add_echo_command(app, global);
+    add_identity_commands(app, global);
+    add_pki_commands(app, global);
 
     try {
         app.parse(argc, argv);
