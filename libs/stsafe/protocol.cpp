@@ -82,7 +82,10 @@ Status status_from_device(std::uint8_t device_status) noexcept {
         case DeviceStatus::buffer_length_exceeded:
         case DeviceStatus::wrong_mac_length:
         case DeviceStatus::invalid_public_key:
-        case DeviceStatus::wrong_key_type: category = Errc::invalid_argument; break;
+        case DeviceStatus::wrong_key_type:
+        case DeviceStatus::wrong_zone_type:  // e.g. Decrement on a data zone: the caller's mistake
+            category = Errc::invalid_argument;
+            break;
         case DeviceStatus::value_out_of_range:
         case DeviceStatus::boundary_exceeded:
         case DeviceStatus::counter_limit_exceeded:
@@ -95,7 +98,6 @@ Status status_from_device(std::uint8_t device_status) noexcept {
         case DeviceStatus::key_blocked:
         case DeviceStatus::invalid_life_cycle_state:
         case DeviceStatus::access_condition_not_satisfied:
-        case DeviceStatus::wrong_zone_type:
         case DeviceStatus::password_blocked:
         case DeviceStatus::wrong_key_usage:
         case DeviceStatus::wrong_mode_of_operation:

@@ -180,9 +180,9 @@ Result<std::size_t> write_public_key(const PublicKey& key, MutableBytes out) noe
 }
 
 namespace {
-/// Left-pads an unsigned big-endian integer to `n` bytes; leading zeros beyond `n` are allowed.
+/// Left-pads an unsigned big-endian integer of 1..n bytes to exactly `n` bytes (§4.15: the legacy
+/// middleware and wolfSSL read the length prefixes rather than assume the curve size).
 bool fit_integer(Bytes value, std::size_t n, ByteBuffer<kMaxCoordinateSize>& out) noexcept {
-    while (value.size() > n && value[0] == 0) value = value.subspan(1);
     if (value.size() > n || value.empty()) return false;
     out.resize(n);
     std::memset(out.data(), 0, n - value.size());

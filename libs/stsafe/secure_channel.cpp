@@ -113,7 +113,7 @@ Result<std::size_t> encrypt_payload(const HostKeys& keys, std::uint32_t counter,
     // ISO/IEC 9797-1 method 2: 0x80 then zeros to the next block boundary (always at least 1).
     const std::size_t padded = (plaintext.size() / 16 + 1) * 16;
     if (out.size() < padded) return Errc::buffer_too_small;
-    std::memmove(out.data(), plaintext.data(), plaintext.size());
+    if (!plaintext.empty()) std::memmove(out.data(), plaintext.data(), plaintext.size());
     out[plaintext.size()] = 0x80;
     std::memset(out.data() + plaintext.size() + 1, 0, padded - plaintext.size() - 1);
 

@@ -49,8 +49,9 @@ TEST_F(SecureChannel, MacOnEveryCommandMovesTheCounter) {
     ASSERT_TRUE(se.read(1, 0, buf).ok());
     auto slot = se.query_host_key_slot();
     ASSERT_TRUE(slot);
-    // 5 echoes + random + read, each with an accepted C-MAC; the table query is unprotected.
-    EXPECT_EQ(slot->counter, 7u);
+    // 5 echoes + random + read, each with an accepted C-MAC, plus the command-AC table query,
+    // which MacPolicy::always protects too (only Query 0x17, the counter sync, stays plain).
+    EXPECT_EQ(slot->counter, 8u);
 }
 
 TEST_F(SecureChannel, MacOffWhenNotRequired) {

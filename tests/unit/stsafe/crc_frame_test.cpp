@@ -147,3 +147,86 @@ TEST(Frame, LargestResponseFitsAndOneMoreDoesNot) {
     ASSERT_TRUE(n);
     EXPECT_EQ(decode_response(Bytes(out.data(), *n)).status().code(), Errc::invalid_response);
 }
+
+TEST(Frame, RealResponsesWithTheirCrcs) {
+    // Full responses quoted in §4.14: host key slot of a real A110 and the product data.
+    const auto host = hex("00 00 06 01 00 00 13 F1 D6");
+    auto h = decode_response(host);
+    ASSERT_TRUE(h);
+    EXPECT_EQ(to_hex(h->payload), "01000013");
+    const auto product = hex("00 00 42 01 03 AA 46 02 02 09 A0 21 E0 21 C4 E1 D0 01 39 03 02 01 FB 04 02 00 40"
+                             " 05 02 18 E8 06 02 93 11 07 01 45 08 02 93 51 09 03 00 00 00 0A 03 00 00 00"
+                             " 0B 03 00 00 00 0C 03 00 00 00 0D 03 00 00 00 E1 E4");
+    auto p = decode_response(product);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->payload.size(), 64u);
+    EXPECT_EQ(p->frame_size, product.size());
+}
+
+TEST(Frame, ResponseFrameSizeBounds) {
+    EXPECT_EQ(*response_frame_size(hex("01 00 02")), 5u);
+    EXPECT_EQ(*response_frame_size(hex("00 01 FA FF FF")), kMaxResponseFrame);  // status + 506 = 507
+    EXPECT_FALSE(response_frame_size(hex("00 01 FB")));                         // 508 > I/O buffer
+    EXPECT_FALSE(response_frame_size(hex("00 FF FF")));
+    EXPECT_FALSE(response_frame_size(hex("00 00 00")));
+    EXPECT_FALSE(response_frame_size(hex("00 00")));
+    EXPECT_FALSE(response_frame_size(hex("FF FF FF")));  // an idle bus reads as 0xFF
+}
+
+TEST(Frame, EdgeSizedCommands) {
+    std::uint8_t out[16];
+    auto n = encode_command(0x01, {}, {}, out);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(to_hex(Bytes(out, *n)), "01e1f1");  // Reset, §2.3
+    auto cmd = decode_command(Bytes(out, *n));
+    ASSERT_TRUE(cmd);
+    EXPECT_TRUE(cmd->payload.empty());
+    EXPECT_TRUE(cmd->cmac.empty());
+    // A MAC'd command with no payload: header + C-MAC + CRC.
+    n = encode_command(0xE1, {}, hex("01 02 03 04"), out);
+    ASSERT_TRUE(n);
+    cmd = decode_command(Bytes(out, *n));
+    ASSERT_TRUE(cmd);
+    EXPECT_TRUE(cmd->payload.empty());
+    EXPECT_EQ(to_hex(cmd->cmac), "01020304");
+    EXPECT_EQ(encode_command(0x80, {}, hex("01 02 03"), out).status().code(), Errc::invalid_argument);
+}
+
+TEST(Frame, RandomRoundTrips) {
+    std::uint32_t state = 99;
+    auto next = [&] {
+        state = state * 1664525u + 1013904223u;
+        return state >> 8;
+    };
+    std::vector<std::uint8_t> out(kMaxResponseFrame + 8);
+    for (int round = 0; round < 2000; ++round) {
+        std::vector<std::uint8_t> payload(next() % 500);
+        for (auto& b : payload) b = static_cast<std::uint8_t>(next());
+        const bool mac = next() % 2 == 0;
+        const std::vector<std::uint8_t> mac_bytes = {1, 2, 3, 4};
+        const auto header_byte = static_cast<std::uint8_t>((next() & 0x7F) | (mac ? 0x80 : 0x00));
+        auto n = encode_command(header_byte, payload, mac ? Bytes(mac_bytes) : Bytes(), out);
+        ASSERT_TRUE(n);
+        auto cmd = decode_command(Bytes(out.data(), *n));
+        ASSERT_TRUE(cmd);
+        EXPECT_EQ(cmd->header, header_byte);
+        EXPECT_EQ(std::vector<std::uint8_t>(cmd->payload.begin(), cmd->payload.end()), payload);
+        // Any single flipped bit is caught by the CRC.
+        out[next() % *n] ^= static_cast<std::uint8_t>(1u << (next() % 8));
+        EXPECT_FALSE(decode_command(Bytes(out.data(), *n)));
+
+        const auto status = static_cast<std::uint8_t>(mac ? 0x40 : next() % 0x20);
+        n = encode_response(status, payload, mac ? Bytes(mac_bytes) : Bytes(), out);
+        ASSERT_TRUE(n);
+        std::fill(out.begin() + static_cast<std::ptrdiff_t>(*n), out.end(), 0xFF);  // filler past the end
+        auto rsp = decode_response(out);
+        ASSERT_TRUE(rsp);
+        EXPECT_EQ(rsp->status, status);
+        EXPECT_EQ(rsp->frame_size, *n);
+        EXPECT_EQ(std::vector<std::uint8_t>(rsp->payload.begin(), rsp->payload.end()), payload);
+        EXPECT_EQ(rsp->rmac.size(), mac ? 4u : 0u);
+        // Any flipped bit in payload, R-MAC or CRC is caught.
+        out[3 + (next() % (*n - 3))] ^= 0x01;
+        EXPECT_FALSE(decode_response(out));
+    }
+}

@@ -2,9 +2,16 @@
 // Host secure channel: every worked vector of protocol doc §7.6.
 #include <gtest/gtest.h>
 
+#include <mbedtls/aes.h>
+#include <mbedtls/cipher.h>
+#include <mbedtls/cmac.h>
+
 #include "sebind/stsafe/frame.hpp"
 #include "sebind/stsafe/secure_channel.hpp"
 #include "test_util.hpp"
+
+#include <stdexcept>
+#include <vector>
 
 using namespace sebind;
 using namespace sebind::stsafe;
@@ -73,7 +80,8 @@ TEST(SecureChannel, WrapCommandEncryptionCmacAndFrame) {
     std::uint8_t frame[64];
     auto f = encode_command(0xEE, Bytes(cipher, 32), *mac, frame);
     ASSERT_TRUE(f);
-    EXPECT_EQ(to_hex(Bytes(frame + *f - 2, 2)), "0354");
+    EXPECT_EQ(to_hex(Bytes(frame, *f)),
+              "ee3347811ff8d3b6ff9050bcbc21ffd386dd2c11babe293b357ba8fee89fcf9158c76fcdf70354");
 
     std::uint8_t back[64];
     auto m = decrypt_payload(keys, kCounter, Direction::command, Bytes(cipher, 32), back);
@@ -81,23 +89,71 @@ TEST(SecureChannel, WrapCommandEncryptionCmacAndFrame) {
     EXPECT_EQ(to_hex(Bytes(back, *m)), to_hex(plain));
 }
 
-TEST(SecureChannel, ResponseIvMatchesDoc) {
-    // IV = AES-ECB(KC, 00 00 14 C0 80 ..): the first ciphertext block of an all-zero plaintext
-    // block equals AES(KC, IV), so check through a full round trip plus a known-IV property:
-    // encrypting 15 zero bytes + 0x80 padding gives AES(KC, IV xor P).
+namespace {
+
+/// Full 16-byte AES-CMAC from mbedTLS, to check the doc's printed MAC inputs independently.
+std::vector<std::uint8_t> full_cmac(const HostKeys& keys, Bytes input) {
+    std::vector<std::uint8_t> out(16);
+    const int rc = mbedtls_cipher_cmac(mbedtls_cipher_info_from_type(MBEDTLS_CIPHER_AES_128_ECB), keys.mac_key.data(),
+                                       128, input.data(), input.size(), out.data());
+    if (rc != 0) throw std::runtime_error("mbedtls_cipher_cmac failed");
+    return out;
+}
+
+/// The CBC IV encrypt_payload used, recovered from its first ciphertext block:
+/// IV = AES-decrypt(KC, C1) xor P1 (P1 = the first plaintext block after padding).
+std::vector<std::uint8_t> recover_iv(const HostKeys& keys, Bytes c1, Bytes p1) {
+    mbedtls_aes_context aes;
+    mbedtls_aes_init(&aes);
+    std::uint8_t d[16];
+    mbedtls_aes_setkey_dec(&aes, keys.cipher_key.data(), 128);
+    mbedtls_aes_crypt_ecb(&aes, MBEDTLS_AES_DECRYPT, c1.data(), d);
+    mbedtls_aes_free(&aes);
+    std::vector<std::uint8_t> iv(16);
+    for (int i = 0; i < 16; ++i) iv[i] = static_cast<std::uint8_t>(d[i] ^ p1[i]);
+    return iv;
+}
+
+}  // namespace
+
+TEST(SecureChannel, DocMacInputsGiveTheDocMacs) {
     const auto keys = example_keys();
-    std::uint8_t cipher[32];
-    std::uint8_t plain[15] = {};
-    auto n = encrypt_payload(keys, kCounter, Direction::response, plain, cipher);
+    // The C-MAC input and full CMAC printed in §7.6, and the truncation to the leading 4 bytes.
+    const auto cmac_input = hex("00 00 13 00 80 00 00 00 00 00 00 00 00 00 00 00 00 E5 00 06 00 01 00 00 00 04");
+    EXPECT_EQ(to_hex(full_cmac(keys, cmac_input)), "c90d2c672f607fe356c40d0c19512f4e");
+    EXPECT_EQ(to_hex(*compute_cmac(keys, kCounter, 0xE5, hex("00 01 00 00 00 04"))), "c90d2c67");
+    // The R-MAC input of §7.6.
+    const auto rmac_input = hex("00 00 14 40 80 00 00 00 00 00 00 00 00 00 00 00"
+                                " 80 E5 00 06 00 01 00 00 00 04 40 00 04 DE AD BE EF");
+    EXPECT_EQ(to_hex(full_cmac(keys, rmac_input)).substr(0, 8), "9bc3999d");
+}
+
+TEST(SecureChannel, EncryptionIvsMatchDoc) {
+    const auto keys = example_keys();
+    const auto plain = hex("00 00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F");
+    std::uint8_t cipher[64];
+    ASSERT_TRUE(encrypt_payload(keys, kCounter, Direction::command, plain, cipher));
+    EXPECT_EQ(to_hex(recover_iv(keys, Bytes(cipher, 16), Bytes(plain).first(16))), "90d506f89752171e0c6f2f3454f3a44a");
+    // Response direction: the doc's response-decryption IV for this exchange.
+    ASSERT_TRUE(encrypt_payload(keys, kCounter, Direction::response, plain, cipher));
+    EXPECT_EQ(to_hex(recover_iv(keys, Bytes(cipher, 16), Bytes(plain).first(16))), "b37368513d46635eb700f1c6dca9d166");
+    // And decryption uses that same IV: a response encrypted "by the chip" decrypts.
+    std::uint8_t back[64];
+    auto n = decrypt_payload(keys, kCounter, Direction::response, Bytes(cipher, 32), back);
     ASSERT_TRUE(n);
-    EXPECT_EQ(*n, 16u);
-    std::uint8_t back[32];
-    auto m = decrypt_payload(keys, kCounter, Direction::response, Bytes(cipher, 16), back);
-    ASSERT_TRUE(m);
-    EXPECT_EQ(*m, 15u);
-    // Decrypting with the command direction (other IV) must not give the plaintext back.
-    auto wrong = decrypt_payload(keys, kCounter, Direction::command, Bytes(cipher, 16), back);
-    EXPECT_TRUE(!wrong || *wrong != 15u || to_hex(Bytes(back, 15)) != to_hex(Bytes(plain, 15)));
+    EXPECT_EQ(to_hex(Bytes(back, *n)), to_hex(plain));
+    // Decrypting with the other direction's IV garbles the first block.
+    auto wrong = decrypt_payload(keys, kCounter, Direction::command, Bytes(cipher, 32), back);
+    EXPECT_TRUE(!wrong || to_hex(Bytes(back, 16)) != to_hex(Bytes(plain).first(16)));
+}
+
+TEST(SecureChannel, DocResponseFrameDecodes) {
+    const auto frame = hex("40 00 0A DE AD BE EF 9B C3 99 9D A9 F4");  // the views point into it
+    auto r = decode_response(frame);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 0x40);
+    EXPECT_EQ(to_hex(r->payload), "deadbeef");
+    EXPECT_EQ(to_hex(r->rmac), "9bc3999d");
 }
 
 TEST(SecureChannel, PaddingRules) {
@@ -117,6 +173,55 @@ TEST(SecureChannel, PaddingRules) {
     ASSERT_TRUE(encrypt_payload(keys, 1, Direction::command, zeros, enc_zeros));
     EXPECT_EQ(decrypt_payload(keys, 1, Direction::command, Bytes(enc_zeros, 16), back).status().code(),
               Errc::integrity_failure);
+}
+
+TEST(SecureChannel, EveryLengthRoundTripsWithMethod2Padding) {
+    const auto keys = example_keys();
+    for (std::size_t len = 0; len <= 48; ++len) {
+        std::vector<std::uint8_t> plain(len);
+        for (std::size_t i = 0; i < len; ++i) plain[i] = static_cast<std::uint8_t>(0x80 + i);  // 0x80s and 0x00s inside
+        std::uint8_t cipher[80], back[80];
+        auto n = encrypt_payload(keys, 7, Direction::response, plain, cipher);
+        ASSERT_TRUE(n);
+        EXPECT_EQ(*n, (len / 16 + 1) * 16) << len;
+        auto m = decrypt_payload(keys, 7, Direction::response, Bytes(cipher, *n), back);
+        ASSERT_TRUE(m) << len;
+        EXPECT_EQ(std::vector<std::uint8_t>(back, back + *m), plain) << len;
+    }
+    std::uint8_t small[15];
+    EXPECT_EQ(encrypt_payload(keys, 7, Direction::command, std::vector<std::uint8_t>(15), small).status().code(),
+              Errc::buffer_too_small);
+}
+
+TEST(SecureChannel, LegacyExtraZeroBlockIsAcceptedButNoMore) {
+    // The legacy middleware pads a 15-mod-16 plaintext with 0x80 and 16 more zero bytes (§7.5).
+    const auto keys = example_keys();
+    const auto p15 = hex("01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F");
+    std::uint8_t probe[32];
+    ASSERT_TRUE(encrypt_payload(keys, 9, Direction::command, p15, probe));
+    auto p1 = p15;
+    p1.push_back(0x80);
+    const auto iv = recover_iv(keys, Bytes(probe, 16), p1);
+    auto cbc = [&](std::vector<std::uint8_t> padded) {
+        mbedtls_aes_context aes;
+        mbedtls_aes_init(&aes);
+        mbedtls_aes_setkey_enc(&aes, keys.cipher_key.data(), 128);
+        std::uint8_t ivc[16];
+        std::copy(iv.begin(), iv.end(), ivc);
+        std::vector<std::uint8_t> out(padded.size());
+        mbedtls_aes_crypt_cbc(&aes, MBEDTLS_AES_ENCRYPT, padded.size(), ivc, padded.data(), out.data());
+        mbedtls_aes_free(&aes);
+        return out;
+    };
+    std::uint8_t back[64];
+    auto quirk = p1;
+    quirk.insert(quirk.end(), 16, 0x00);  // 32 bytes: 0x80 + 16 zeros of padding
+    auto n = decrypt_payload(keys, 9, Direction::command, cbc(quirk), back);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(std::vector<std::uint8_t>(back, back + *n), p15);
+    auto too_much = p1;
+    too_much.insert(too_much.end(), 32, 0x00);  // 33 padding bytes: not a padding anyone sends
+    EXPECT_EQ(decrypt_payload(keys, 9, Direction::command, cbc(too_much), back).status().code(), Errc::integrity_failure);
 }
 
 TEST(SecureChannel, CounterLimits) {
