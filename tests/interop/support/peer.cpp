@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+// Child-process peers with output-based readiness.
+#include "peer.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace sebind::test {
+
+int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    int port = -1;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+        port = ntohs(addr.sin_port);
+    ::close(fd);
+    return port;
+}
+
+Peer::Peer(const std::vector<std::string>& argv) {
+    int fds[2], in[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0 || ::pipe2(in, O_CLOEXEC) != 0) return;
+    m_pid = ::fork();
+    if (m_pid == 0) {
+        ::dup2(fds[1], 1);
+        ::dup2(fds[1], 2);
+        // stdin stays open until stop(): some servers (openssl s_server) exit at EOF on stdin.
+        ::dup2(in[0], 0);
+        std::vector<std::string> copy = argv;
+        std::vector<char*> args;
+        for (auto& a : copy) args.push_back(a.data());
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(fds[1]);
+    ::close(in[0]);
+    m_fd = fds[0];
+    m_stdin = in[1];
+}
+
+Peer::~Peer() {
+    stop();
+    if (m_fd >= 0) ::close(m_fd);
+    if (m_stdin >= 0) ::close(m_stdin);
+}
+
+void Peer::drain(int timeout_ms) {
+    if (m_fd < 0) return;
+    pollfd p{m_fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return;
+    char buf[4096];
+    const ssize_t n = ::read(m_fd, buf, sizeof buf);
+    if (n > 0) {
+        m_output.append(buf, static_cast<std::size_t>(n));
+    } else {
+        ::close(m_fd);
+        m_fd = -1;
+    }
+}
+
+bool Peer::wait_for(const std::string& token, int timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (m_output.find(token) == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0 || m_fd < 0) return m_output.find(token) != std::string::npos;
+        drain(static_cast<int>(left));
+    }
+    return true;
+}
+
+const std::string& Peer::output() {
+    while (m_fd >= 0) {
+        pollfd p{m_fd, POLLIN, 0};
+        if (::poll(&p, 1, 0) <= 0) break;
+        drain(0);
+    }
+    return m_output;
+}
+
+int Peer::wait_exit(int timeout_ms) {
+    if (m_pid <= 0) return m_status;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        int status = 0;
+        const pid_t r = ::waitpid(m_pid, &status, WNOHANG);
+        if (r == m_pid) {
+            m_pid = -1;
+            m_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            output();
+            return m_status;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) return -1;
+        // Collect output meanwhile; this also paces the loop without a blind sleep.
+        drain(static_cast<int>(std::min<long long>(left, 50)));
+    }
+}
+
+void Peer::stop() {
+    if (m_pid <= 0) return;
+    ::kill(m_pid, SIGTERM);
+    int status = 0;
+    ::waitpid(m_pid, &status, 0);
+    m_pid = -1;
+}
+
+}  // namespace sebind::test

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// Real peers in tests: a child process whose output is watched for a readiness line (no sleeps),
+// stopped by PID; free local ports.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace sebind::test {
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close).
+int free_port();
+
+class Peer {
+public:
+    /// Starts `argv`; stdout and stderr are captured together.
+    explicit Peer(const std::vector<std::string>& argv);
+    ~Peer();
+    Peer(const Peer&) = delete;
+    Peer& operator=(const Peer&) = delete;
+
+    /// Reads output until a line contains `token` or `timeout_ms` passes (poll-based).
+    bool wait_for(const std::string& token, int timeout_ms = 10000);
+    /// Everything captured so far (reads what is pending first).
+    const std::string& output();
+    /// Waits for the process to exit; returns its exit status (-1 if killed or still running).
+    int wait_exit(int timeout_ms = 10000);
+    void stop();
+    pid_t pid() const { return m_pid; }
+
+private:
+    void drain(int timeout_ms);
+    pid_t m_pid = -1;
+    int m_fd = -1;
+    int m_stdin = -1;
+    std::string m_output;
+    int m_status = -1;
+};
+
+}  // namespace sebind::test
