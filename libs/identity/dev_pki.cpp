@@ -11,7 +11,9 @@
 #include <ctime>
 #include <fstream>
 #include <memory>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <mbedtls/asn1.h>
 #include <mbedtls/asn1write.h>
@@ -259,9 +261,14 @@ Status create_dev_pki(const std::string& dir, const DevPkiOptions& options) {
         "# The monitor identity (monitor.pem) may read every device's data.\n"
         "user monitor\n"
         "topic read devices/#\n";
+    // Started as root, mosquitto would switch to user "mosquitto", which cannot read the 0600 keys
+    // of whoever created this PKI: run it as that user instead.
+    const passwd* owner = ::getpwuid(::geteuid());
+    const std::string user = owner && owner->pw_name ? owner->pw_name : "mosquitto";
     const std::string conf =
         "# sebind development broker: mutual TLS, the device's certificate CN is its username.\n"
         "# Start with: mosquitto -c " + abs + "/mosquitto.conf\n"
+        "user " + user + "\n"
         "per_listener_settings false\n"
         "allow_anonymous false\n"
         "persistence false\n"
