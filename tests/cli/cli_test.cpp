@@ -147,3 +147,52 @@ TEST_F(Cli, DaemonServesTheSameChip) {
               nlohmann::json::parse(served.output)["product"]["serial"]);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+TEST_F(Cli, ProvisioningFlowAndItsFailureCodes) {
+    const std::string se = "--se=" + uri;
+    // csr before keygen: nothing recorded for slot 1.
+    auto early = run_sebind({se, "csr", "--subject", "CN=device-001"});
+    EXPECT_EQ(early.exit_code, 6) << early.output;
+    EXPECT_EQ(lines(early.output), 1) << early.output;
+
+    auto kg = run_sebind({se, "keygen", "--curve", "p384", "-o", dir.file("pub.pem")});
+    ASSERT_EQ(kg.exit_code, 0) << kg.output;
+    auto pubtext = run({"openssl", "pkey", "-pubin", "-in", dir.file("pub.pem"), "-noout", "-text"});
+    EXPECT_NE(pubtext.output.find("P-384"), std::string::npos) << pubtext.output;
+    auto again = run_sebind({se, "keygen", "--curve", "p384"});
+    EXPECT_EQ(again.exit_code, 7);
+    EXPECT_NE(again.output.find("--force"), std::string::npos);
+
+    ASSERT_EQ(run_sebind({se, "csr", "--subject", "CN=device-001,O=Acme", "--san", "dns:device-001.local", "-o", dir.file("dev.csr")}).exit_code, 0);
+    auto verify = run({"openssl", "req", "-verify", "-noout", "-in", dir.file("dev.csr")});
+    EXPECT_EQ(verify.exit_code, 0) << verify.output;
+    ASSERT_EQ(run_sebind({"pki", "dev", "--out", dir.file("pki")}).exit_code, 0);
+    EXPECT_EQ(run_sebind({"pki", "dev", "--out", dir.file("pki")}).exit_code, 7);
+    ASSERT_EQ(run_sebind({"pki", "sign", "--ca", dir.file("pki"), dir.file("dev.csr"), "-o", dir.file("dev.crt")}).exit_code, 0);
+
+    sebind::test::write_file(dir.file("garbage.pem"), std::string("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"));
+    auto garbage = run_sebind({se, "cert", "store", dir.file("garbage.pem")});
+    EXPECT_EQ(garbage.exit_code, 8) << garbage.output;
+    auto wrong_curve = run_sebind({se, "cert", "store", dir.file("pki/monitor.pem")});
+    EXPECT_EQ(wrong_curve.exit_code, 8) << wrong_curve.output;
+    auto readonly = run_sebind({se, "cert", "store", "--zone", "0", dir.file("dev.crt")});
+    EXPECT_EQ(readonly.exit_code, 5) << readonly.output;
+    auto too_large = run_sebind({se, "cert", "store", "--zone", "1", dir.file("dev.crt")});
+    EXPECT_EQ(too_large.exit_code, 13) << too_large.output;
+    for (const auto* r : {&garbage, &wrong_curve, &readonly, &too_large}) EXPECT_EQ(lines(r->output), 1) << r->output;
+
+    auto stored = run_sebind({se, "cert", "store", dir.file("dev.crt")});
+    ASSERT_EQ(stored.exit_code, 0) << stored.output;
+    auto pair = run_sebind({se, "verify-pair", "--slot", "1"});
+    EXPECT_EQ(pair.exit_code, 0) << pair.output;
+    auto mismatch = run_sebind({se, "verify-pair", "--slot", "1", "--cert", dir.file("pki/monitor.pem")});
+    EXPECT_EQ(mismatch.exit_code, 9) << mismatch.output;
+    EXPECT_NE(mismatch.output.find("MISMATCH"), std::string::npos);
+    auto shown = run_sebind({se, "--json", "cert", "show", "--zone", "4"});
+    ASSERT_EQ(shown.exit_code, 0) << shown.output;
+    EXPECT_EQ(nlohmann::json::parse(shown.output)["subject"], "CN=device-001, O=Acme");
+    auto pem = run_sebind({se, "cert", "show", "--zone", "4", "--pem"});
+    sebind::test::write_file(dir.file("back.pem"), pem.output);
+    auto chain = run({"openssl", "verify", "-CAfile", dir.file("pki/ca.pem"), dir.file("back.pem")});
+    EXPECT_EQ(chain.exit_code, 0) << chain.output;
+}
