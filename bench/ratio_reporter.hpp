@@ -17,10 +17,11 @@ public:
         for (const Run& run : runs) {
             if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
             m_seconds_per_iteration[run.benchmark_name()] =
-                run.real_accumulated_time / static_cast<double>(run.iterations);
+                run.cpu_accumulated_time / static_cast<double>(run.iterations);
         }
     }
-    /// Seconds per iteration of a benchmark by name, or 0 when it did not run.
+    /// CPU seconds per iteration of a benchmark by name (steadier than wall time on a shared
+    /// machine), or 0 when it did not run.
     double seconds(const std::string& name) const {
         auto it = m_seconds_per_iteration.find(name);
         return it == m_seconds_per_iteration.end() ? 0.0 : it->second;
