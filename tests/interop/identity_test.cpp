@@ -284,4 +284,11 @@ TEST_F(Identity, BadInputsLeaveTheZoneUnchanged) {
     EXPECT_EQ(identity::store_certificate(*se, expired, {}, &err).status().code(), Errc::expired);
     ASSERT_TRUE(se->read(4, 0, after).ok());
     EXPECT_EQ(before, after);
+    // With force it is stored, and reported as outside its validity.
+    identity::StoreOptions forced;
+    forced.force = true;
+    auto report = identity::store_certificate(*se, expired, forced);
+    ASSERT_TRUE(report);
+    EXPECT_TRUE(report->outside_validity);
+    EXPECT_EQ(identity::read_certificate(*se, 4)->der, expired);
 }
