@@ -67,5 +67,6 @@ void add_random_command(CLI::App& app, GlobalOptions& global);
 void add_echo_command(CLI::App& app, GlobalOptions& global);
 void add_identity_commands(CLI::App& app, GlobalOptions& global);
 void add_pki_commands(CLI::App& app, GlobalOptions& global);
+void add_connect_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace sebind::cli

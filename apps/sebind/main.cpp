@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     add_echo_command(app, global);
     add_identity_commands(app, global);
     add_pki_commands(app, global);
+    add_connect_command(app, global);
 
     try {
         app.parse(argc, argv);

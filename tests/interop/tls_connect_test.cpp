@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+// The TLS client with the chip key against real servers: one chip signature per full handshake,
+// none when resumed, no chip traffic at all on resumption; and every failure diagnosed.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include <mbedtls/x509_crt.h>
+
+#include "peer.hpp"
+#include "process.hpp"
+#include "sebind/emu/emulator.hpp"
+#include "sebind/identity/dev_pki.hpp"
+#include "sebind/identity/identity.hpp"
+#include "sebind/tls/client.hpp"
+#include "sebind/tls/se_key.hpp"
+
+using namespace sebind;
+using test::run;
+
+namespace {
+
+class TlsConnect : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_TRUE(emu::init_chip(dir.file("se"), {}).ok());
+        auto opened = emu::Chip::open(dir.file("se"), {});
+        ASSERT_TRUE(opened);
+        chip = std::move(*opened);
+        bus = std::make_unique<emu::EmulatedBus>(*chip, clock);
+        se = std::make_unique<stsafe::Device>(*bus, clock, emu::kDriverConfig);
+        // The factory identity: slot 0 and its zone-0 certificate.
+        auto cert = identity::read_certificate(*se, 0);
+        ASSERT_TRUE(cert);
+        mbedtls_x509_crt_init(&chain);
+        ASSERT_EQ(mbedtls_x509_crt_parse_der(&chain, cert->der.data(), cert->der.size()), 0);
+        mbedtls_pk_init(&key);
+        ASSERT_TRUE(tls::setup_se_key(key, *se, stsafe::kSlotFactory, *tls::public_key_of(chain.pk)).ok());
+    }
+    void TearDown() override {
+        mbedtls_pk_free(&key);
+        mbedtls_x509_crt_free(&chain);
+    }
+
+    /// Server certificate: `key_spec` for openssl req -newkey (ec / rsa:2048), CN and SAN localhost.
+    void server_cert(const std::string& key_spec, const std::string& extra = "") {
+        std::vector<std::string> args = {"openssl", "req", "-x509", "-newkey", key_spec, "-nodes", "-keyout", dir.file("srv.key"),
+                                         "-out", dir.file("srv.pem"), "-subj", "/CN=localhost", "-addext",
+                                         "subjectAltName=DNS:localhost", "-days", "30"};
+        if (key_spec == "ec") args.insert(args.begin() + 5, {"-pkeyopt", "ec_paramgen_curve:P-256"});
+        if (!extra.empty()) args.push_back(extra);
+        auto r = run(args);
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    }
+
+    std::unique_ptr<test::Peer> s_server(const std::vector<std::string>& extra, int& port, int naccept = 1) {
+        port = test::free_port();
+        std::vector<std::string> args = {"openssl", "s_server", "-accept", std::to_string(port), "-naccept", std::to_string(naccept),
+                                         "-cert", dir.file("srv.pem"), "-key", dir.file("srv.key"), "-CAfile",
+                                         dir.file("se/factory-ca.pem"), "-Verify", "1", "-verify_return_error", "-no_tls1_3"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto p = std::make_unique<test::Peer>(args);
+        EXPECT_TRUE(p->wait_for("ACCEPT")) << p->output();
+        return p;
+    }
+
+    tls::ClientOptions options(int port, const std::string& ca) {
+        tls::ClientOptions o;
+        o.host = "localhost";
+        o.port = static_cast<std::uint16_t>(port);
+        o.ca_file = ca;
+        o.own_chain = &chain;
+        o.own_key = &key;
+        o.timeout_ms = 5000;
+        return o;
+    }
+
+    test::TempDir dir;
+    ManualClock clock;
+    std::unique_ptr<emu::Chip> chip;
+    std::unique_ptr<emu::EmulatedBus> bus;
+    std::unique_ptr<stsafe::Device> se;
+    mbedtls_x509_crt chain;
+    mbedtls_pk_context key;
+};
+
+}  // namespace
+
+TEST_F(TlsConnect, OneSignaturePerFullHandshakeNoneWhenResumed) {
+    server_cert("ec");
+    int port = 0;
+    auto server = s_server({}, port, 3);
+    tls::SessionCache cache;
+    const auto before = chip->stats().signatures;
+    tls::Client first;
+    auto full = first.connect(options(port, dir.file("srv.pem")), &cache);
+    ASSERT_TRUE(full) << first.diagnosis().cause;
+    first.close();
+    EXPECT_FALSE(full->resumed);
+    EXPECT_EQ(full->chip_signatures, 1u);
+    EXPECT_EQ(chip->stats().signatures - before, 1u);  // counted by the emulator
+    EXPECT_TRUE(cache.valid());
+
+    const auto commands = chip->stats().commands;
+    for (int i = 0; i < 2; ++i) {
+        tls::Client again;
+        auto resumed = again.connect(options(port, dir.file("srv.pem")), &cache);
+        ASSERT_TRUE(resumed) << again.diagnosis().cause;
+        EXPECT_TRUE(resumed->resumed);
+        EXPECT_EQ(resumed->chip_signatures, 0u);
+    }
+    EXPECT_EQ(chip->stats().commands, commands);  // resumption touches the chip not at all
+    EXPECT_EQ(chip->stats().signatures - before, 1u);
+}
+
+TEST_F(TlsConnect, WrongCaHostnameExpiryAndNobodyListening) {
+    server_cert("ec");
+    int port = 0;
+    auto server = s_server({}, port, 3);
+    tls::Client c;
+    ASSERT_TRUE(emu::init_chip(dir.file("other"), {}).ok());
+    EXPECT_FALSE(c.connect(options(port, dir.file("other/factory-ca.pem"))));
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::untrusted_server) << c.diagnosis().cause;
+    auto by_ip = options(port, dir.file("srv.pem"));
+    by_ip.host = "127.0.0.1";
+    EXPECT_FALSE(c.connect(by_ip));
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::hostname_mismatch) << c.diagnosis().cause;
+    EXPECT_NE(c.diagnosis().fix.find("DNS name"), std::string::npos);
+    server.reset();
+    EXPECT_FALSE(c.connect(options(test::free_port(), dir.file("srv.pem"))));
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::not_listening) << c.diagnosis().cause;
+}
+
+TEST_F(TlsConnect, ExpiredServerCertificate) {
+    // A server certificate valid only in January 2020. OpenSSL 3.0's `x509 -req` cannot back-date,
+    // `openssl ca -startdate/-enddate` can.
+    ASSERT_EQ(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                   dir.file("srv.key"), "-out", dir.file("srv.csr"), "-subj", "/CN=localhost"}).exit_code, 0);
+    test::write_file(dir.file("ca.cnf"),
+                     "[ca]\ndefault_ca=d\n[d]\ndatabase=" + dir.file("index.txt") + "\nnew_certs_dir=" + dir.path() +
+                         "\nserial=" + dir.file("serial") + "\ndefault_md=sha256\npolicy=p\ncopy_extensions=copy\n[p]\ncommonName=supplied\n");
+    test::write_file(dir.file("index.txt"), std::string());
+    test::write_file(dir.file("serial"), std::string("01\n"));
+    ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                   dir.file("ca.key"), "-out", dir.file("ca.pem"), "-subj", "/CN=expiry CA", "-days", "30"}).exit_code, 0);
+    auto signed_old = run({"openssl", "ca", "-batch", "-config", dir.file("ca.cnf"), "-cert", dir.file("ca.pem"), "-keyfile",
+                           dir.file("ca.key"), "-in", dir.file("srv.csr"), "-out", dir.file("srv.pem"), "-startdate",
+                           "20200101000000Z", "-enddate", "20200201000000Z", "-notext"});
+    ASSERT_EQ(signed_old.exit_code, 0) << signed_old.output;
+    int port = 0;
+    auto server = s_server({}, port);
+    tls::Client c;
+    EXPECT_FALSE(c.connect(options(port, dir.file("ca.pem"))));
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::server_cert_expired) << c.diagnosis().cause;
+}
+
+TEST_F(TlsConnect, RsaOnlyServerAndMissingSuite) {
+    server_cert("rsa:2048");
+    int port = 0;
+    auto rsa = s_server({}, port, 2);  // the diagnosis probes with a second connection
+    tls::Client c;
+    EXPECT_FALSE(c.connect(options(port, dir.file("srv.pem"))));
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::server_cert_rsa) << c.diagnosis().cause;
+    rsa.reset();
+
+    server_cert("ec");
+    auto ccm = s_server({"-cipher", "ECDHE-ECDSA-AES256-CCM8"}, port, 2);
+    EXPECT_FALSE(c.connect(options(port, dir.file("srv.pem"))));
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::no_shared_cipher) << c.diagnosis().cause;
+}
+
+TEST_F(TlsConnect, CertificateKeyMismatchOnTheChipIsRejected) {
+    // Slot 1 signs, but the certificate sent is slot 0's: the server sees a bad CertificateVerify.
+    ASSERT_TRUE(identity::keygen(*se, {}));
+    mbedtls_pk_context wrong;
+    mbedtls_pk_init(&wrong);
+    ASSERT_TRUE(tls::setup_se_key(wrong, *se, stsafe::kSlotUser, *identity::slot_public_key(*se, stsafe::kSlotUser, 4)).ok());
+    server_cert("ec");
+    int port = 0;
+    auto server = s_server({}, port);
+    auto o = options(port, dir.file("srv.pem"));
+    o.own_key = &wrong;
+    tls::Client c;
+    EXPECT_FALSE(c.connect(o));
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::client_cert_rejected) << c.diagnosis().cause;
+    EXPECT_NE(c.diagnosis().fix.find("verify-pair"), std::string::npos);
+    mbedtls_pk_free(&wrong);
+}
+
+TEST_F(TlsConnect, ChipFailingMidHandshake) {
+    server_cert("ec");
+    int port = 0;
+    auto server = s_server({}, port);
+    emu::FaultConfig dead;
+    dead.nack_burst_rate = 1.0;  // the chip never answers again
+    dead.nack_burst_length = 1000000;
+    chip->set_faults(dead);
+    tls::Client c;
+    EXPECT_FALSE(c.connect(options(port, dir.file("srv.pem"))));
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::chip_error) << c.diagnosis().cause;
+}
