@@ -36,20 +36,26 @@ Exit exit_for(tls::Failure f) {
     }
 }
 
-/// MQTT 3.1.1 CONNECT (§3.1): clean session, keepalive 60 s, client id; no will, no password.
-std::vector<std::uint8_t> mqtt_connect(const std::string& client_id) {
-    std::vector<std::uint8_t> body = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x3C,
-                                      static_cast<std::uint8_t>(client_id.size() >> 8), static_cast<std::uint8_t>(client_id.size())};
-    body.insert(body.end(), client_id.begin(), client_id.end());
-    std::vector<std::uint8_t> out = {0x10};
+/// Fixed header + body, the remaining length 7 bits per byte (MQTT 3.1.1 §2.2.3). A stopgap
+/// until the agent's MQTT library (libs/mqtt) exists.
+std::vector<std::uint8_t> mqtt_packet(std::uint8_t type, const std::vector<std::uint8_t>& body) {
+    std::vector<std::uint8_t> out = {type};
     std::size_t len = body.size();
-    do {  // remaining length, 7 bits per byte (§2.2.3)
+    do {
         std::uint8_t b = static_cast<std::uint8_t>(len % 128);
         len /= 128;
         out.push_back(static_cast<std::uint8_t>(len ? b | 0x80 : b));
     } while (len);
     out.insert(out.end(), body.begin(), body.end());
     return out;
+}
+
+/// CONNECT (§3.1): clean session, keepalive 60 s, client id; no will, no password.
+std::vector<std::uint8_t> mqtt_connect(const std::string& client_id) {
+    std::vector<std::uint8_t> body = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x3C,
+                                      static_cast<std::uint8_t>(client_id.size() >> 8), static_cast<std::uint8_t>(client_id.size())};
+    body.insert(body.end(), client_id.begin(), client_id.end());
+    return mqtt_packet(0x10, body);
 }
 
 const char* connack_meaning(std::uint8_t rc) {
@@ -85,6 +91,7 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
         std::string client_id;
         unsigned reconnects = 0;
         unsigned timeout_ms = 10000;
+        std::vector<std::string> publish;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("connect", "One mutual-TLS handshake with the chip key (+ MQTT CONNECT) and a report");
@@ -99,6 +106,7 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--client-id", a->client_id, "MQTT client id (default: the certificate's CN)");
     cmd->add_option("--reconnect", a->reconnects, "Reconnect N more times, resuming the TLS session");
     cmd->add_option("--timeout-ms", a->timeout_ms, "Connect/handshake/read timeout");
+    cmd->add_option("--publish", a->publish, "After CONNACK, publish this text (QoS 0) to devices/<CN>/telemetry (repeatable)");
     cmd->callback([&global, a] {
         if (a->stack == "wolfssl") throw Failure(Exit::usage, "--stack wolfssl is not available in this build yet — use --stack mbedtls");
         if (a->tls_version == "1.3") throw Failure(Exit::usage, "mbedTLS 2.28 speaks TLS 1.2 only — use --tls 1.2");
@@ -158,6 +166,20 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
                     throw Failure(static_cast<Exit>(30 + connack[3]), std::string("the broker refused MQTT CONNECT: ") + connack_meaning(connack[3]) +
                                                                          " — check the broker's ACL and use_identity_as_username");
                 run["mqtt"] = {{"client_id", client_id}, {"connack", connack_meaning(connack[3])}};
+                for (const std::string& text : a->publish) {
+                    const std::string topic = "devices/" + common_name(chain) + "/telemetry";
+                    std::vector<std::uint8_t> body = {static_cast<std::uint8_t>(topic.size() >> 8), static_cast<std::uint8_t>(topic.size())};
+                    body.insert(body.end(), topic.begin(), topic.end());
+                    body.insert(body.end(), text.begin(), text.end());
+                    // PUBLISH QoS 0 (§3.3).
+                    if (!client.write(mqtt_packet(0x30, body)).ok()) throw Failure(Exit::mqtt_failure, "the broker closed the connection while publishing — check its ACL");
+                }
+                if (!a->publish.empty()) {
+                    // DISCONNECT (§3.14) so the broker delivers before the TCP close.
+                    const std::uint8_t disconnect[] = {0xE0, 0x00};
+                    (void)client.write(disconnect);
+                    run["mqtt"]["published"] = a->publish.size();
+                }
             }
             runs.push_back(run);
         }
