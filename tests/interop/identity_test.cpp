@@ -10,6 +10,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
+#include "emulated_chip.hpp"
 #include "peer.hpp"
 #include "pem.hpp"
 #include "process.hpp"
@@ -27,15 +28,6 @@ namespace {
 
 class Identity : public ::testing::Test {
 protected:
-    void SetUp() override {
-        ASSERT_TRUE(emu::init_chip(dir.file("se"), {}).ok());
-        auto opened = emu::Chip::open(dir.file("se"), {});
-        ASSERT_TRUE(opened);
-        chip = std::move(*opened);
-        bus = std::make_unique<emu::EmulatedBus>(*chip, clock);
-        se = std::make_unique<Device>(*bus, clock, emu::kDriverConfig);
-    }
-
     /// A self-signed server certificate for CN/SAN localhost on `curve` ("P-256" / "P-384").
     void make_server(const std::string& curve) {
         auto r = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:" + curve, "-nodes",
@@ -99,10 +91,9 @@ protected:
     }
 
     test::TempDir dir;
-    ManualClock clock;
-    std::unique_ptr<emu::Chip> chip;
-    std::unique_ptr<emu::EmulatedBus> bus;
-    std::unique_ptr<Device> se;
+    test::EmulatedChip rig{dir.file("se")};
+    emu::Chip* chip = rig.chip.get();
+    Device* se = rig.device.get();
     std::vector<std::uint8_t> expired_certificate_for_slot1();
     std::uint32_t signatures_in_last_handshake = 0;
     std::string server_output;
@@ -257,10 +248,8 @@ TEST_F(Identity, BadInputsLeaveTheZoneUnchanged) {
     EXPECT_NE(err.find("P-256"), std::string::npos) << err;
     {
         test::TempDir other_dir;
-        ASSERT_TRUE(emu::init_chip(other_dir.file("se"), {}).ok());
-        auto other_chip = emu::Chip::open(other_dir.file("se"), {});
-        emu::EmulatedBus other_bus(**other_chip, clock);
-        Device other(other_bus, clock, emu::kDriverConfig);
+        test::EmulatedChip other_rig(other_dir.file("se"));
+        Device& other = *other_rig.device;
         ASSERT_TRUE(identity::keygen(other, kg));
         auto other_csr = identity::make_csr(other, kSlotUser, 4, "CN=intruder", {});
         test::write_file(dir.file("other.csr"), *other_csr);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <regex>
 
+#include "emulated_chip.hpp"
 #include "peer.hpp"
 #include "process.hpp"
 #include "sebind/emu/emulator.hpp"
@@ -50,12 +51,8 @@ std::vector<unsigned char> connect_then_publish(const std::string& client_id, co
 
 TEST(MosquittoIdentity, BrokerAcceptsTheDeviceAndRejectsAnotherCa) {
     test::TempDir dir;
-    ASSERT_TRUE(emu::init_chip(dir.file("se"), {}).ok());
-    auto chip = emu::Chip::open(dir.file("se"), {});
-    ASSERT_TRUE(chip);
-    ManualClock clock;
-    emu::EmulatedBus bus(**chip, clock);
-    stsafe::Device se(bus, clock, emu::kDriverConfig);
+    test::EmulatedChip rig(dir.file("se"));
+    stsafe::Device& se = *rig.device;
 
     const int port = test::free_port();
     identity::DevPkiOptions pki;

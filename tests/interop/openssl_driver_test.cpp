@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "emulated_chip.hpp"
 #include "pem.hpp"
 #include "process.hpp"
 #include "sebind/emu/emulator.hpp"
@@ -19,14 +20,6 @@ namespace {
 
 class OpensslInterop : public ::testing::Test {
 protected:
-    void SetUp() override {
-        ASSERT_TRUE(emu::init_chip(dir.file("se"), {}).ok());
-        auto opened = emu::Chip::open(dir.file("se"), {});
-        ASSERT_TRUE(opened);
-        chip = std::move(*opened);
-        bus = std::make_unique<emu::EmulatedBus>(*chip, clock);
-        se = std::make_unique<Device>(*bus, clock, emu::kDriverConfig);
-    }
 
     std::vector<unsigned char> zone0_certificate() {
         std::uint8_t head[4];
@@ -47,10 +40,8 @@ protected:
     }
 
     test::TempDir dir;
-    ManualClock clock;
-    std::unique_ptr<emu::Chip> chip;
-    std::unique_ptr<emu::EmulatedBus> bus;
-    std::unique_ptr<Device> se;
+    test::EmulatedChip rig{dir.file("se")};
+    Device* se = rig.device.get();
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <mbedtls/x509_crt.h>
 
+#include "emulated_chip.hpp"
 #include "peer.hpp"
 #include "process.hpp"
 #include "sebind/emu/emulator.hpp"
@@ -23,12 +24,6 @@ namespace {
 class TlsConnect : public ::testing::Test {
 protected:
     void SetUp() override {
-        ASSERT_TRUE(emu::init_chip(dir.file("se"), {}).ok());
-        auto opened = emu::Chip::open(dir.file("se"), {});
-        ASSERT_TRUE(opened);
-        chip = std::move(*opened);
-        bus = std::make_unique<emu::EmulatedBus>(*chip, clock);
-        se = std::make_unique<stsafe::Device>(*bus, clock, emu::kDriverConfig);
         // The factory identity: slot 0 and its zone-0 certificate.
         auto cert = identity::read_certificate(*se, 0);
         ASSERT_TRUE(cert);
@@ -76,10 +71,9 @@ protected:
     }
 
     test::TempDir dir;
-    ManualClock clock;
-    std::unique_ptr<emu::Chip> chip;
-    std::unique_ptr<emu::EmulatedBus> bus;
-    std::unique_ptr<stsafe::Device> se;
+    test::EmulatedChip rig{dir.file("se")};
+    emu::Chip* chip = rig.chip.get();
+    stsafe::Device* se = rig.device.get();
     mbedtls_x509_crt chain;
     mbedtls_pk_context key;
 };
