@@ -2,6 +2,7 @@
 // Fuzz target: sebind-emud's request parser, which reads bytes from any local client.
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstdlib>
 
 #include "sebind/port_linux/daemon_protocol.hpp"
@@ -9,14 +10,17 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace sebind::port_linux::emud;
     const sebind::Bytes input(data, size);
+    // The whole input as one message (the parser must refuse anything but exactly one), then
+    // the first message of the input as the daemon's framing would cut it.
+    auto whole = parse_request(input);
     auto n = message_size(input);
+    if (whole && (!n || *n != size)) std::abort();
     if (!n || *n == 0) return 0;
     auto req = parse_request(input.first(*n));
     if (req) {
-        // Whatever parses must encode back to the same bytes.
+        // The codec is canonical: whatever parses encodes back to exactly the same bytes.
         const auto again = encode_request(*req);
-        auto reparsed = parse_request(again);
-        if (!reparsed || reparsed->op != req->op) std::abort();
+        if (again.size() != *n || !std::equal(again.begin(), again.end(), input.begin())) std::abort();
     }
     return 0;
 }

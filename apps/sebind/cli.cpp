@@ -17,7 +17,7 @@ std::string exit_code_help() {
            "  6 not found          7 already exists      8 invalid input\n"
            "  9 cert/key mismatch  10 host storage       11 integrity (MAC, checksum)\n"
            "  12 expired           13 too large          20-29 TLS/connection   30-39 MQTT/agent\n"
-           "SE URIs: emu:DIR | emud:SOCKET[#CHIP] | i2c:/dev/i2c-N[?addr=0x20]  (or set SEBIND_SE)";
+           "SE URIs: emu:DIR | emud:SOCKET[#CHIP] | i2c:/dev/i2c-N[?addr=0x20]  (or set SEBIND_SE)\n";
 }
 
 Exit exit_for(Status s) noexcept {
@@ -57,29 +57,38 @@ std::string cause_and_fix(Status s) {
     } else {
         cause = to_string(s.code());
     }
-    const char* fix = "";
-    switch (s.code()) {
+    // The chip's own code, when there is one, says more than our category (§3).
+    const char* fix = nullptr;
+    switch (s.device_status()) {
+        case 0x0B: fix = "the key's usage limit is used up: generate a new key (`sebind keygen --force`)"; break;
+        case 0x0F: fix = "the chip's life cycle forbids it (terminated or locked): use another chip"; break;
+        case 0x11: fix = "the chip's access condition forbids it: it needs host keys (C-MAC) or a looser zone/command AC, see `sebind info`"; break;
+        case 0x09: fix = "the host C-MAC counter is exhausted: this chip can no longer take protected commands"; break;
+        case 0x13: fix = "the zone's one-way counter has reached its limit"; break;
+        case 0x16: fix = "the host keys do not match the chip's: provision the right ones"; break;
+        default: break;
+    }
+    if (!fix) switch (s.code()) {
         case Errc::communication_failure:
         case Errc::busy:
-            fix = "check the --se URI, the I2C wiring, or that sebind-emud is running";
+        case Errc::timeout:
+            fix = "check the bus/URI (--se or SEBIND_SE), the I2C wiring, or that sebind-emud is running";
             break;
         case Errc::invalid_response:
             fix = "the answer was malformed: check the bus address and wiring (or report a bug)";
             break;
-        case Errc::integrity_failure:
-            fix = s.device_status() == 0x16 ? "the host keys do not match the chip's"
-                                             : "a MAC or CRC kept failing: check the bus and the host keys";
-            break;
-        case Errc::not_permitted:
-            fix = s.device_status() == 0x11 ? "the access condition forbids it (a host C-MAC or a looser zone AC is needed)"
-                                             : "the chip's configuration forbids this operation";
-            break;
+        case Errc::integrity_failure: fix = "a MAC or CRC kept failing: check the bus wiring and the host keys"; break;
+        case Errc::hardware_failure: fix = "the chip reported an internal error: power-cycle it, then retry"; break;
+        case Errc::not_permitted: fix = "the chip's configuration forbids this operation (see `sebind info`)"; break;
         case Errc::does_not_exist: fix = "create it first (e.g. `sebind keygen`) or pick another slot/zone"; break;
-        case Errc::already_exists: fix = "it can be written only once"; break;
+        case Errc::already_exists: fix = "it can be written only once (use --force where offered)"; break;
         case Errc::out_of_range: fix = "stay within the zone size or counter value shown by `sebind info`"; break;
+        case Errc::buffer_too_small: fix = "the data does not fit: use a larger zone or less data"; break;
         case Errc::storage_failure: fix = "check the directory exists, is writable and the disk is not full"; break;
-        case Errc::corrupted_data: fix = "the emulator state is damaged: recreate it with `sebind emu init`"; break;
+        case Errc::corrupted_data: fix = "the stored data is damaged: rewrite it (emulator state: recreate it with `sebind emu init`)"; break;
         case Errc::invalid_argument: fix = "check the arguments (`sebind --help`)"; break;
+        case Errc::not_supported: fix = "this chip or build does not offer it (see `sebind info` for the curves and slots)"; break;
+        case Errc::invalid_signature: fix = "the key and the certificate/signature do not belong together"; break;
         case Errc::expired: fix = "renew the certificate, or pass --force to accept it anyway"; break;
         default: fix = "run with --verbose for details"; break;
     }
@@ -122,8 +131,9 @@ std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global, c
             case port_linux::SeKind::daemon:
                 if (s.code() == Errc::does_not_exist)
                     throw Failure(Exit::not_found, "sebind-emud at " + uri->path + " has no chip named '" + uri->chip + "'");
-                throw Failure(Exit::se_unreachable, "cannot connect to sebind-emud at " + uri->path +
-                                                        " — start it with `sebind-emud --socket " + uri->path + " DIR`");
+                throw Failure(Exit::se_unreachable, "cannot connect to sebind-emud at " + uri->path + " (" +
+                                                        to_string(s.code()) + ") — start it with `sebind-emud --socket " +
+                                                        uri->path + " DIR` or check the path");
             case port_linux::SeKind::i2c:
                 throw Failure(s.code() == Errc::not_permitted ? Exit::se_refused : Exit::se_unreachable,
                               "cannot open " + uri->path + " (" + to_string(s.code()) +

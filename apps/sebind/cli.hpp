@@ -65,7 +65,10 @@ void add_emu_commands(CLI::App& app, GlobalOptions& global);
 void add_info_command(CLI::App& app, GlobalOptions& global);
 void add_random_command(CLI::App& app, GlobalOptions& global);
 void add_echo_command(CLI::App& app, GlobalOptions& global);
-void add_identity_commands(CLI::App& app, GlobalOptions& global);
+void add_keygen_command(CLI::App& app, GlobalOptions& global);
+void add_csr_command(CLI::App& app, GlobalOptions& global);
+void add_cert_commands(CLI::App& app, GlobalOptions& global);
+void add_verify_pair_command(CLI::App& app, GlobalOptions& global);
 void add_pki_commands(CLI::App& app, GlobalOptions& global);
 void add_connect_command(CLI::App& app, GlobalOptions& global);
 

@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "cli.hpp"
 #include "sebind/emu/emulator.hpp"
 
@@ -55,8 +57,11 @@ void add_emu_commands(CLI::App& app, GlobalOptions& global) {
             throw Failure(Exit::already_exists, init_args->dir + " already holds a chip — pick another directory or delete it");
         check(st, "emu init " + init_args->dir);
         if (global.json) {
-            std::printf("{\"dir\":\"%s\",\"factory_ca\":\"%s/%s\",\"emulated\":true}\n", init_args->dir.c_str(),
-                        init_args->dir.c_str(), emu::kFactoryCaFile);
+            const nlohmann::json j = {{"dir", init_args->dir},
+                                      {"factory_ca", init_args->dir + "/" + emu::kFactoryCaFile},
+                                      {"se_uri", "emu:" + init_args->dir},
+                                      {"emulated", true}};
+            std::printf("%s\n", j.dump().c_str());
         } else {
             std::printf("created an emulated STSAFE-A110 in %s (%s)\n", init_args->dir.c_str(), emu::kBanner);
             std::printf("factory CA certificate: %s/%s\n", init_args->dir.c_str(), emu::kFactoryCaFile);

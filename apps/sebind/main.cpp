@@ -20,7 +20,10 @@ int main(int argc, char** argv) {
     add_info_command(app, global);
     add_random_command(app, global);
     add_echo_command(app, global);
-    add_identity_commands(app, global);
+    add_keygen_command(app, global);
+    add_csr_command(app, global);
+    add_cert_commands(app, global);
+    add_verify_pair_command(app, global);
     add_pki_commands(app, global);
     add_connect_command(app, global);
 

@@ -40,7 +40,6 @@ void ChipImpl::clear_volatile() noexcept {
     if (!m_ephemeral.private_scalar.empty()) secure_zero(m_ephemeral.private_scalar.data(), m_ephemeral.private_scalar.size());
     m_ephemeral = KeySlotState{};
     m_password_verified = false;
-    m_address = static_cast<std::uint8_t>(m_state.i2c_parameters[0] >> 1);
 }
 
 bool ChipImpl::nvm_write() noexcept {
@@ -74,6 +73,9 @@ Status ChipImpl::power_cycle() noexcept {
     m_nacks_left = 0;
     m_response.clear();
     clear_volatile();
+    // A changed I2C address is read from NVM at power-up only [I]: a Reset or a wake-up must
+    // still answer at the address the host just used.
+    m_address = static_cast<std::uint8_t>(m_state.i2c_parameters[0] >> 1);
     return Status::success();
 }
 
@@ -112,8 +114,11 @@ BusResult ChipImpl::i2c_write(std::uint8_t address, Bytes data, std::uint32_t no
         m_sleep_mode = 0;
         clear_volatile();
     }
+    // A write without data is an address probe (i2cdetect's "quick write"): the chip ACKs and
+    // neither executes anything nor drops its pending response [I].
+    if (data.empty()) return BusResult::ok;
     std::vector<std::uint8_t> frame(data.begin(), data.end());
-    if (!frame.empty() && chance(m_options.faults.command_corruption_rate)) {
+    if (chance(m_options.faults.command_corruption_rate)) {
         const std::uint64_t bit = next_random() % (frame.size() * 8);
         frame[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
     }
@@ -122,7 +127,7 @@ BusResult ChipImpl::i2c_write(std::uint8_t address, Bytes data, std::uint32_t no
     m_response.resize(n);
     if (m_options.latency == Latency::realistic && n > 0) {
         m_busy_since = now_ms;
-        m_busy_ms = stsafe::a110_busy_time_ms(static_cast<ds::Command>(data.empty() ? 0 : data[0] & ds::header::kCodeMask));
+        m_busy_ms = stsafe::a110_busy_time_ms(static_cast<ds::Command>(data[0] & ds::header::kCodeMask));
     }
     return BusResult::ok;
 }

@@ -90,7 +90,7 @@ private:
     // Volatile state (§11): lost on Reset, Hibernate wake-up and power cycle.
     KeySlotState m_ephemeral;
     bool m_password_verified = false;
-    std::uint8_t m_address;  ///< I2C address in force since the last reset / power-up
+    std::uint8_t m_address;  ///< I2C address in force since the last power-up
     std::vector<std::uint8_t> m_response;
     bool m_powered = true;
     bool m_hung = false;

@@ -181,17 +181,21 @@ Result<ChipState> decode_state(Bytes data) {
     for (EnvelopeKeyState& e : s.envelope_keys)
         if (!read_bool(r, e.present) || !r.u8(e.type) || e.type > 1 || !read_array(r, e.key)) return kBad;
     if (!read_bool(r, s.password_present) || !read_array(r, s.password) || !r.u8(s.password_tries)) return kBad;
-    if (!r.u8(s.command_change_rights) || !r.u8(count)) return kBad;
+    if (s.password_tries > kPasswordTries) return kBad;
+    // Bounds that keep every Query answer inside the I/O buffer, and no duplicate entries, so a
+    // state that passes here is one the chip can serve (the state file is fuzzed, §11).
+    if (!r.u8(s.command_change_rights) || !r.u8(count) || count > kMaxCommandRecords) return kBad;
     for (std::uint8_t i = 0; i < count; ++i) {
         CommandAcState c;
-        if (!r.u8(c.code) || !r.u8(c.ac) || !r.u8(c.encryption)) return kBad;
+        if (!r.u8(c.code) || !r.u8(c.ac) || !r.u8(c.encryption) || s.command(c.code)) return kBad;
         s.command_table.push_back(c);
     }
     if (!r.u8(count) || count > stsafe::kMaxZones) return kBad;
     for (std::uint8_t i = 0; i < count; ++i) {
         ZoneState z;
         std::uint8_t type = 0;
-        if (!r.u8(z.index) || !r.u8(type) || type > 1 || !r.u8(z.ac) || !r.be32(z.counter) || !read_blob(r, z.data))
+        if (!r.u8(z.index) || !r.u8(type) || type > 1 || !r.u8(z.ac) || !r.be32(z.counter) || !read_blob(r, z.data) ||
+            s.zone(z.index))
             return kBad;
         z.type = static_cast<stsafe::ZoneType>(type);
         s.zones.push_back(std::move(z));

@@ -12,6 +12,11 @@
 
 namespace sebind::emu {
 
+/// Password tries after Put Attribute / a successful Verify Password [I].
+inline constexpr std::uint8_t kPasswordTries = 3;
+/// Most command-AC records a state may hold (Query 0x24 must fit the I/O buffer).
+inline constexpr std::size_t kMaxCommandRecords = 32;
+
 struct KeySlotState {
     bool present = false;
     stsafe::Curve curve = stsafe::Curve::p256;
@@ -54,7 +59,7 @@ struct ChipState {
     std::array<EnvelopeKeyState, 2> envelope_keys;
     bool password_present = false;
     std::array<std::uint8_t, 16> password{};
-    std::uint8_t password_tries = 3;
+    std::uint8_t password_tries = kPasswordTries;
     std::uint8_t command_change_rights = 0;
     std::vector<CommandAcState> command_table;
     std::vector<ZoneState> zones;

@@ -135,7 +135,7 @@ std::uint8_t ChipImpl::cmd_put_attribute(const Request& req, Reply&) noexcept {
             if ((value[0] & 0x01) || (value[1] & 0xF8)) return 0x03;
             if (((value[1] >> 1) & 0x03) != 0 && ((value[1] >> 1) & 0x03) != 2) return 0x03;
             if ((value[0] >> 1) < 0x08 || (value[0] >> 1) > 0x77) return 0x03;
-            // Takes effect at the next reset or power-up [I].
+            // Takes effect at the next power-up (chip.cpp, power_cycle) [I].
             m_state.i2c_parameters = {value[0], value[1]};
             return nvm_write() ? 0x00 : kNoResponse;
         case ds::Tag::life_cycle: {
@@ -155,7 +155,7 @@ std::uint8_t ChipImpl::cmd_put_attribute(const Request& req, Reply&) noexcept {
             if (m_state.password_present) return 0x11;
             std::memcpy(m_state.password.data(), value.data(), 16);
             m_state.password_present = true;
-            m_state.password_tries = 3;
+            m_state.password_tries = kPasswordTries;
             return nvm_write() ? 0x00 : kNoResponse;
         case ds::Tag::command_ac:
         case ds::Tag::command_encryption:
@@ -170,7 +170,7 @@ std::uint8_t ChipImpl::cmd_delete(const Request& req, Reply&) noexcept {
     if (req.payload[0] != static_cast<std::uint8_t>(ds::Tag::password)) return 0x03;
     m_state.password_present = false;
     m_state.password.fill(0);
-    m_state.password_tries = 3;
+    m_state.password_tries = kPasswordTries;
     return nvm_write() ? 0x00 : kNoResponse;
 }
 
@@ -179,7 +179,7 @@ std::uint8_t ChipImpl::cmd_verify_password(const Request& req, Reply& reply) noe
     if (!m_state.password_present) return 0x0A;
     if (m_state.password_tries == 0) return 0x1A;
     const bool match = constant_time_equal(req.payload, m_state.password);
-    m_state.password_tries = match ? 3 : static_cast<std::uint8_t>(m_state.password_tries - 1);
+    m_state.password_tries = match ? kPasswordTries : static_cast<std::uint8_t>(m_state.password_tries - 1);
     m_password_verified = match;
     if (!nvm_write()) return kNoResponse;
     reply.put8(match ? 1 : 0);

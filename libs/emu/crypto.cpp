@@ -153,12 +153,15 @@ Status ecdh(Rng& rng, const KeySlotState& key, Bytes x, Bytes y, std::vector<std
 
 namespace {
 constexpr std::uint8_t kDefaultIv[8] = {0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6};
-}
+// The chip's envelope keys are AES-128 or AES-256; AES-192 is accepted so that every RFC 3394
+// §4 vector can be checked.
+constexpr bool valid_kek_size(std::size_t n) { return n == 16 || n == 24 || n == 32; }
+}  // namespace
 
 // mbedTLS can do this (nist_kw.c) but Debian 12 builds it without MBEDTLS_NIST_KW_C, so the
 // RFC 3394 §2.2.1 index-based algorithm is written here on top of AES-ECB.
 Status aes_key_wrap(Bytes key, Bytes plaintext, std::vector<std::uint8_t>& out) noexcept {
-    if (plaintext.size() < 8 || plaintext.size() % 8 != 0 || (key.size() != 16 && key.size() != 32))
+    if (plaintext.size() < 8 || plaintext.size() % 8 != 0 || !valid_kek_size(key.size()))
         return Status(Errc::invalid_argument);
     const std::size_t n = plaintext.size() / 8;
     out.assign(plaintext.size() + 8, 0);
@@ -185,7 +188,7 @@ Status aes_key_wrap(Bytes key, Bytes plaintext, std::vector<std::uint8_t>& out) 
 }
 
 Status aes_key_unwrap(Bytes key, Bytes envelope, std::vector<std::uint8_t>& out) noexcept {
-    if (envelope.size() < 16 || envelope.size() % 8 != 0 || (key.size() != 16 && key.size() != 32))
+    if (envelope.size() < 16 || envelope.size() % 8 != 0 || !valid_kek_size(key.size()))
         return Status(Errc::invalid_argument);
     const std::size_t n = envelope.size() / 8 - 1;
     std::uint8_t a[8];

@@ -47,7 +47,8 @@ Result<bool> verify_digest(stsafe::Curve curve, Bytes x, Bytes y, Bytes r, Bytes
 /// x-coordinate of d·P; Errc::invalid_argument when P is not a valid point.
 Status ecdh(Rng& rng, const KeySlotState& key, Bytes x, Bytes y, std::vector<std::uint8_t>& secret) noexcept;
 
-/// RFC 3394 AES key wrap with the default IV (§4.11 [I]). `plaintext` is a multiple of 8 bytes.
+/// RFC 3394 AES key wrap with the default IV (§4.11 [I]); `key` 16, 24 or 32 bytes, `plaintext`
+/// at least 8 bytes in 8-byte steps (else invalid_argument).
 Status aes_key_wrap(Bytes key, Bytes plaintext, std::vector<std::uint8_t>& out) noexcept;
 /// Errc::integrity_failure when the integrity check value does not match.
 Status aes_key_unwrap(Bytes key, Bytes envelope, std::vector<std::uint8_t>& out) noexcept;

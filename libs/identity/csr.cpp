@@ -25,6 +25,27 @@ mbedtls_md_type_t md_for(st::Curve c) {
     return st::curve_info(c).coordinate_size == 48 ? MBEDTLS_MD_SHA384 : MBEDTLS_MD_SHA256;
 }
 
+/// A DNS name as RFC 5280 §4.2.1.6 allows in a dNSName (preferred name syntax, RFC 1034 §3.5),
+/// plus a leading "*." wildcard label and '_' (seen in service names): ASCII only, labels of
+/// 1..63 characters, 253 at most in all. Anything else would be a certificate no CA should sign.
+bool valid_dns_name(const std::string& name) {
+    if (name.empty() || name.size() > 253) return false;
+    std::size_t label = 0;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        if (c == '.') {
+            if (label == 0) return false;
+            label = 0;
+            continue;
+        }
+        const bool wildcard = c == '*' && i == 0 && name.size() > 2 && name[1] == '.';
+        const bool ldh = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        if (!ldh && !wildcard) return false;
+        if (++label > 63) return false;
+    }
+    return label != 0;
+}
+
 /// subjectAltName ::= SEQUENCE OF GeneralName, dNSName [2] IA5String (RFC 5280 §4.2.1.6).
 Result<std::vector<unsigned char>> san_extension(const std::vector<std::string>& names) {
     std::vector<unsigned char> buf(4096);
@@ -32,7 +53,7 @@ Result<std::vector<unsigned char>> san_extension(const std::vector<std::string>&
     unsigned char* p = start + buf.size();
     std::size_t len = 0;
     for (auto it = names.rbegin(); it != names.rend(); ++it) {
-        if (it->empty() || it->size() > 253) return Errc::invalid_argument;
+        if (!valid_dns_name(*it)) return Errc::invalid_argument;
         int n = mbedtls_asn1_write_raw_buffer(&p, start, reinterpret_cast<const unsigned char*>(it->data()), it->size());
         if (n < 0) return Errc::buffer_too_small;
         std::size_t item = static_cast<std::size_t>(n);
@@ -50,6 +71,23 @@ Result<std::vector<unsigned char>> san_extension(const std::vector<std::string>&
     if (n < 0) return Errc::buffer_too_small;
     len += static_cast<std::size_t>(n);
     return std::vector<unsigned char>(p, p + len);
+}
+
+/// Verifies a PEM request's signature with `key`'s public point. invalid_signature when it
+/// does not verify (the recorded public key is not the slot's key).
+Status check_csr_signature(const unsigned char* pem, mbedtls_pk_context& key) {
+    mbedtls_x509_csr parsed;
+    mbedtls_x509_csr_init(&parsed);
+    struct Guard { mbedtls_x509_csr* c; ~Guard() { mbedtls_x509_csr_free(c); } } guard{&parsed};
+    const std::size_t len = std::strlen(reinterpret_cast<const char*>(pem)) + 1;
+    if (mbedtls_x509_csr_parse(&parsed, pem, len) != 0) return Status(Errc::invalid_argument);
+    const mbedtls_md_info_t* md = mbedtls_md_info_from_type(parsed.sig_md);
+    if (!md) return Status(Errc::invalid_argument);
+    std::uint8_t digest[MBEDTLS_MD_MAX_SIZE];
+    if (mbedtls_md(md, parsed.cri.p, parsed.cri.len, digest) != 0) return Status(Errc::invalid_argument);
+    return mbedtls_pk_verify(&key, parsed.sig_md, digest, mbedtls_md_get_size(md), parsed.sig.p, parsed.sig.len) == 0
+               ? Status::success()
+               : Status(Errc::invalid_signature);
 }
 
 }  // namespace
@@ -84,6 +122,10 @@ Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t
         const Status chip = tls::se_key_last_error(key);
         return chip.ok() ? Status(Errc::invalid_argument) : chip;
     }
+    // The public key came from the zone record, the signature from the slot: if a keygen was cut
+    // short after Generate Key, they differ and the CA would get a request nobody can verify.
+    // Check the request's own signature before handing it out.
+    SEBIND_TRY(check_csr_signature(pem.data(), key));
     return std::string(reinterpret_cast<const char*>(pem.data()));
 }
 

@@ -26,6 +26,16 @@ Result<st::ZoneInfo> zone_info(st::Device& device, std::uint8_t zone) {
     return *z;
 }
 
+/// Whether this host can pass the zone's update access condition (Query 0x12, §6.1): 0 = always;
+/// 1 = host, i.e. a C-MAC, which needs host keys in the driver; every other value needs ST's
+/// keys or means never. Checked before writing so that a refusal changes nothing and names the
+/// cause (the chip would answer 0x11 to the first chunk).
+Status check_writable(const st::Device& device, const st::ZoneInfo& z) {
+    if (z.update_ac == static_cast<std::uint8_t>(st::ZoneAccess::always)) return Status::success();
+    if (z.update_ac == static_cast<std::uint8_t>(st::ZoneAccess::host) && device.has_host_keys()) return Status::success();
+    return Status(Errc::not_permitted);
+}
+
 /// The current header, or nullopt for a zone without one.
 Result<std::optional<ZoneHeader>> read_header(st::Device& device, std::uint8_t zone) {
     std::uint8_t buf[kHeaderSize];
@@ -40,7 +50,7 @@ Result<std::optional<ZoneHeader>> read_header(st::Device& device, std::uint8_t z
 Result<std::uint32_t> write_record(st::Device& device, std::uint8_t zone, std::uint8_t slot, st::Curve curve,
                                    const std::vector<std::uint8_t>& record) {
     SEBIND_TRY_ASSIGN(st::ZoneInfo z, zone_info(device, zone));
-    if (z.update_ac == static_cast<std::uint8_t>(st::ZoneAccess::never)) return Errc::not_permitted;
+    SEBIND_TRY(check_writable(device, z));
     SEBIND_TRY_ASSIGN(std::optional<ZoneHeader> current, read_header(device, zone));
     const std::uint8_t target = current ? static_cast<std::uint8_t>(current->active_copy ^ 1) : 0;
     const CopyArea area = copy_area(z.size, target);
@@ -134,8 +144,9 @@ Result<st::PublicKey> keygen(st::Device& device, const KeygenOptions& options) {
     if (!table) return table.status();
     const st::KeySlotInfo* s = table->find(options.slot);
     if (s && s->present && !options.force) return Errc::already_exists;
+    // Refuse before Generate Key: a key whose public half cannot be recorded is of no use.
     SEBIND_TRY_ASSIGN(st::ZoneInfo z, zone_info(device, options.zone));
-    if (z.update_ac == static_cast<std::uint8_t>(st::ZoneAccess::never)) return Errc::not_permitted;
+    SEBIND_TRY(check_writable(device, z));
     SEBIND_TRY_ASSIGN(st::PublicKey pub, device.generate_key_pair(options.slot, options.curve, options.usage_limit));
     // The A110 cannot tell a key's public part later: record it now, without a certificate.
     SEBIND_TRY_ASSIGN(st::Curve curve, device.slot_curve(options.slot));
@@ -227,7 +238,8 @@ Result<StoreReport> store_certificate(st::Device& device, Bytes input, const Sto
     auto generation = write_record(device, options.zone, options.slot, *slot->curve, encode_record(record));
     if (!generation) {
         if (generation.status().code() == Errc::out_of_range) detail("the certificate does not fit the zone");
-        if (generation.status().code() == Errc::not_permitted) detail("zone " + std::to_string(options.zone) + " is read-only");
+        if (generation.status().code() == Errc::not_permitted && !generation.status().device_status())
+            detail("zone " + std::to_string(options.zone) + " is read-only for this host (its update access condition)");
         return generation.status();
     }
     report.generation = *generation;

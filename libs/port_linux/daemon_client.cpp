@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// DaemonBus: a stsafe::Bus whose transactions travel to sebind-emud over a Unix socket.
-#include <cerrno>
+// The client side of sebind-emud: DaemonLink (connect + HELLO + request/reply), DaemonBus and
+// DaemonControl on top of it.
 #include <cstring>
 
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon_link.hpp"
+#include "posix_io.hpp"
 #include "sebind/port_linux/daemon.hpp"
-#include "sebind/port_linux/daemon_protocol.hpp"
 
 namespace sebind::port_linux {
 
@@ -16,134 +17,210 @@ using namespace emud;
 
 namespace {
 
-bool recv_exact(int fd, std::uint8_t* out, std::size_t n) {
-    std::size_t done = 0;
-    while (done < n) {
-        const ssize_t r = ::recv(fd, out + done, n - done, 0);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        done += static_cast<std::size_t>(r);
-    }
-    return true;
+Status failure(Errc code, std::string* detail, std::string text) {
+    if (detail) *detail = std::move(text);
+    return Status(code);
 }
 
-bool send_all(int fd, const std::vector<std::uint8_t>& data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
+std::string start_hint(const std::string& path) {
+    return " — start it with `sebind-emud --socket " + path + " DIR`";
 }
 
 }  // namespace
 
-Result<std::unique_ptr<DaemonBus>> DaemonBus::connect(const std::string& socket_path, const std::string& chip) {
+Result<std::unique_ptr<DaemonLink>> DaemonLink::connect(const std::string& path, const std::string& chip,
+                                                        std::string* detail) {
     sockaddr_un addr{};
-    if (socket_path.empty() || socket_path.size() >= sizeof addr.sun_path) return Errc::invalid_argument;
+    if (path.empty() || path.size() >= sizeof addr.sun_path)
+        return failure(Errc::invalid_argument, detail,
+                       "sebind-emud socket path '" + path + "' is empty or longer than " +
+                           std::to_string(sizeof addr.sun_path - 1) + " bytes");
+    if (chip.size() > kMaxChipName)
+        return failure(Errc::invalid_argument, detail, "chip name longer than 255 bytes");
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return Errc::communication_failure;
+    if (fd < 0)
+        return failure(Errc::communication_failure, detail,
+                       "cannot create a Unix socket: " + posix::errno_text(errno));
+    std::unique_ptr<DaemonLink> link(new DaemonLink(fd));
     addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        return Errc::communication_failure;
-    }
-    std::unique_ptr<DaemonBus> bus(new DaemonBus(fd));
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+        return failure(Errc::communication_failure, detail,
+                       "cannot connect to sebind-emud at " + path + ": " + posix::errno_text(errno) + start_hint(path));
+    // A hung daemon must surface as a bus fault, not as a driver blocked forever.
+    const timeval tv{kDaemonReplyTimeoutMs / 1000, (kDaemonReplyTimeoutMs % 1000) * 1000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+
     Request hello;
     hello.op = Op::hello;
     hello.version = kVersion;
     hello.chip = chip;
-    auto reply = bus->call(encode_request(hello), static_cast<std::uint8_t>(Op::hello));
-    if (!reply) return reply.status();
-    if (reply->empty() || (*reply)[0] == 2) return Errc::not_supported;
-    if ((*reply)[0] != 0) return Errc::does_not_exist;
-    return bus;
+    auto reply = link->call(hello);
+    if (!reply)
+        return failure(Errc::communication_failure, detail,
+                       "sebind-emud at " + path + " closed the connection during HELLO" +
+                           (link->refusal().empty() ? std::string(" (is it a sebind-emud socket?)")
+                                                    : ": " + link->refusal()));
+    if (reply->size() < 2)
+        return failure(Errc::invalid_response, detail, "sebind-emud at " + path + " sent a malformed HELLO reply");
+    const auto status = static_cast<HelloStatus>((*reply)[0]);
+    const unsigned version = (*reply)[1];
+    switch (status) {
+        case HelloStatus::ok: link->m_chip.assign(reply->begin() + 2, reply->end()); return link;
+        case HelloStatus::no_such_chip:
+            return failure(Errc::does_not_exist, detail,
+                           "sebind-emud at " + path + " has no chip named '" + chip +
+                               "' — a chip's name is the base name of its directory");
+        case HelloStatus::unsupported_version:
+            return failure(Errc::not_supported, detail,
+                           "sebind-emud at " + path + " speaks protocol version " + std::to_string(version) +
+                               ", this client version " + std::to_string(kVersion) + " — use matching sebind builds");
+    }
+    return failure(Errc::invalid_response, detail, "sebind-emud at " + path + " sent an unknown HELLO status");
 }
 
-DaemonBus::~DaemonBus() { ::close(m_fd); }
+DaemonLink::~DaemonLink() { do_break(); }
 
-Result<std::vector<std::uint8_t>> DaemonBus::call(const std::vector<std::uint8_t>& message, std::uint8_t op) noexcept {
-    if (!send_all(m_fd, message)) return Errc::communication_failure;
+void DaemonLink::do_break() noexcept {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = -1;
+}
+
+Result<std::vector<std::uint8_t>> DaemonLink::call(const Request& request) noexcept {
+    if (m_fd < 0) return Errc::communication_failure;
+    const auto message = encode_request(request);
     std::uint8_t header[kHeaderSize];
-    if (!recv_exact(m_fd, header, sizeof header)) return Errc::communication_failure;
-    const std::size_t n = load_be16(&header[1]);
-    if (n > kMaxBody) return Errc::invalid_response;
-    std::vector<std::uint8_t> body(n);
-    if (!recv_exact(m_fd, body.data(), n)) return Errc::communication_failure;
-    if (header[0] == kErrorOp) return Errc::invalid_argument;
-    if (header[0] != (op | kReplyBit)) return Errc::invalid_response;
+    if (!posix::send_all(m_fd, message.data(), message.size()) || !posix::recv_exact(m_fd, header, sizeof header)) {
+        do_break();
+        return Errc::communication_failure;
+    }
+    const std::size_t length = load_be16(&header[1]);
+    if (length > kMaxBody) {
+        do_break();
+        return Errc::invalid_response;
+    }
+    std::vector<std::uint8_t> body(length);
+    if (!posix::recv_exact(m_fd, body.data(), length)) {
+        do_break();
+        return Errc::communication_failure;
+    }
+    if (header[0] == kErrorOp) {
+        // The daemon closes after an error; keep its explanation for connect()'s message.
+        if (!body.empty()) m_refusal.assign(body.begin() + 1, body.end());
+        do_break();
+        return Errc::communication_failure;
+    }
+    if (header[0] != (static_cast<std::uint8_t>(request.op) | kReplyBit)) {
+        do_break();
+        return Errc::invalid_response;
+    }
     return body;
 }
 
+// --- DaemonBus ---------------------------------------------------------------------------------
+
+DaemonBus::DaemonBus(std::unique_ptr<DaemonLink> link) noexcept : m_link(std::move(link)) {}
+DaemonBus::~DaemonBus() = default;
+
+Result<std::unique_ptr<DaemonBus>> DaemonBus::connect(const std::string& socket_path, const std::string& chip,
+                                                      std::string* detail) {
+    auto link = DaemonLink::connect(socket_path, chip, detail);
+    if (!link) return link.status();
+    return std::unique_ptr<DaemonBus>(new DaemonBus(std::move(*link)));
+}
+
+const std::string& DaemonBus::chip() const noexcept { return m_link->chip(); }
+
+namespace {
+/// The result byte of a WRITE/READ reply; anything unexpected is a fault.
+stsafe::BusResult to_bus_result(std::uint8_t ack) noexcept {
+    switch (static_cast<Ack>(ack)) {
+        case Ack::ack: return stsafe::BusResult::ok;
+        case Ack::nack: return stsafe::BusResult::nack;
+        case Ack::fault: return stsafe::BusResult::fault;
+    }
+    return stsafe::BusResult::fault;
+}
+}  // namespace
+
 stsafe::BusResult DaemonBus::write(std::uint8_t address, Bytes data) noexcept {
-    if (data.empty() || data.size() > kMaxBody - 1) return stsafe::BusResult::fault;
+    if (data.empty() || data.size() > kMaxTransfer) return stsafe::BusResult::fault;
     Request req;
     req.op = Op::write;
     req.address = address;
     req.data.assign(data.begin(), data.end());
-    auto reply = call(encode_request(req), static_cast<std::uint8_t>(Op::write));
+    auto reply = m_link->call(req);
     if (!reply || reply->size() != 1) return stsafe::BusResult::fault;
-    return (*reply)[0] == 0 ? stsafe::BusResult::ok : (*reply)[0] == 1 ? stsafe::BusResult::nack : stsafe::BusResult::fault;
+    return to_bus_result((*reply)[0]);
 }
 
 stsafe::BusResult DaemonBus::read(std::uint8_t address, MutableBytes out) noexcept {
-    if (out.empty() || out.size() > kMaxBody - 1) return stsafe::BusResult::fault;
+    if (out.empty() || out.size() > kMaxTransfer) return stsafe::BusResult::fault;
     Request req;
     req.op = Op::read;
     req.address = address;
     req.count = static_cast<std::uint16_t>(out.size());
-    auto reply = call(encode_request(req), static_cast<std::uint8_t>(Op::read));
+    auto reply = m_link->call(req);
     if (!reply || reply->empty()) return stsafe::BusResult::fault;
-    if ((*reply)[0] == 1) return stsafe::BusResult::nack;
-    if ((*reply)[0] != 0 || reply->size() != out.size() + 1) return stsafe::BusResult::fault;
+    const auto result = to_bus_result((*reply)[0]);
+    if (result != stsafe::BusResult::ok) return reply->size() == 1 ? result : stsafe::BusResult::fault;
+    if (reply->size() != out.size() + 1) return stsafe::BusResult::fault;
     std::memcpy(out.data(), reply->data() + 1, out.size());
     return stsafe::BusResult::ok;
 }
 
+// --- DaemonControl -----------------------------------------------------------------------------
+
+DaemonControl::DaemonControl(std::unique_ptr<DaemonLink> link) noexcept : m_link(std::move(link)) {}
+DaemonControl::~DaemonControl() = default;
+
+Result<std::unique_ptr<DaemonControl>> DaemonControl::connect(const std::string& socket_path, const std::string& chip,
+                                                              std::string* detail) {
+    auto link = DaemonLink::connect(socket_path, chip, detail);
+    if (!link) return link.status();
+    return std::unique_ptr<DaemonControl>(new DaemonControl(std::move(*link)));
+}
+
+const std::string& DaemonControl::chip() const noexcept { return m_link->chip(); }
+
 namespace {
-Status status_of_reply(const Result<std::vector<std::uint8_t>>& reply) {
+/// Control replies carry one byte: 0, or the sebind Errc the chip returned.
+Status status_of(const Result<std::vector<std::uint8_t>>& reply) noexcept {
     if (!reply) return reply.status();
-    if (reply->size() != 1) return Status(Errc::invalid_response);
-    return (*reply)[0] == 0 ? Status::success() : Status(static_cast<Errc>((*reply)[0]));
+    if (reply->size() != 1 || (*reply)[0] > static_cast<std::uint8_t>(Errc::expired))
+        return Status(Errc::invalid_response);
+    return Status(static_cast<Errc>((*reply)[0]));
 }
 }  // namespace
 
-Status DaemonBus::power_cycle() noexcept {
+Status DaemonControl::power_cycle() noexcept {
     Request req;
     req.op = Op::power_cycle;
-    return status_of_reply(call(encode_request(req), static_cast<std::uint8_t>(req.op)));
+    return status_of(m_link->call(req));
 }
 
-Status DaemonBus::set_faults(const emu::FaultConfig& faults) noexcept {
+Status DaemonControl::set_faults(const emu::FaultConfig& faults) noexcept {
+    if (faults.nack_burst_length > kMaxNackBurst) return Status(Errc::invalid_argument);
     Request req;
     req.op = Op::set_faults;
     req.faults = faults;
-    return status_of_reply(call(encode_request(req), static_cast<std::uint8_t>(req.op)));
+    return status_of(m_link->call(req));
 }
 
-Status DaemonBus::set_latency(emu::Latency latency) noexcept {
+Status DaemonControl::set_latency(emu::Latency latency) noexcept {
     Request req;
     req.op = Op::set_latency;
     req.latency = latency;
-    return status_of_reply(call(encode_request(req), static_cast<std::uint8_t>(req.op)));
+    return status_of(m_link->call(req));
 }
 
-Result<emu::ChipStats> DaemonBus::stats() noexcept {
+Result<emu::ChipStats> DaemonControl::stats() noexcept {
     Request req;
     req.op = Op::stats;
-    auto reply = call(encode_request(req), static_cast<std::uint8_t>(req.op));
+    auto reply = m_link->call(req);
     if (!reply) return reply.status();
-    if (reply->size() != 32) return Errc::invalid_response;
-    auto u64 = [&](std::size_t at) { return (std::uint64_t{load_be32(reply->data() + at)} << 32) | load_be32(reply->data() + at + 4); };
-    emu::ChipStats s;
-    s.commands = u64(0);
-    s.signatures = u64(8);
-    s.key_establishments = u64(16);
-    s.nvm_writes = u64(24);
-    return s;
+    return decode_stats(*reply);
 }
 
 }  // namespace sebind::port_linux

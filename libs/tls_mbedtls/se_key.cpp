@@ -117,12 +117,22 @@ void se_debug(const void* ctx, mbedtls_pk_debug_item* items) {
     items->value = const_cast<mbedtls_ecp_point*>(&static_cast<const SeKeyContext*>(ctx)->ec.Q);
 }
 
+// Positional, as pk_internal.h is C; the restartable members exist only with
+// MBEDTLS_ECP_RESTARTABLE (off in Debian), and are left empty: the chip signs in one go, and
+// mbedTLS only takes the restartable path when a restart context is passed.
 const mbedtls_pk_info_t kSeKeyInfo = {
     MBEDTLS_PK_ECKEY, "SEBIND_SE_EC", se_get_bitlen, se_can_do, se_verify, se_sign,
+#if defined(MBEDTLS_ECDSA_C) && defined(MBEDTLS_ECP_RESTARTABLE)
+    nullptr, nullptr,  // verify_rs, sign_rs
+#endif
     nullptr,  // decrypt
     nullptr,  // encrypt
     nullptr,  // check_pair: the pairing check is a chip-signed challenge (identity::verify_pair)
-    se_alloc, se_free, se_debug,
+    se_alloc, se_free,
+#if defined(MBEDTLS_ECDSA_C) && defined(MBEDTLS_ECP_RESTARTABLE)
+    nullptr, nullptr,  // rs_alloc, rs_free
+#endif
+    se_debug,
 };
 
 }  // namespace
@@ -180,15 +190,30 @@ Result<stsafe::PublicKey> public_key_of(const mbedtls_pk_context& pk) noexcept {
 }
 
 int to_mbedtls_error(Status status) noexcept {
+    // mbedTLS 2.28 has no pk code for "the key refused" or "the key is missing": those become
+    // FEATURE_UNAVAILABLE (the operation is not available with this key), every failure of the
+    // chip or the bus HW_ACCEL_FAILED. The Status itself stays in se_key_last_error.
     switch (status.code()) {
         case Errc::ok: return 0;
-        case Errc::invalid_argument: return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+        case Errc::invalid_argument:
+        case Errc::out_of_range: return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
         case Errc::buffer_too_small: return MBEDTLS_ERR_PK_ALLOC_FAILED;
         case Errc::does_not_exist:
         case Errc::not_permitted:
-        case Errc::not_supported: return MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE;
-        default: return MBEDTLS_ERR_PK_HW_ACCEL_FAILED;  // the chip or the bus failed
+        case Errc::not_supported:
+        case Errc::already_exists:
+        case Errc::expired: return MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE;
+        case Errc::invalid_signature: return MBEDTLS_ERR_ECP_VERIFY_FAILED;
+        case Errc::communication_failure:
+        case Errc::busy:
+        case Errc::integrity_failure:
+        case Errc::invalid_response:
+        case Errc::hardware_failure:
+        case Errc::storage_failure:
+        case Errc::corrupted_data:
+        case Errc::timeout: return MBEDTLS_ERR_PK_HW_ACCEL_FAILED;
     }
+    return MBEDTLS_ERR_PK_HW_ACCEL_FAILED;
 }
 
 }  // namespace sebind::tls

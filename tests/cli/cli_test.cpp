@@ -3,6 +3,7 @@
 // their exit codes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 
@@ -12,6 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "process.hpp"
+#include "sebind/core/hex.hpp"
+#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/stsafe/device.hpp"
 
 using sebind::test::run;
 using sebind::test::RunResult;
@@ -50,6 +54,14 @@ TEST_F(Cli, InitSaysItIsEmulatedAndRefusesToOverwrite) {
     EXPECT_EQ(lines(again.output), 1) << again.output;
     auto fresh = run_sebind({"emu", "init", dir.file("se2")});
     EXPECT_NE(fresh.output.find("EMULATED"), std::string::npos);
+    EXPECT_NE(fresh.output.find(dir.file("se2/factory-ca.pem")), std::string::npos) << fresh.output;
+    auto js = run_sebind({"--json", "emu", "init", dir.file("se \"3\"")});
+    ASSERT_EQ(js.exit_code, 0) << js.output;
+    const auto j = nlohmann::json::parse(js.output);
+    EXPECT_EQ(j["se_uri"], "emu:" + dir.file("se \"3\""));
+    // The advertised CA file exists and is a certificate OpenSSL reads.
+    auto ca = run({"openssl", "x509", "-in", j["factory_ca"].get<std::string>(), "-noout", "-subject"});
+    EXPECT_EQ(ca.exit_code, 0) << ca.output;
 }
 
 TEST_F(Cli, InfoJsonDescribesTheChip) {
@@ -72,6 +84,71 @@ TEST_F(Cli, InfoJsonDescribesTheChip) {
     EXPECT_FALSE(j["certificate_zone0"]["expired"].get<bool>());
 }
 
+TEST_F(Cli, InfoJsonMatchesWhatTheDriverReports) {
+    auto r = run_sebind({"--se", uri, "--json", "info"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+
+    // The same chip opened in this process, after the CLI has exited.
+    auto parsed = sebind::port_linux::parse_se_uri(uri);
+    ASSERT_TRUE(parsed);
+    auto conn = sebind::port_linux::open_se(*parsed);
+    ASSERT_TRUE(conn);
+    sebind::stsafe::Device& se = (*conn)->device();
+
+    auto product = se.query_product_data();
+    ASSERT_TRUE(product);
+    EXPECT_EQ(j["product"]["serial"], sebind::to_hex(product->product_number));
+    EXPECT_EQ(j["product"]["mask_id"], sebind::to_hex(product->mask_id));
+    EXPECT_EQ(j["product"]["io_buffer"], product->io_buffer_size);
+    EXPECT_EQ(j["product"]["nvm_size"], product->nvm_size);
+
+    auto keys = se.query_key_table();
+    ASSERT_TRUE(keys);
+    ASSERT_EQ(j["key_slots"].size(), keys->slot_count);
+    EXPECT_EQ(j["global_usage_limit"], keys->global_usage_limit);
+    for (std::size_t i = 0; i < keys->slot_count; ++i) {
+        const auto& k = keys->slots[i];
+        const auto& jk = j["key_slots"][i];
+        EXPECT_EQ(jk["slot"], k.slot);
+        EXPECT_EQ(jk["present"], k.present);
+        EXPECT_EQ(jk["mode"], k.mode);
+        EXPECT_TRUE(jk["usage_count"].is_null());
+        if (k.curve) EXPECT_EQ(jk["curve"], sebind::stsafe::curve_info(*k.curve).name);
+        else EXPECT_TRUE(jk["curve"].is_null());
+    }
+
+    auto part = se.query_partition();
+    ASSERT_TRUE(part);
+    ASSERT_EQ(j["zones"].size(), part->zone_count);
+    for (std::size_t i = 0; i < part->zone_count; ++i) {
+        const auto& z = part->zones[i];
+        const auto& jz = j["zones"][i];
+        EXPECT_EQ(jz["zone"], z.index);
+        EXPECT_EQ(jz["size"], z.size);
+        EXPECT_EQ(jz["read_ac_value"], z.read_ac);
+        EXPECT_EQ(jz["update_ac_value"], z.update_ac);
+        EXPECT_EQ(jz["update_change_right"], z.update_change_right);
+        if (z.type == sebind::stsafe::ZoneType::counter) EXPECT_EQ(jz["counter"], z.counter);
+        else EXPECT_TRUE(jz["counter"].is_null());
+    }
+
+    auto host = se.query_host_key_slot();
+    ASSERT_TRUE(host);
+    EXPECT_EQ(j["host_keys"]["present"], host->present);
+
+    // The certificate fields as OpenSSL reads the same bytes (exported with `cert show --pem`).
+    auto pem = run_sebind({"--se", uri, "cert", "show", "--zone", "0", "--pem"});
+    ASSERT_EQ(pem.exit_code, 0) << pem.output;
+    sebind::test::write_file(dir.file("zone0.pem"), pem.output);
+    auto end = run({"openssl", "x509", "-in", dir.file("zone0.pem"), "-noout", "-enddate", "-dateopt", "iso_8601"});
+    ASSERT_EQ(end.exit_code, 0) << end.output;
+    // "notAfter=2036-11-22 08:17:09Z" against "2036-11-22T08:17:09Z".
+    std::string not_after = j["certificate_zone0"]["not_after"];
+    not_after[10] = ' ';
+    EXPECT_NE(end.output.find(not_after), std::string::npos) << end.output << " vs " << not_after;
+}
+
 TEST_F(Cli, InfoHumanReadsTheEnvironmentVariable) {
     ::setenv("SEBIND_SE", uri.c_str(), 1);
     auto r = run_sebind({"info"});
@@ -83,15 +160,34 @@ TEST_F(Cli, InfoHumanReadsTheEnvironmentVariable) {
 }
 
 TEST_F(Cli, RandomAndEcho) {
+    // 300 bytes: more than one Generate Random command (255 at most, §4.4).
     auto a = run_sebind({"--se", uri, "random", "300"});
     auto b = run_sebind({"--se", uri, "random", "300"});
     ASSERT_EQ(a.exit_code, 0) << a.output;
-    EXPECT_EQ(a.output.size(), 601u);  // 300 bytes in hex + newline
+    EXPECT_EQ(a.output.size(), 300u);  // raw bytes
     EXPECT_NE(a.output, b.output);
+    auto h = run_sebind({"--se", uri, "random", "--hex", "1024"});
+    ASSERT_EQ(h.exit_code, 0) << h.output;
+    ASSERT_EQ(h.output.size(), 2049u);  // 1024 bytes in hex + newline
+    auto bytes = sebind::from_hex(h.output.substr(0, 2048));
+    ASSERT_TRUE(bytes);
+    // The chunks must not repeat one another (a driver reusing its buffer would).
+    EXPECT_FALSE(std::equal(bytes->begin(), bytes->begin() + 255, bytes->begin() + 255));
+    auto js = run_sebind({"--se", uri, "--json", "random", "16"});
+    ASSERT_EQ(js.exit_code, 0) << js.output;
+    EXPECT_EQ(nlohmann::json::parse(js.output)["random"].get<std::string>().size(), 32u);
+    EXPECT_EQ(run_sebind({"--se", uri, "random", "0"}).exit_code, 2);
+    EXPECT_EQ(run_sebind({"--se", uri, "random", "1025"}).exit_code, 2);
+
     auto e = run_sebind({"--se", uri, "echo", "00ff10ab"});
     ASSERT_EQ(e.exit_code, 0) << e.output;
     EXPECT_EQ(e.output, "00ff10ab\n");
+    const std::string big(1000, 'a');  // 500 bytes: the largest echo
+    auto eb = run_sebind({"--se", uri, "echo", big});
+    ASSERT_EQ(eb.exit_code, 0) << eb.output;
+    EXPECT_EQ(eb.output, big + "\n");
     EXPECT_EQ(run_sebind({"--se", uri, "echo", "zz"}).exit_code, 2);
+    EXPECT_EQ(run_sebind({"--se", uri, "echo", big + "aa"}).exit_code, 2);
 }
 
 TEST_F(Cli, FailuresAreOneLineWithDistinctCodes) {
@@ -129,7 +225,8 @@ TEST_F(Cli, DaemonServesTheSameChip) {
     if (pid == 0) {
         ::close(ready[0]);
         const std::string fd = std::to_string(ready[1]);
-        ::execl(SEBIND_EMUD_BIN, SEBIND_EMUD_BIN, "--socket", sock.c_str(), "--ready-fd", fd.c_str(),
+        // `sebind emu serve` execs sebind-emud in place (same PID), found next to sebind.
+        ::execl(SEBIND_BIN, SEBIND_BIN, "emu", "serve", "--socket", sock.c_str(), "--ready-fd", fd.c_str(),
                 dir.file("se").c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }

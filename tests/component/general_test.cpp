@@ -146,3 +146,61 @@ TEST_F(General, RealisticLatencyMakesTheDriverPoll) {
     EXPECT_GE(waited, a110_busy_time_ms(Command::generate_signature));
     EXPECT_GT(se.stats().nacks, 0u);
 }
+
+TEST_F(General, EveryCommandKeepsTheChipBusyForItsWaitTime) {
+    // The driver cannot read before the chip's busy time has passed on its clock (§8.2).
+    ASSERT_TRUE(se.generate_local_envelope_key(0, EnvelopeKeyType::aes128).ok());
+    chip->set_latency(emu::Latency::realistic);
+    std::uint8_t digest[32];
+    std::memset(digest, 0x42, sizeof digest);
+    auto measure = [&](Command command, auto&& run) {
+        const std::uint32_t before = chip->clock().now_ms();
+        ASSERT_TRUE(run()) << static_cast<int>(command);
+        EXPECT_GE(elapsed_ms(before, chip->clock().now_ms()), a110_busy_time_ms(command)) << static_cast<int>(command);
+    };
+    std::uint8_t out[16];
+    measure(Command::echo, [&] { return se.echo(std::array<std::uint8_t, 4>{1, 2, 3, 4}, out).ok(); });
+    measure(Command::generate_random, [&] { return se.generate_random(out).ok(); });
+    measure(Command::read, [&] { return se.read(1, 0, out).ok(); });
+    measure(Command::update, [&] { return se.update(1, 0, out).ok(); });
+    measure(Command::decrement, [&] { return se.decrement(5, 0, 1).ok(); });
+    measure(Command::generate_key, [&] { return se.generate_key_pair(kSlotUser, Curve::p256).ok(); });
+    measure(Command::generate_signature, [&] { return se.generate_signature(kSlotUser, digest).ok(); });
+    auto pub = se.generate_key_pair(kSlotUser, Curve::p256);
+    auto sig = se.generate_signature(kSlotUser, digest);
+    ASSERT_TRUE(pub && sig);
+    measure(Command::verify_signature, [&] { return se.verify_signature(*pub, *sig, digest).ok(); });
+    measure(Command::establish_key, [&] { return se.establish_key(kSlotUser, *pub).ok(); });
+    measure(Command::reset, [&] { return se.reset().ok(); });
+    EXPECT_GT(se.stats().nacks, 10u);
+}
+
+TEST_F(General, I2cAddressChangeTakesEffectAtPowerUp) {
+    I2cParameters p;
+    p.address = 0x21;
+    p.low_power_mode = 2;
+    ASSERT_TRUE(se.put_i2c_parameters(p).ok());
+    auto now = se.query_i2c_parameters();  // still answering at 0x20 until it restarts [I]
+    ASSERT_TRUE(now);
+    EXPECT_EQ(now->address, 0x21);
+    EXPECT_EQ(now->low_power_mode, 2);
+    EXPECT_FALSE(now->locked);
+    ASSERT_TRUE(chip->power_cycle().ok());
+    std::uint8_t out[1];
+    EXPECT_EQ(se.echo(std::array<std::uint8_t, 1>{1}, out).status().code(), Errc::busy);  // 0x20 NACKs
+    if (!chip->chip()) return;  // a second bus needs the in-process chip
+    emu::EmulatedBus bus(*chip->chip(), chip->clock());
+    stsafe::DeviceConfig config = emu::kDriverConfig;
+    config.address = 0x21;
+    Device moved(bus, chip->clock(), config);
+    ASSERT_TRUE(moved.echo(std::array<std::uint8_t, 1>{1}, out));
+    // Locking is final: a locked chip refuses any later change.
+    p.locked = true;
+    ASSERT_TRUE(moved.put_i2c_parameters(p).ok());
+    p.address = 0x20;
+    p.locked = false;
+    Status st = moved.put_i2c_parameters(p);
+    EXPECT_EQ(st.device_status(), 0x11);
+    EXPECT_EQ(st.code(), Errc::not_permitted);
+    EXPECT_TRUE(moved.query_i2c_parameters()->locked);
+}

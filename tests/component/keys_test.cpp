@@ -42,6 +42,23 @@ TEST_P(KeysPerCurve, GenerateSignVerifyOnHostAndChip) {
     EXPECT_FALSE(*se.verify_signature(*pub, *sig, other));
 }
 
+TEST_P(KeysPerCurve, EcdhOnSlot1MatchesTheHost) {
+    const Curve curve = GetParam();
+    auto pub = se.generate_key_pair(kSlotUser, curve, 0xFFFF, mode::kKeyEstablishment);
+    ASSERT_TRUE(pub);
+    // The chip's d1·Q2 and the host's d2·Q1 must be the same point.
+    const auto host = test::host_keypair(curve, 99);
+    auto secret = se.establish_key(kSlotUser, host.pub);
+    ASSERT_TRUE(secret);
+    EXPECT_EQ(secret->value.size(), curve_info(curve).coordinate_size);
+    EXPECT_EQ(std::vector<std::uint8_t>(secret->value.begin(), secret->value.end()), test::host_ecdh(host, *pub));
+    // The key is persistent: a second establishment with another peer works too.
+    const auto host2 = test::host_keypair(curve, 100);
+    auto secret2 = se.establish_key(kSlotUser, host2.pub);
+    ASSERT_TRUE(secret2);
+    EXPECT_EQ(std::vector<std::uint8_t>(secret2->value.begin(), secret2->value.end()), test::host_ecdh(host2, *pub));
+}
+
 INSTANTIATE_TEST_SUITE_P(AllA110Curves, KeysPerCurve,
                          ::testing::Values(Curve::p256, Curve::p384, Curve::brainpool_p256r1, Curve::brainpool_p384r1),
                          [](const auto& p) { return std::string(curve_info(p.param).short_name); });
@@ -102,12 +119,31 @@ TEST_F(Keys, InvalidPeerPointIsRejected) {
 }
 
 TEST_F(Keys, UsageLimitBlocksTheKey) {
-    ASSERT_TRUE(se.generate_key_pair(kSlotUser, Curve::p256, 2));
+    auto pub = se.generate_key_pair(kSlotUser, Curve::p256, 3);
+    ASSERT_TRUE(pub);
+    const auto before = chip->stats().nvm_writes;
     EXPECT_TRUE(se.generate_signature(kSlotUser, digest(32, 1)));
     EXPECT_TRUE(se.generate_signature(kSlotUser, digest(32, 2)));
-    auto third = se.generate_signature(kSlotUser, digest(32, 3));
-    EXPECT_EQ(third.status().device_status(), 0x0B);
-    EXPECT_EQ(third.status().code(), Errc::not_permitted);
+    // Every use of a limited key counts, whatever the command.
+    EXPECT_TRUE(se.establish_key(kSlotUser, test::host_keypair(Curve::p256, 3).pub));
+    EXPECT_EQ(chip->stats().nvm_writes - before, 3u);  // the usage count lives in NVM
+    auto fourth = se.generate_signature(kSlotUser, digest(32, 3));
+    EXPECT_EQ(fourth.status().device_status(), 0x0B);
+    EXPECT_EQ(fourth.status().code(), Errc::not_permitted);
+    EXPECT_EQ(se.establish_key(kSlotUser, test::host_keypair(Curve::p256, 4).pub).status().device_status(), 0x0B);
+    // A refused use changes nothing; regenerating the slot starts a fresh count.
+    EXPECT_EQ(chip->stats().nvm_writes - before, 3u);
+    ASSERT_TRUE(se.generate_key_pair(kSlotUser, Curve::p256, 1));
+    EXPECT_TRUE(se.generate_signature(kSlotUser, digest(32, 4)));
+    EXPECT_EQ(se.generate_signature(kSlotUser, digest(32, 5)).status().device_status(), 0x0B);
+}
+
+TEST_F(Keys, UnlimitedKeysCostNoNvmWrite) {
+    // Usage limit 0xFFFF = unlimited [I]; slot 0 is unlimited too.
+    const auto before = chip->stats().nvm_writes;
+    for (std::uint8_t i = 1; i <= 5; ++i) EXPECT_TRUE(se.generate_signature(kSlotFactory, digest(32, i)));
+    EXPECT_EQ(chip->stats().nvm_writes, before);
+    EXPECT_EQ(chip->stats().signatures, 5u);
 }
 
 TEST_F(Keys, ModeFlagsRestrictUsage) {

@@ -59,6 +59,53 @@ TEST_F(Persistence, ChangesSurviveReopening) {
     EXPECT_TRUE(std::equal(std::begin(back), std::end(back), std::begin(data)));
 }
 
+TEST_F(Persistence, CountersLimitsAndAccessConditionsSurviveReopening) {
+    Device& se = chip->device();
+    stsafe::HostKeys keys;
+    keys.mac_key.fill(0x5A);
+    keys.cipher_key.fill(0xA5);
+    ASSERT_TRUE(se.put_host_keys(keys).ok());
+    se.set_mac_policy(MacPolicy::always);
+    std::uint8_t out[2];
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(se.echo(std::array<std::uint8_t, 2>{1, 2}, out));
+    const auto counter = se.query_host_key_slot()->counter;
+    ASSERT_GE(counter, 3u);
+    ASSERT_TRUE(se.generate_key_pair(kSlotUser, Curve::p256, 2));
+    std::uint8_t digest[32];
+    std::fill(std::begin(digest), std::end(digest), 0x3C);
+    ASSERT_TRUE(se.generate_signature(kSlotUser, digest));
+    auto c = se.decrement(6, 0, 100);
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(se.update(3, 0, std::array<std::uint8_t, 1>{9}, false, AcChange{1, true}).ok());
+    ASSERT_TRUE(se.generate_local_envelope_key(1, EnvelopeKeyType::aes256).ok());
+    const auto last_counter = se.query_host_key_slot()->counter;
+    ASSERT_GT(last_counter, counter);
+
+    auto again = emu::Chip::open(chip->state_dir(), {});
+    ASSERT_TRUE(again);
+    ManualClock clock;
+    emu::EmulatedBus bus(**again, clock);
+    Device se2(bus, clock, emu::kDriverConfig);
+    auto slot = se2.query_host_key_slot();
+    ASSERT_TRUE(slot);
+    EXPECT_TRUE(slot->present);
+    EXPECT_EQ(slot->counter, last_counter);
+    se2.set_host_keys(keys);
+    se2.set_mac_policy(MacPolicy::always);
+    EXPECT_TRUE(se2.generate_signature(kSlotUser, digest));  // the second of two uses
+    EXPECT_EQ(se2.generate_signature(kSlotUser, digest).status().device_status(), 0x0B);
+    auto p = se2.query_partition();
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->find(6)->counter, *c);
+    EXPECT_EQ(p->find(3)->update_ac, 1);
+    auto env = se2.query_local_envelope_keys();
+    ASSERT_TRUE(env);
+    EXPECT_TRUE(env->slots[1].present);
+    EXPECT_FALSE(env->slots[0].present);
+    // Volatile state is not persisted: the ephemeral slot starts empty.
+    EXPECT_FALSE(se2.query_key_table()->find(kSlotEphemeral)->present);
+}
+
 TEST_F(Persistence, CorruptOrMissingStateIsDetected) {
     const std::string path = chip->state_dir() + "/" + emu::kStateFile;
     const auto good = slurp(path);

@@ -52,6 +52,20 @@ const Case kCases[] = {
     {"put attribute: unknown tag", 0x10, "55 00", 0x03},
     {"verify password: none set", 0x1A, "00000000000000000000000000000000", 0x0A},
     {"delete: unknown tag", 0x0C, "05", 0x03},
+    {"update: reserved option bits", 0x06, "60 01 00 00 AA", 0x02},
+    {"read: counter zone past its end", 0x05, "00 05 00 3C 00 08", 0x14},
+    {"decrement: amount zero", 0x04, "00 05 00 00 00 00 00 00", 0x03},
+    {"hibernate: unknown wake-up mode", 0x0D, "03", 0x03},
+    {"query: trailing byte", 0x14, "11 00", 0x02},
+    {"verify signature: A100 entity authentication", 0x17, "01 00 01 55 00 01 55", 0x03},
+    {"generate key: ephemeral usage limit 2", 0x11, "13 FF 00 02 00 00 00 08 2A 86 48 CE 3D 03 01 07", 0x03},
+    {"establish: empty slot 1", 0x18,
+     "01 04 00 20 0101010101010101010101010101010101010101010101010101010101010101"
+     " 00 20 0202020202020202020202020202020202020202020202020202020202020202",
+     0x0A},
+    {"wrap: the A110 table demands a host C-MAC", 0x0E, "00 0001020304050607", 0x11},
+    {"put attribute: the command-AC table is final", 0x10, "29 01 16 03", 0x11},
+    {"generate MAC: not authorised on this profile", 0x09, "03 00 04 00", 0x1E},
 };
 
 class StatusCodes : public ::testing::Test {

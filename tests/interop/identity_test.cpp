@@ -6,7 +6,10 @@
 
 #include <filesystem>
 #include <memory>
+#include <utility>
+#include <vector>
 
+#include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
@@ -280,4 +283,90 @@ TEST_F(Identity, BadInputsLeaveTheZoneUnchanged) {
     ASSERT_TRUE(report);
     EXPECT_TRUE(report->outside_validity);
     EXPECT_EQ(identity::read_certificate(*se, 4)->der, expired);
+}
+
+namespace {
+
+struct CurveCase {
+    Curve curve;
+    const char* openssl_curve;  ///< as `openssl req -text` prints the key's curve
+    const char* signature;      ///< the CSR's signature algorithm as openssl names it
+};
+
+class IdentityPerCurve : public Identity, public ::testing::WithParamInterface<CurveCase> {};
+
+int no_rng(void*, unsigned char*, std::size_t) { return -1; }
+
+}  // namespace
+
+TEST_P(IdentityPerCurve, OpensslAcceptsTheCsrAndTheStoredCertificatePairs) {
+    // The user's-own-CA path of docs/provisioning.md, on every curve the A110 offers.
+    identity::KeygenOptions kg;
+    kg.curve = GetParam().curve;
+    ASSERT_TRUE(identity::keygen(*se, kg));
+    auto csr = identity::make_csr(*se, kSlotUser, 4, "CN=device-c,O=Acme", {"device-c.local", "alt.example"});
+    ASSERT_TRUE(csr) << to_string(csr.status().code());
+    test::write_file(dir.file("dev.csr"), *csr);
+    auto verify = run({"openssl", "req", "-verify", "-noout", "-in", dir.file("dev.csr")});
+    EXPECT_EQ(verify.exit_code, 0) << verify.output;
+    auto text = run({"openssl", "req", "-in", dir.file("dev.csr"), "-noout", "-text"});
+    EXPECT_NE(text.output.find(GetParam().openssl_curve), std::string::npos) << text.output;
+    EXPECT_NE(text.output.find(std::string("Signature Algorithm: ") + GetParam().signature), std::string::npos) << text.output;
+    EXPECT_NE(text.output.find("DNS:device-c.local, DNS:alt.example"), std::string::npos) << text.output;
+
+    openssl_ca_sign(dir.file("dev.csr"));
+    ASSERT_EQ(run({"openssl", "x509", "-in", dir.file("ossl.crt"), "-outform", "DER", "-out", dir.file("dev.der")}).exit_code, 0);
+    const std::string der_text = test::read_text(dir.file("dev.der"));
+    const std::vector<std::uint8_t> der(der_text.begin(), der_text.end());
+    auto report = identity::store_certificate(*se, bytes_of(test::read_text(dir.file("ossl.crt"))), {});
+    ASSERT_TRUE(report) << to_string(report.status().code());
+    auto shown = identity::read_certificate(*se, 4);
+    ASSERT_TRUE(shown);
+    EXPECT_EQ(shown->der, der);  // byte for byte what the CA issued
+    EXPECT_TRUE(identity::verify_pair(*se, kSlotUser, shown->der).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCurves, IdentityPerCurve,
+                         ::testing::Values(CurveCase{Curve::p256, "prime256v1", "ecdsa-with-SHA256"},
+                                           CurveCase{Curve::p384, "secp384r1", "ecdsa-with-SHA384"},
+                                           CurveCase{Curve::brainpool_p256r1, "brainpoolP256r1", "ecdsa-with-SHA256"},
+                                           CurveCase{Curve::brainpool_p384r1, "brainpoolP384r1", "ecdsa-with-SHA384"}),
+                         [](const auto& p) { return std::string(curve_info(p.param.curve).short_name); });
+
+TEST_F(Identity, SeKeySignaturesVerifyWithOpensslDgst) {
+    // The pk binding's DER output and its public key, checked by a third party: a P-384 key with
+    // its own digest and a P-256 key handed a 48-byte SHA-384 digest (what a SHA-384 suite does).
+    for (const auto& [curve, md] : {std::pair{Curve::p384, MBEDTLS_MD_SHA384}, std::pair{Curve::p256, MBEDTLS_MD_SHA384}}) {
+        identity::KeygenOptions kg;
+        kg.curve = curve;
+        kg.force = true;
+        auto pub = identity::keygen(*se, kg);
+        ASSERT_TRUE(pub);
+        mbedtls_pk_context key;
+        mbedtls_pk_init(&key);
+        ASSERT_TRUE(tls::setup_se_key(key, *se, kSlotUser, *pub).ok());
+        unsigned char pem[1024] = {};
+        ASSERT_EQ(mbedtls_pk_write_pubkey_pem(&key, pem, sizeof pem), 0);
+        test::write_file(dir.file("pub.pem"), std::string(reinterpret_cast<char*>(pem)));
+        const std::string message = "signed through mbedtls_pk_sign by the chip";
+        std::vector<unsigned char> digest(mbedtls_md_get_size(mbedtls_md_info_from_type(md)));
+        ASSERT_EQ(mbedtls_md(mbedtls_md_info_from_type(md), reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                             digest.data()), 0);
+        std::vector<unsigned char> sig(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
+        std::size_t sig_len = 0;
+        ASSERT_EQ(mbedtls_pk_sign(&key, md, digest.data(), digest.size(), sig.data(), &sig_len, no_rng, nullptr), 0);
+        mbedtls_pk_free(&key);
+        sig.resize(sig_len);
+        test::write_file(dir.file("msg.bin"), message);
+        test::write_file(dir.file("sig.der"), sig);
+        // openssl hashes the message itself and verifies the DER signature with the public key.
+        auto ok = run({"openssl", "dgst", "-sha384", "-verify", dir.file("pub.pem"), "-signature", dir.file("sig.der"),
+                       dir.file("msg.bin")});
+        EXPECT_EQ(ok.exit_code, 0) << curve_info(curve).name << ": " << ok.output;
+        EXPECT_NE(ok.output.find("Verified OK"), std::string::npos) << ok.output;
+        test::write_file(dir.file("msg.bin"), message + ".");
+        auto tampered = run({"openssl", "dgst", "-sha384", "-verify", dir.file("pub.pem"), "-signature", dir.file("sig.der"),
+                             dir.file("msg.bin")});
+        EXPECT_NE(tampered.exit_code, 0) << tampered.output;
+    }
 }

@@ -24,16 +24,25 @@ struct KeygenOptions {
     std::uint8_t zone = 4;  ///< where the public key is recorded
     bool force = false;     ///< replace an existing key (its certificate is dropped)
 };
-/// Generates the key on the chip, records its public key in the zone, returns the public key.
-/// Errors: already_exists (slot has a key and !force), device errors.
+/// Generates the key on the chip, reads its curve back (Query), records its public key in the
+/// zone (the power-safe record of zone_record.hpp, without certificate: the A110 has no command
+/// to read a public key later) and returns the public key. Errors: already_exists (slot has a key
+/// and !force; with force the old key and the zone's certificate are replaced), not_permitted
+/// (the zone's update AC is not passable by this host — checked before Generate Key),
+/// does_not_exist / invalid_argument (no such zone / a counter zone), device errors.
 Result<stsafe::PublicKey> keygen(stsafe::Device& device, const KeygenOptions& options);
 
 /// The public key of a slot: from its identity record (or, for the factory layout, from the
 /// certificate in the zone). Errors: does_not_exist (nothing recorded), corrupted_data.
 Result<stsafe::PublicKey> slot_public_key(stsafe::Device& device, std::uint8_t slot, std::uint8_t zone);
 
-/// PKCS#10 request in PEM, signed by the chip. `subject` is an X.509 name string
-/// ("CN=device-001,O=Acme"); `dns_names` become a subjectAltName extension.
+/// PKCS#10 request in PEM, signed by the chip through tls::setup_se_key (SHA-256 for 256-bit
+/// curves, SHA-384 for 384-bit ones). `subject` is an X.509 name string ("CN=device-001,O=Acme");
+/// `dns_names` become a subjectAltName extension. The public key is the slot's record in `zone`.
+/// Errors: does_not_exist (no key recorded for the slot), invalid_argument (subject or a DNS name
+/// malformed), invalid_signature (the chip's signature does not verify with the recorded public
+/// key: the slot's key changed after the record was written, e.g. an interrupted keygen — run
+/// keygen again), device errors (the chip refused or failed to sign).
 Result<std::string> make_csr(stsafe::Device& device, std::uint8_t slot, std::uint8_t zone, const std::string& subject,
                              const std::vector<std::string>& dns_names);
 
@@ -56,8 +65,10 @@ struct StoreReport {
 /// Stores the leaf of `input` (PEM or DER, a chain allowed) for `slot` in `zone`, power-safely.
 /// Nothing is written unless the input parses (invalid_argument), the slot has a key
 /// (does_not_exist), the curves agree (invalid_argument), the key pairs (invalid_signature), the
-/// certificate is valid now or force (expired), it fits (out_of_range) and the zone is writable
-/// (not_permitted). The record is read back and compared (integrity_failure).
+/// certificate is valid now or force (expired), it fits the zone's copy area (out_of_range) and
+/// the zone's update AC is passable by this host (not_permitted, no device status). The record
+/// is written in chunks within the frame limit, read back and compared (integrity_failure), then
+/// committed with one atomic header Update. `error_detail` gets a one-line cause for the user.
 Result<StoreReport> store_certificate(stsafe::Device& device, Bytes input, const StoreOptions& options,
                                       std::string* error_detail = nullptr);
 

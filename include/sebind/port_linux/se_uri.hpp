@@ -3,7 +3,14 @@
 //   emu:DIR                      emulator state directory, in process
 //   emud:SOCKET[#CHIP]           emulator daemon (sebind-emud); CHIP = a chip's name (its dir's
 //                                base name), default the daemon's first chip
-//   i2c:/dev/i2c-N[?addr=0x20]   real chip through Linux i2c-dev
+//   i2c:/dev/i2c-N[?addr=0x20]   real chip through Linux i2c-dev; addr in hex (0x..) or decimal,
+//                                a 7-bit address outside the reserved ranges (0x08..0x77)
+//
+//   auto uri = port_linux::parse_se_uri("emud:/tmp/se.sock#chip1");
+//   std::string why;
+//   auto se = uri ? port_linux::open_se(*uri, {}, &why) : uri.status();
+//   if (!se) { fprintf(stderr, "%s\n", why.c_str()); ... }
+//   auto pd = (*se)->device().query_product_data();
 #pragma once
 
 #include <cstdint>
@@ -28,7 +35,8 @@ struct SeUri {
     std::uint8_t address = stsafe::kDefaultI2cAddress;
 };
 
-/// Parses an SE URI. Errors: invalid_argument (unknown scheme, empty path, bad address).
+/// Parses an SE URI. Errors: invalid_argument (unknown scheme, empty path, empty or over-long
+/// chip name, i2c path not absolute, a query other than addr=, bad address).
 Result<SeUri> parse_se_uri(std::string_view text);
 
 /// The wall clock (CLOCK_MONOTONIC), sleeping with nanosleep.
@@ -52,7 +60,14 @@ struct ConnectOptions {
     emu::OpenOptions emulator;  ///< for emu: URIs
 };
 
-/// Opens the secure element named by `uri`.
-Result<std::unique_ptr<SeConnection>> open_se(const SeUri& uri, const ConnectOptions& options = {});
+/// Opens the secure element named by `uri`: emu -> emu::Chip::open + emu::EmulatedBus +
+/// SystemClock, driver with emu::kDriverConfig; emud -> DaemonBus, emu::kDriverConfig; i2c ->
+/// I2cDevBus, the default DeviceConfig (the real wait table). Nothing is sent to the chip yet.
+/// Errors: emu as emu::Chip::open (does_not_exist, corrupted_data, storage_failure); emud as
+/// DaemonBus::connect (communication_failure, does_not_exist, not_supported); i2c
+/// does_not_exist, not_permitted, communication_failure. `detail`, when given, receives a
+/// one-line explanation with the fix (e.g. "cannot connect to sebind-emud at PATH: ...").
+Result<std::unique_ptr<SeConnection>> open_se(const SeUri& uri, const ConnectOptions& options = {},
+                                              std::string* detail = nullptr);
 
 }  // namespace sebind::port_linux

@@ -36,7 +36,11 @@ std::uint32_t se_key_signatures(const mbedtls_pk_context& pk) noexcept;
 /// (not an EC key on an A110 curve).
 Result<stsafe::PublicKey> public_key_of(const mbedtls_pk_context& pk) noexcept;
 
-/// The mbedTLS error code a failed SE operation reports (one mapping for the whole product).
+/// The mbedTLS error code a failed SE operation reports (one mapping for the whole product):
+/// invalid_argument/out_of_range -> MBEDTLS_ERR_PK_BAD_INPUT_DATA; buffer_too_small ->
+/// MBEDTLS_ERR_PK_ALLOC_FAILED; does_not_exist/not_permitted/not_supported (empty slot, access
+/// condition, usage limit used up) -> MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE; invalid_signature ->
+/// MBEDTLS_ERR_ECP_VERIFY_FAILED; bus, chip and integrity failures -> MBEDTLS_ERR_PK_HW_ACCEL_FAILED.
 int to_mbedtls_error(Status status) noexcept;
 
 /// The Status of the last failed chip operation on `pk` (for diagnostics: mbedTLS only passes an

@@ -3,6 +3,7 @@
 // copies ignored because the header decides.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "sebind/identity/zone_record.hpp"
@@ -113,4 +114,94 @@ TEST(ZoneRecord, TornActiveCopyIsCorruption) {
     zone[copy_area(zone.size(), 0).offset + 200] ^= 1;
     EXPECT_EQ(decode_zone_image(zone).status().code(), Errc::corrupted_data);
     EXPECT_EQ(decode_zone_image(std::vector<std::uint8_t>(1696, 0)).status().code(), Errc::does_not_exist);
+}
+
+TEST(ZoneRecord, HeaderBytesFollowTheDocumentedLayout) {
+    // docs/identity-zone-layout.md is the contract other tools (and older firmware) read.
+    ZoneHeader h;
+    h.active_copy = 1;
+    h.generation = 0x0A0B0C0D;
+    h.slot = 1;
+    h.curve = stsafe::Curve::p384;
+    h.record_size = 0x0123;
+    for (std::size_t i = 0; i < h.record_digest.size(); ++i) h.record_digest[i] = static_cast<std::uint8_t>(0xC0 + i);
+    const auto b = encode_header(h);
+    EXPECT_EQ(std::string(b.begin(), b.begin() + 4), "SBID");
+    EXPECT_EQ(b[4], 1);  // version
+    EXPECT_EQ(b[5], 1);  // active copy B
+    EXPECT_EQ(b[6], 0x0A);
+    EXPECT_EQ(b[9], 0x0D);
+    EXPECT_EQ(b[10], 1);
+    EXPECT_EQ(b[11], 1);  // P-384
+    EXPECT_EQ(b[12], 0x01);
+    EXPECT_EQ(b[13], 0x23);
+    EXPECT_EQ(b[14], 0xC0);
+    EXPECT_EQ(b[29], 0xCF);
+    EXPECT_LE(b.size(), kHeaderArea);  // fits one atomic Update (§4.8)
+}
+
+TEST(ZoneRecord, ImpossibleHeaderValuesAreCorruptionEvenWithAGoodCrc) {
+    ZoneHeader h;
+    h.active_copy = 2;
+    EXPECT_EQ(decode_header(encode_header(h)).status().code(), Errc::corrupted_data);
+    h.active_copy = 0;
+    h.curve = static_cast<stsafe::Curve>(4);
+    EXPECT_EQ(decode_header(encode_header(h)).status().code(), Errc::corrupted_data);
+    // Shorter than a header: nothing to decode.
+    const auto good = encode_header(ZoneHeader{});
+    EXPECT_EQ(decode_header(Bytes(good.data(), kHeaderSize - 1)).status().code(), Errc::does_not_exist);
+}
+
+TEST(ZoneRecord, RecordSizeBeyondTheCopyAreaIsCorruption) {
+    auto zone = image(sample_record(300), 1);
+    ZoneHeader h = *decode_header(zone);
+    h.record_size = static_cast<std::uint16_t>(copy_area(zone.size(), 1).size + 1);
+    const auto hdr = encode_header(h);
+    std::copy(hdr.begin(), hdr.end(), zone.begin());
+    EXPECT_EQ(decode_zone_image(zone).status().code(), Errc::corrupted_data);
+    // An image cut short inside the active record.
+    auto cut = image(sample_record(300), 1);
+    cut.resize(copy_area(1696, 1).offset + 100);
+    EXPECT_FALSE(decode_zone_image(cut).ok());
+}
+
+TEST(ZoneRecord, BothCopiesInvalidIsCorruptionNotAnOlderCertificate) {
+    // The header's digest is the only proof a copy is complete; with the active copy damaged the
+    // reader must not guess that the other one is good (it may be a half-written newer record).
+    auto zone = image(sample_record(300), 0);
+    const auto old_copy = encode_record(sample_record(200));
+    const CopyArea b = copy_area(zone.size(), 1);
+    std::copy(old_copy.begin(), old_copy.end(), zone.begin() + static_cast<long>(b.offset));
+    zone[copy_area(zone.size(), 0).offset + 5] ^= 0x80;
+    EXPECT_EQ(decode_zone_image(zone).status().code(), Errc::corrupted_data);
+    zone[b.offset + 5] ^= 0x80;
+    EXPECT_EQ(decode_zone_image(zone).status().code(), Errc::corrupted_data);
+    // A header pointing at an erased copy.
+    std::vector<std::uint8_t> erased(1696, 0xFF);
+    const auto hdr = encode_header(*decode_header(image(sample_record(300), 1)));
+    std::copy(hdr.begin(), hdr.end(), erased.begin());
+    EXPECT_EQ(decode_zone_image(erased).status().code(), Errc::corrupted_data);
+}
+
+TEST(ZoneRecord, RecordsOnEveryCurveRoundTripAndRejectTrailingBytes) {
+    for (auto curve : {stsafe::Curve::p256, stsafe::Curve::p384, stsafe::Curve::brainpool_p256r1,
+                       stsafe::Curve::brainpool_p384r1}) {
+        Record r = sample_record(64);
+        const std::size_t n = stsafe::curve_info(curve).coordinate_size;
+        r.public_key.curve = curve;
+        r.public_key.x.resize(n);
+        r.public_key.y.resize(n);
+        for (std::size_t i = 0; i < n; ++i) r.public_key.x[i] = r.public_key.y[i] = static_cast<std::uint8_t>(i + 1);
+        auto rec = encode_record(r);
+        EXPECT_EQ(rec.size(), 5 + 2 * n + 2 + 64);
+        auto back = decode_record(rec, curve);
+        ASSERT_TRUE(back);
+        EXPECT_EQ(back->public_key.curve, curve);
+        EXPECT_EQ(back->certificate, r.certificate);
+        rec.push_back(0);
+        EXPECT_EQ(decode_record(rec, curve).status().code(), Errc::corrupted_data);
+        rec.pop_back();
+        rec[5 + 2 * n] = 0xFF;  // certificate length beyond the record
+        EXPECT_EQ(decode_record(rec, curve).status().code(), Errc::corrupted_data);
+    }
 }

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// `sebind csr`: a PKCS#10 request for a slot's key, signed by the chip.
+#include <memory>
+
+#include "identity_cli.hpp"
+#include "sebind/identity/identity.hpp"
+
+namespace sebind::cli {
+
+void add_csr_command(CLI::App& app, GlobalOptions& global) {
+    struct Args {
+        unsigned slot = 1;
+        int zone = -1;
+        std::string subject;
+        std::vector<std::string> sans;
+        std::string out;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand("csr", "A PKCS#10 certificate request signed by the chip (PEM)");
+    cmd->add_option("--slot", a->slot, "Key slot (default 1)")->check(CLI::IsMember({0u, 1u}));
+    cmd->add_option("--zone", a->zone, "Zone holding the slot's public key (default: 0 for slot 0, 4 for slot 1)")->check(CLI::Range(0, 15));
+    cmd->add_option("--subject", a->subject, "Subject, e.g. \"CN=device-001,O=Acme\"")->required();
+    cmd->add_option("--san", a->sans, "Subject alternative name dns:NAME (repeatable)");
+    cmd->add_option("-o,--out", a->out, "Output file (PEM); default stdout");
+    cmd->callback([&global, a] {
+        std::vector<std::string> dns;
+        for (const auto& s : a->sans) {
+            if (s.rfind("dns:", 0) != 0 || s.size() == 4)
+                throw Failure(Exit::usage, "--san takes dns:NAME (e.g. dns:device-001.example), got '" + s + "'");
+            dns.push_back(s.substr(4));
+        }
+        auto se = open_se(global);
+        const auto slot = static_cast<std::uint8_t>(a->slot);
+        const auto zone = a->zone >= 0 ? static_cast<std::uint8_t>(a->zone) : identity::default_zone(slot);
+        auto pem = identity::make_csr(se->device(), slot, zone, a->subject, dns);
+        if (!pem) {
+            const std::string s = std::to_string(slot), z = std::to_string(zone);
+            switch (pem.status().code()) {
+                case Errc::does_not_exist:
+                    throw Failure(Exit::not_found, "no public key recorded for slot " + s + " in zone " + z + " — run `sebind keygen` first");
+                case Errc::invalid_argument:
+                    throw Failure(Exit::invalid_input, "cannot build the request — check --subject (e.g. \"CN=device-001,O=Acme\") and "
+                                                       "that each --san is a DNS name (letters, digits, '-', '.', a leading '*.')");
+                case Errc::invalid_signature:
+                    throw Failure(Exit::mismatch, "the public key recorded in zone " + z + " is not the key in slot " + s +
+                                                  " (an interrupted keygen?) — run `sebind keygen --force` again, then `sebind csr`");
+                case Errc::corrupted_data:
+                    throw Failure(Exit::integrity, "the key record in zone " + z + " is damaged — run `sebind keygen --force` again");
+                default: break;
+            }
+            fail(pem.status(), "csr (the chip did not sign)");
+        }
+        write_output(a->out, *pem);
+    });
+}
+
+}  // namespace sebind::cli
