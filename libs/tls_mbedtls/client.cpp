@@ -14,6 +14,9 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
+#include <mbedtls/version.h>
+
+#include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -21,24 +24,6 @@
 #include "sebind/tls/se_key.hpp"
 
 namespace sebind::tls {
-
-const char* to_string(Failure f) noexcept {
-    switch (f) {
-        case Failure::none: return "none";
-        case Failure::not_listening: return "not_listening";
-        case Failure::unknown_host: return "unknown_host";
-        case Failure::timeout: return "timeout";
-        case Failure::untrusted_server: return "untrusted_server";
-        case Failure::hostname_mismatch: return "hostname_mismatch";
-        case Failure::server_cert_expired: return "server_cert_expired";
-        case Failure::server_cert_rsa: return "server_cert_rsa";
-        case Failure::no_shared_cipher: return "no_shared_cipher";
-        case Failure::client_cert_rejected: return "client_cert_rejected";
-        case Failure::chip_error: return "chip_error";
-        case Failure::protocol_error: return "protocol_error";
-    }
-    return "unknown";
-}
 
 struct SessionCache::Impl {
     mbedtls_ssl_session session;
@@ -220,7 +205,7 @@ void probe_server(const ClientOptions& o, Diagnosis& d) {
 
 void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
     d = Diagnosis{};
-    d.mbedtls_error = rc;
+    d.stack_error = rc;
     const std::string where = o.host + ":" + std::to_string(o.port);
     if (o.own_key) {
         const Status chip = se_key_last_error(*o.own_key);
@@ -296,7 +281,7 @@ Result<HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache* cach
         char text[160];
         mbedtls_strerror(rc, text, sizeof text);
         set(m_diagnosis, Failure::protocol_error, std::string("cannot set up TLS: ") + text, "check --ca (a PEM file) and the client certificate");
-        m_diagnosis.mbedtls_error = rc;
+        m_diagnosis.stack_error = rc;
         return Errc::invalid_argument;
     }
     const bool offered = cache && cache->valid();
@@ -314,6 +299,7 @@ Result<HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache* cach
     }
     info.tcp_ms = t1 - t0;
     info.handshake_ms = t2 - t1;
+    info.stack = "mbedtls " MBEDTLS_VERSION_STRING;
     info.version = mbedtls_ssl_get_version(&conn->ssl);
     info.ciphersuite = mbedtls_ssl_get_ciphersuite(&conn->ssl);
     info.chip_signatures = o.own_key ? se_key_signatures(*o.own_key) - signatures_before : 0;
@@ -357,6 +343,19 @@ Result<std::size_t> Client::read(MutableBytes out) {
         if (n < 0) return Errc::communication_failure;
         return static_cast<std::size_t>(n);
     }
+}
+
+Result<std::size_t> Client::read(MutableBytes out, std::uint32_t wait_ms) {
+    if (!m_impl->conn) return Errc::communication_failure;
+    Connection& c = *m_impl->conn;
+    // Decrypted bytes already buffered need no socket; otherwise wait for the next record to start.
+    if (mbedtls_ssl_get_bytes_avail(&c.ssl) == 0 && !mbedtls_ssl_check_pending(&c.ssl)) {
+        pollfd p{c.net.fd, POLLIN, 0};
+        const int r = ::poll(&p, 1, static_cast<int>(wait_ms));
+        if (r == 0) return Errc::timeout;
+        if (r < 0) return Errc::communication_failure;
+    }
+    return read(out);
 }
 
 }  // namespace sebind::tls

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// A TLS 1.2 client transport on mbedTLS 2.28 for the chip key: TCP_NODELAY, hostname check always
+// A TLS 1.2 client transport on mbedTLS 2.28 (Debian 12 builds it without TLS 1.3) for the chip key: TCP_NODELAY, hostname check always
 // on (and SNI), an explicit curve list, timeouts, session resumption (tickets and session ids) so
 // a reconnect needs no chip signature, and a diagnosis of every failure: what went wrong and what
 // to change.
@@ -15,6 +15,8 @@
 
 #include "sebind/core/bytes.hpp"
 #include "sebind/core/result.hpp"
+#include "sebind/tls/report.hpp"
+#include "sebind/tls/stream.hpp"
 
 namespace sebind::tls {
 
@@ -26,42 +28,6 @@ struct ClientOptions {
     mbedtls_pk_context* own_key = nullptr;        ///< e.g. from setup_se_key
     std::vector<std::string> alpn;    ///< optional protocol names
     std::uint32_t timeout_ms = 10000; ///< connect, handshake and each read
-};
-
-/// What failed, in terms a device engineer can act on.
-enum class Failure : std::uint8_t {
-    none,
-    not_listening,         ///< TCP connect refused or unreachable
-    unknown_host,
-    timeout,
-    untrusted_server,      ///< server certificate not issued by the configured CA
-    hostname_mismatch,
-    server_cert_expired,
-    server_cert_rsa,       ///< server only has an RSA certificate: no ECDSA suite possible
-    no_shared_cipher,      ///< the server wants suites this client does not offer
-    client_cert_rejected,  ///< the server refused our certificate (CA, or key/cert mismatch)
-    chip_error,            ///< the secure element failed while signing
-    protocol_error,
-};
-const char* to_string(Failure f) noexcept;
-
-struct Diagnosis {
-    Failure failure = Failure::none;
-    std::string cause;   ///< one line: what happened
-    std::string fix;     ///< one line: what to change
-    int mbedtls_error = 0;
-    std::uint32_t verify_flags = 0;
-    std::uint8_t alert = 0;  ///< TLS alert received, if any
-};
-
-struct HandshakeInfo {
-    std::string version;
-    std::string ciphersuite;
-    std::string group;  ///< ECDHE curve, when reported
-    std::string server_subject, server_issuer, server_not_after;
-    bool resumed = false;
-    std::uint32_t chip_signatures = 0;  ///< SE signatures during this handshake
-    std::uint32_t tcp_ms = 0, handshake_ms = 0;
 };
 
 /// A session to resume on the next connection (ticket or id). Holds no long-term key.
@@ -81,7 +47,7 @@ private:
     bool m_valid = false;
 };
 
-class Client {
+class Client final : public Stream {
 public:
     Client();
     ~Client();
@@ -94,10 +60,12 @@ public:
     const Diagnosis& diagnosis() const noexcept { return m_diagnosis; }
 
     /// Writes all of `data`. Errors: communication_failure (peer gone).
-    Status write(Bytes data);
-    /// Reads up to out.size() bytes; 0 = peer closed. Errors: timeout, communication_failure.
+    Status write(Bytes data) override;
+    /// Reads up to out.size() bytes, waiting up to the options' timeout_ms; 0 = peer closed.
+    /// Errors: timeout, communication_failure.
     Result<std::size_t> read(MutableBytes out);
-    void close() noexcept;
+    Result<std::size_t> read(MutableBytes out, std::uint32_t wait_ms) override;
+    void close() noexcept override;
 
 private:
     struct Impl;

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// TlsTransport: an MQTT session's byte-stream seam over a TLS stream of either stack.
+#pragma once
+
+#include <cstdint>
+
+#include "sebind/mqtt/session/transport.hpp"
+#include "sebind/tls/stream.hpp"
+
+namespace sebind::agent {
+
+/// Adapts a connected tls::Stream to mqtt::Transport. recv() waits at most `recv_wait_ms` for
+/// data before answering would_block, so the session's timers run at that granularity and a
+/// poll loop needs no other wait.
+class TlsTransport final : public mqtt::Transport {
+public:
+    explicit TlsTransport(tls::Stream& stream, std::uint32_t recv_wait_ms = 50) noexcept
+        : m_stream(stream), m_recv_wait_ms(recv_wait_ms) {}
+
+    void set_recv_wait_ms(std::uint32_t ms) noexcept { m_recv_wait_ms = ms; }
+
+    mqtt::IoResult send(Bytes data) noexcept override {
+        if (data.empty()) return mqtt::IoResult::blocked();
+        if (!m_stream.write(data).ok()) return {mqtt::IoStatus::error, 0};
+        return mqtt::IoResult::done(data.size());
+    }
+
+    mqtt::IoResult recv(MutableBytes buf) noexcept override {
+        const Result<std::size_t> n = m_stream.read(buf, m_recv_wait_ms);
+        if (!n.ok()) {
+            if (n.status().code() == Errc::timeout) return mqtt::IoResult::blocked();
+            return {mqtt::IoStatus::error, 0};
+        }
+        if (*n == 0) return {mqtt::IoStatus::closed, 0};
+        return mqtt::IoResult::done(*n);
+    }
+
+private:
+    tls::Stream& m_stream;
+    std::uint32_t m_recv_wait_ms;
+};
+
+}  // namespace sebind::agent

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// What a TLS handshake reports, whichever stack (mbedTLS, wolfSSL) made it: the negotiated
+// parameters on success, and on failure a diagnosis a device engineer can act on.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sebind::tls {
+
+/// What failed, in terms a device engineer can act on.
+enum class Failure : std::uint8_t {
+    none,
+    not_listening,         ///< TCP connect refused or unreachable
+    unknown_host,
+    timeout,
+    untrusted_server,      ///< server certificate not issued by the configured CA
+    hostname_mismatch,
+    server_cert_expired,
+    server_cert_rsa,       ///< server only has an RSA certificate: no ECDSA suite possible
+    no_shared_cipher,      ///< the server wants suites this client does not offer
+    client_cert_rejected,  ///< the server refused our certificate (CA, or key/cert mismatch)
+    chip_error,            ///< the secure element failed while signing
+    protocol_error,
+    not_supported,         ///< asked for something this stack or build cannot do (e.g. TLS 1.3 on mbedTLS 2.28)
+};
+
+constexpr const char* to_string(Failure f) noexcept {
+    switch (f) {
+        case Failure::none: return "none";
+        case Failure::not_listening: return "not_listening";
+        case Failure::unknown_host: return "unknown_host";
+        case Failure::timeout: return "timeout";
+        case Failure::untrusted_server: return "untrusted_server";
+        case Failure::hostname_mismatch: return "hostname_mismatch";
+        case Failure::server_cert_expired: return "server_cert_expired";
+        case Failure::server_cert_rsa: return "server_cert_rsa";
+        case Failure::no_shared_cipher: return "no_shared_cipher";
+        case Failure::client_cert_rejected: return "client_cert_rejected";
+        case Failure::chip_error: return "chip_error";
+        case Failure::protocol_error: return "protocol_error";
+        case Failure::not_supported: return "not_supported";
+    }
+    return "unknown";
+}
+
+struct Diagnosis {
+    Failure failure = Failure::none;
+    std::string cause;   ///< one line: what happened
+    std::string fix;     ///< one line: what to change
+    int stack_error = 0;              ///< the TLS library's own error code (mbedTLS or wolfSSL)
+    std::uint32_t verify_flags = 0;   ///< mbedTLS certificate verification flags, when known
+    std::uint8_t alert = 0;           ///< TLS alert received, if any
+};
+
+struct HandshakeInfo {
+    std::string stack;        ///< "mbedtls 2.28.3", "wolfssl 5.5.4"
+    std::string version;      ///< "TLSv1.2", "TLSv1.3"
+    std::string ciphersuite;
+    std::string group;        ///< ECDHE group, when the stack reports it
+    std::string server_subject, server_issuer, server_not_after;
+    bool resumed = false;
+    std::uint32_t chip_signatures = 0;  ///< SE signatures during this handshake
+    std::uint32_t tcp_ms = 0, handshake_ms = 0;
+};
+
+}  // namespace sebind::tls
