@@ -3,25 +3,30 @@
 //   chip key (emulator, zero latency) vs a software key: ratio (target <= 1.02)
 //   chip key with realistic latency vs one signature's latency + the software handshake (<= 1.05)
 //   full vs resumed handshake (target: resumed >= 15x faster)
-//   heap peak per connection (target <= 46 KB), counted by interposing malloc in this program.
+//   heap peak per connection (target <= 46 KB), counted by interposing malloc (heap_probe.cpp),
+//   one-shot Client::connect(options) and with a shared tls::ClientContext; the emulated chip's
+//   own allocations are counted apart. `bench_tls ROUNDS --heap-detail` also prints, for one full
+//   handshake of each kind, the blocks live at the peak grouped by call site.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
-#include <malloc.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/ssl_internal.h>  // MBEDTLS_SSL_IN_BUFFER_LEN
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
 
 #include "../tests/interop/support/peer.hpp"
 #include "../tests/interop/support/process.hpp"
+#include "heap_probe.hpp"
 #include "sebind/emu/emulator.hpp"
 #include "sebind/identity/dev_pki.hpp"
 #include "sebind/identity/identity.hpp"
@@ -29,49 +34,27 @@
 #include "sebind/tls/client.hpp"
 #include "sebind/tls/se_key.hpp"
 
-// --- heap accounting: this executable's malloc family wraps glibc's, so the mbedTLS shared
-// libraries allocate through it. ---------------------------------------------------------------
-extern "C" void* __libc_malloc(std::size_t);
-extern "C" void* __libc_calloc(std::size_t, std::size_t);
-extern "C" void* __libc_realloc(void*, std::size_t);
-extern "C" void __libc_free(void*);
-
-namespace {
-std::atomic<long long> g_live{0}, g_peak{0};
-void account(long long delta) {
-    const long long now = g_live.fetch_add(delta) + delta;
-    long long peak = g_peak.load();
-    while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
-    }
-}
-}  // namespace
-
-extern "C" void* malloc(std::size_t n) {
-    void* p = __libc_malloc(n);
-    if (p) account(static_cast<long long>(malloc_usable_size(p)));
-    return p;
-}
-extern "C" void* calloc(std::size_t a, std::size_t b) {
-    void* p = __libc_calloc(a, b);
-    if (p) account(static_cast<long long>(malloc_usable_size(p)));
-    return p;
-}
-extern "C" void* realloc(void* old, std::size_t n) {
-    const long long before = old ? static_cast<long long>(malloc_usable_size(old)) : 0;
-    void* p = __libc_realloc(old, n);
-    if (p) account(static_cast<long long>(malloc_usable_size(p)) - before);
-    else if (n == 0) account(-before);
-    return p;
-}
-extern "C" void free(void* p) {
-    if (p) account(-static_cast<long long>(malloc_usable_size(p)));
-    __libc_free(p);
-}
-
 namespace {
 
 using namespace sebind;
 using Wall = std::chrono::steady_clock;
+
+/// The emulated chip stands for separate hardware: what it allocates is not the host's.
+class ChipBus final : public stsafe::Bus {
+public:
+    ChipBus(emu::Chip& chip, Clock& clock) : m_bus(chip, clock) {}
+    stsafe::BusResult write(std::uint8_t address, Bytes data) noexcept override {
+        bench::ChipScope scope;
+        return m_bus.write(address, data);
+    }
+    stsafe::BusResult read(std::uint8_t address, MutableBytes out) noexcept override {
+        bench::ChipScope scope;
+        return m_bus.read(address, out);
+    }
+
+private:
+    emu::EmulatedBus m_bus;
+};
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -120,26 +103,32 @@ void software_identity(const std::string& pki, Identity& id) {
     mbedtls_entropy_free(&entropy);
 }
 
-double handshake_ms(tls::ClientOptions o, tls::SessionCache* cache, long long* heap_peak = nullptr) {
-    const long long base = g_live.load();
-    g_peak.store(base);
+/// One handshake, one-shot (`context` null) or with a shared context; `heap` gets the host's heap
+/// peak above what was live before it.
+double handshake_ms(const tls::ClientOptions& o, tls::ClientContext* context, tls::SessionCache* cache,
+                    long long* heap = nullptr) {
+    const long long base = bench::heap_live();
+    bench::reset_peak();
     tls::Client c;
     const auto t0 = Wall::now();
-    auto info = c.connect(o, cache);
+    auto info = context ? c.connect(*context, cache) : c.connect(o, cache);
     const auto t1 = Wall::now();
     if (!info) {
         std::fprintf(stderr, "bench_tls: handshake failed: %s\n", c.diagnosis().cause.c_str());
         std::exit(1);
     }
-    if (heap_peak) *heap_peak = g_peak.load() - base;
+    if (heap) *heap = bench::heap_peak() - base;
     c.close();
     return std::chrono::duration<double, std::milli>(t1 - t0).count();
 }
 
+double kb(long long bytes) { return bytes / 1024.0; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    const int rounds = argc > 1 ? std::atoi(argv[1]) : 41;
+    const int rounds = argc > 1 ? std::max(3, std::atoi(argv[1])) : 41;
+    const bool heap_detail = argc > 2 && std::strcmp(argv[2], "--heap-detail") == 0;
     test::TempDir dir;
     if (!emu::init_chip(dir.file("se"), {}).ok()) die("emulator");
     emu::OpenOptions open;
@@ -147,7 +136,7 @@ int main(int argc, char** argv) {
     auto chip = emu::Chip::open(dir.file("se"), open);
     if (!chip) die("emulator open");
     port_linux::SystemClock clock;  // real time: realistic latency must cost real milliseconds
-    emu::EmulatedBus bus(**chip, clock);
+    ChipBus bus(**chip, clock);
     stsafe::Device se(bus, clock, emu::kDriverConfig);
 
     identity::DevPkiOptions pki_opts;
@@ -180,20 +169,19 @@ int main(int argc, char** argv) {
     }
 
     std::vector<double> chip_full, soft_full, resumed;
-    long long heap_full = 0, heap_resumed = 0;
     for (int i = 0; i < rounds; ++i) {
         o.own_chain = &chip_id.chain;
         o.own_key = &chip_id.key;
-        chip_full.push_back(handshake_ms(o, nullptr, i == rounds / 2 ? &heap_full : nullptr));
+        chip_full.push_back(handshake_ms(o, nullptr, nullptr));
         o.own_chain = &soft_id.chain;
         o.own_key = &soft_id.key;
-        soft_full.push_back(handshake_ms(o, nullptr));
+        soft_full.push_back(handshake_ms(o, nullptr, nullptr));
     }
     tls::SessionCache cache;
     o.own_chain = &chip_id.chain;
     o.own_key = &chip_id.key;
-    handshake_ms(o, &cache);
-    for (int i = 0; i < rounds; ++i) resumed.push_back(handshake_ms(o, &cache, i == rounds / 2 ? &heap_resumed : nullptr));
+    handshake_ms(o, nullptr, &cache);
+    for (int i = 0; i < rounds; ++i) resumed.push_back(handshake_ms(o, nullptr, &cache));
 
     // Realistic chip timing: one signature alone, then full handshakes.
     (*chip)->set_latency(emu::Latency::realistic);
@@ -205,8 +193,45 @@ int main(int argc, char** argv) {
         const auto t0 = Wall::now();
         if (!se.generate_signature(stsafe::kSlotUser, digest)) die("signature");
         sig_alone.push_back(std::chrono::duration<double, std::milli>(Wall::now() - t0).count());
-        chip_real.push_back(handshake_ms(o, nullptr));
+        chip_real.push_back(handshake_ms(o, nullptr, nullptr));
     }
+
+    (*chip)->set_latency(emu::Latency::zero);
+
+    // Heap per connection: the host's allocations only, median of 5 handshakes each.
+    auto heap_median = [&](tls::ClientContext* context, tls::SessionCache* cache) {
+        std::vector<double> peaks;
+        for (int i = 0; i < 5; ++i) {
+            long long h = 0;
+            handshake_ms(o, context, cache, &h);
+            peaks.push_back(static_cast<double>(h));
+        }
+        return static_cast<long long>(median(peaks));
+    };
+    bench::reset_chip_peak();
+    const long long oneshot_full = heap_median(nullptr, nullptr);
+    tls::SessionCache oneshot_cache;
+    handshake_ms(o, nullptr, &oneshot_cache);
+    const long long oneshot_resumed = heap_median(nullptr, &oneshot_cache);
+    tls::ClientContext context;
+    tls::Diagnosis why;
+    if (!context.setup(o, &why).ok()) die(why.cause.c_str());
+    long long context_first = 0;
+    tls::SessionCache context_cache;
+    handshake_ms(o, &context, &context_cache, &context_first);
+    const long long context_full = heap_median(&context, nullptr);
+    const long long context_resumed = heap_median(&context, &context_cache);
+    std::vector<double> context_resumed_ms;
+    for (int i = 0; i < rounds; ++i) context_resumed_ms.push_back(handshake_ms(o, &context, &context_cache));
+    tls::ClientOptions soft = o;
+    soft.own_chain = &soft_id.chain;
+    soft.own_key = &soft_id.key;
+    tls::ClientContext soft_context;
+    if (!soft_context.setup(soft, &why).ok()) die(why.cause.c_str());
+    handshake_ms(soft, &soft_context, nullptr);
+    long long soft_heap = 0;
+    handshake_ms(soft, &soft_context, nullptr, &soft_heap);
+    const long long chip_model = bench::chip_heap_peak();
 
     const double chip_ms = median(chip_full), soft_ms = median(soft_full), res_ms = median(resumed);
     const double sig_ms = median(sig_alone), real_ms = median(chip_real);
@@ -218,8 +243,29 @@ int main(int argc, char** argv) {
                 real_ms / (sig_ms + soft_ms) <= 1.05 ? "met" : "NOT met");
     std::printf("resumed handshake: %.2f ms; full/resumed = %.1fx (target >= 15x: %s)\n", res_ms, chip_ms / res_ms,
                 chip_ms / res_ms >= 15 ? "met" : "NOT met");
-    std::printf("heap peak per connection: full %.1f KB, resumed %.1f KB (target <= 46 KB: %s)\n", heap_full / 1024.0,
-                heap_resumed / 1024.0, heap_full <= 46 * 1024 ? "met" : "NOT met");
+    std::printf("resumed handshake with a shared tls::ClientContext: %.2f ms; full/resumed = %.1fx\n",
+                median(context_resumed_ms), chip_ms / median(context_resumed_ms));
+    const bool met = context_full <= 46 * 1024 && context_resumed <= 46 * 1024;
+    std::printf("heap peak per connection (host only; the emulated chip's %.1f KB counted apart):\n", kb(chip_model));
+    std::printf("  one-shot Client::connect(options): full %.1f KB, resumed %.1f KB\n", kb(oneshot_full), kb(oneshot_resumed));
+    std::printf("  shared tls::ClientContext:         full %.1f KB, resumed %.1f KB (first connection %.1f KB)\n",
+                kb(context_full), kb(context_resumed), kb(context_first));
+    std::printf("  software key, shared context:      full %.1f KB\n", kb(soft_heap));
+    std::printf("  record buffers alone: 2 x %.1f KB (MBEDTLS_SSL_IN/OUT_BUFFER_LEN)\n", MBEDTLS_SSL_IN_BUFFER_LEN / 1024.0);
+    std::printf("  target <= 46 KB with a shared context: %s\n", met ? "met" : "NOT met");
+
+    if (heap_detail) {
+        std::printf("where the peak goes, one-shot full handshake:\n");
+        bench::start_trace();
+        handshake_ms(o, nullptr, nullptr);
+        bench::stop_trace();
+        bench::report_trace(stdout);
+        std::printf("where the peak goes, full handshake with a shared context:\n");
+        bench::start_trace();
+        handshake_ms(o, &context, nullptr);
+        bench::stop_trace();
+        bench::report_trace(stdout);
+    }
     server.stop();
     return 0;
 }

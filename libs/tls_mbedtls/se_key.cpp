@@ -85,6 +85,9 @@ int write_der_signature(const stsafe::Signature& s, unsigned char* out, std::siz
 int se_sign(void* ctx, mbedtls_md_type_t, const unsigned char* hash, std::size_t hash_len, unsigned char* sig,
             std::size_t* sig_len, int (*)(void*, unsigned char*, std::size_t), void*) {
     auto* k = static_cast<SeKeyContext*>(ctx);
+    // last_error describes this signature: a key shared by many connections must not blame the
+    // chip for a later handshake's unrelated failure.
+    k->last_error = Status();
     // The driver fits the digest to the slot's curve (a SHA-384 suite hands a P-256 key 48 bytes).
     auto s = k->device->generate_signature(k->slot, Bytes(hash, hash_len));
     if (!s) {
@@ -161,6 +164,10 @@ Status setup_se_key(mbedtls_pk_context& pk, stsafe::Device& device, std::uint8_t
 }
 
 bool is_se_key(const mbedtls_pk_context& pk) noexcept { return pk.pk_info == &kSeKeyInfo; }
+
+stsafe::Device* se_key_device(const mbedtls_pk_context& pk) noexcept {
+    return is_se_key(pk) ? static_cast<const SeKeyContext*>(pk.pk_ctx)->device : nullptr;
+}
 
 std::uint32_t se_key_signatures(const mbedtls_pk_context& pk) noexcept {
     return is_se_key(pk) ? static_cast<const SeKeyContext*>(pk.pk_ctx)->signatures : 0;

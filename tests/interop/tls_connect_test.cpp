@@ -193,3 +193,31 @@ TEST_F(TlsConnect, ChipFailingMidHandshake) {
     EXPECT_FALSE(c.connect(options(port, dir.file("srv.pem"))));
     EXPECT_EQ(c.diagnosis().failure, tls::Failure::chip_error) << c.diagnosis().cause;
 }
+
+TEST_F(TlsConnect, SharedContextAcrossConnections) {
+    server_cert("ec");
+    int port = 0;
+    auto server = s_server({}, port, 3);
+    tls::ClientContext context;
+    EXPECT_FALSE(context.ready());
+    tls::Client c;
+    EXPECT_EQ(c.connect(context).status().code(), Errc::invalid_argument);  // not set up yet
+    tls::Diagnosis why;
+    auto bad = options(port, dir.file("missing.pem"));
+    EXPECT_EQ(context.setup(bad, &why).code(), Errc::invalid_argument);
+    EXPECT_NE(why.cause.find("cannot set up TLS"), std::string::npos) << why.cause;
+    ASSERT_TRUE(context.setup(options(port, dir.file("srv.pem")), &why).ok()) << why.cause;
+    EXPECT_TRUE(context.ready());
+    // One CA parse and one DRBG for every connection: a full handshake, then two resumed ones.
+    tls::SessionCache cache;
+    const auto before = chip->stats().signatures;
+    for (int i = 0; i < 3; ++i) {
+        tls::Client client;
+        auto info = client.connect(context, &cache);
+        ASSERT_TRUE(info) << client.diagnosis().cause;
+        EXPECT_EQ(info->resumed, i > 0);
+        std::uint8_t ping[] = {'p', 'i', 'n', 'g', '\n'};
+        EXPECT_TRUE(client.write(ping).ok());
+    }
+    EXPECT_EQ(chip->stats().signatures - before, 1u);
+}

@@ -28,6 +28,47 @@ struct ClientOptions {
     mbedtls_pk_context* own_key = nullptr;        ///< e.g. from setup_se_key
     std::vector<std::string> alpn;    ///< optional protocol names
     std::uint32_t timeout_ms = 10000; ///< connect, handshake and each read
+    /// ECDHE on the chip (off by default): the ephemeral key pair is made in the chip's slot 0xFF
+    /// and used there once. Needs an SE own_key, the program linked with
+    /// sebind::tls_mbedtls_ecdhe_hook (see chip_ecdhe.hpp) and a server that accepts P-256, P-384
+    /// or a brainpool curve (only these are offered then: the A110 has no X25519). Adds ~420 ms
+    /// to a full handshake on an A110 (docs/tls-mbedtls.md, "ECDHE on the chip").
+    bool chip_ecdhe = false;
+};
+
+/// What connections to one server share: the trusted CAs (parsed once), one DRBG (seeded once)
+/// and the TLS configuration. A device that reconnects keeps one and passes it to every
+/// Client::connect: a connection then costs its two record buffers and the handshake (~44 KB of
+/// heap at its peak on Debian's mbedTLS 2.28) instead of also a 37 KB entropy context, the CA
+/// and a DRBG each time (docs/tls-mbedtls.md, "Memory").
+///
+///   tls::ClientContext context;
+///   if (!context.setup(options, &why).ok()) ...        // once
+///   tls::Client client;
+///   auto info = client.connect(context, &cache);       // every (re)connection
+///
+/// Not thread-safe (the DRBG): one connection handshaking at a time. It must outlive every Client
+/// connected with it, and `own_chain`/`own_key` of the options must outlive it.
+class ClientContext {
+public:
+    ClientContext();
+    ~ClientContext();
+    ClientContext(const ClientContext&) = delete;
+    ClientContext& operator=(const ClientContext&) = delete;
+
+    /// Seeds the DRBG from the system's entropy, parses `options.ca_file` and builds the TLS
+    /// configuration (suites, curves, client certificate, ALPN). Replaces an earlier setup (no
+    /// Client may still be connected with it). Errors: invalid_argument (CA file unreadable or not
+    /// certificates, no entropy, a bad client certificate); `diagnosis` then says why.
+    Status setup(const ClientOptions& options, Diagnosis* diagnosis = nullptr);
+    bool ready() const noexcept;
+    const ClientOptions& options() const noexcept;
+
+    struct Impl;  ///< opaque: defined inside libs/tls_mbedtls
+
+private:
+    friend class Client;
+    std::unique_ptr<Impl> m_impl;
 };
 
 /// A session to resume on the next connection (ticket or id). Holds no long-term key.
@@ -56,7 +97,12 @@ public:
 
     /// Connects and completes the handshake; with a valid `cache` it offers that session and
     /// stores the new one afterwards. On failure diagnosis() says why.
+    /// This one-shot form builds a context for this connection alone (CA parsed, DRBG seeded,
+    /// then the entropy context freed); reconnecting devices should keep a ClientContext.
     Result<HandshakeInfo> connect(const ClientOptions& options, SessionCache* cache = nullptr);
+    /// Connects with a shared context (see ClientContext). Errors as above, plus invalid_argument
+    /// (context not set up) and buffer_too_small (no memory for the record buffers).
+    Result<HandshakeInfo> connect(ClientContext& context, SessionCache* cache = nullptr);
     const Diagnosis& diagnosis() const noexcept { return m_diagnosis; }
 
     /// Writes all of `data`. Errors: communication_failure (peer gone).

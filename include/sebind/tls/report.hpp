@@ -61,6 +61,7 @@ struct HandshakeInfo {
     std::string server_subject, server_issuer, server_not_after;
     bool resumed = false;
     std::uint32_t chip_signatures = 0;  ///< SE signatures during this handshake
+    std::uint32_t chip_key_establishments = 0;  ///< ECDHE on the SE during this handshake (chip_ecdhe)
     std::uint32_t tcp_ms = 0, handshake_ms = 0;
 };
 

@@ -29,6 +29,9 @@ Status setup_se_key(mbedtls_pk_context& pk, stsafe::Device& device, std::uint8_t
 /// True when `pk` was set up by setup_se_key.
 bool is_se_key(const mbedtls_pk_context& pk) noexcept;
 
+/// The device behind an SE key (nullptr for other keys).
+stsafe::Device* se_key_device(const mbedtls_pk_context& pk) noexcept;
+
 /// Chip signatures made through `pk` so far (0 for other keys).
 std::uint32_t se_key_signatures(const mbedtls_pk_context& pk) noexcept;
 
@@ -43,8 +46,8 @@ Result<stsafe::PublicKey> public_key_of(const mbedtls_pk_context& pk) noexcept;
 /// MBEDTLS_ERR_ECP_VERIFY_FAILED; bus, chip and integrity failures -> MBEDTLS_ERR_PK_HW_ACCEL_FAILED.
 int to_mbedtls_error(Status status) noexcept;
 
-/// The Status of the last failed chip operation on `pk` (for diagnostics: mbedTLS only passes an
-/// int through the TLS stack).
+/// The Status of the last chip operation on `pk`: ok when it succeeded (or none was made), else
+/// its failure (for diagnostics: mbedTLS only passes an int through the TLS stack).
 Status se_key_last_error(const mbedtls_pk_context& pk) noexcept;
 
 }  // namespace sebind::tls

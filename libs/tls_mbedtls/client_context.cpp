@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: Apache-2.0
+// ClientContext: the configuration, trusted CAs and DRBG that connections to one server share;
+// and the per-connection setup (socket, SSL context) on top of it.
+#include <cerrno>
+#include <climits>
+#include <string>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <mbedtls/error.h>
+#include <mbedtls/ssl_ciphersuites.h>
+
+#include "client_internal.hpp"
+#include "sebind/tls/se_key.hpp"
+
+namespace sebind::tls {
+
+namespace {
+
+// The chip key is EC: offer ECDHE-ECDSA suites only, strongest first. A server with only an
+// RSA certificate is diagnosed as such rather than silently negotiated around.
+const int kSuites[] = {
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, 0};
+// X25519 and P-256 first: the library default starts with P-521, which servers that honour the
+// client's order then pay for (field notes).
+const mbedtls_ecp_group_id kCurves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1,
+                                        MBEDTLS_ECP_DP_BP256R1, MBEDTLS_ECP_DP_BP384R1, MBEDTLS_ECP_DP_NONE};
+// ECDHE on the chip: only the A110's curves (§5.2), P-256 first (fastest on the chip and common).
+const mbedtls_ecp_group_id kChipCurves[] = {MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_BP256R1,
+                                            MBEDTLS_ECP_DP_BP384R1, MBEDTLS_ECP_DP_NONE};
+
+/// Stands in for the entropy source of a one-shot context once its entropy context is freed: a
+/// reseed then fails cleanly instead of reading freed memory. With the reseed interval at INT_MAX
+/// it is never reached (a connection makes nowhere near 2^31 DRBG requests; SP 800-90A allows
+/// 2^48 between reseeds for CTR_DRBG).
+int no_entropy(void*, unsigned char*, std::size_t) { return MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED; }
+
+}  // namespace
+
+ClientContext::Impl::Impl() {
+    mbedtls_ssl_config_init(&conf);
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_ctr_drbg_init(&drbg);
+}
+
+ClientContext::Impl::~Impl() {
+    mbedtls_ssl_config_free(&conf);
+    mbedtls_x509_crt_free(&ca);
+    mbedtls_ctr_drbg_free(&drbg);
+    if (entropy) mbedtls_entropy_free(entropy.get());
+}
+
+Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_entropy, Diagnosis& d) {
+    options = o;
+    if (options.chip_ecdhe && !probe) {
+        stsafe::Device* device = options.own_key ? se_key_device(*options.own_key) : nullptr;
+        if (!device) {
+            set_diagnosis(d, Failure::not_supported, "ECDHE on the chip needs the chip's key as the client key",
+                          "set own_key with tls::setup_se_key, or turn chip_ecdhe off");
+            return Status(Errc::not_supported);
+        }
+        if (!chip_ecdhe_available()) {
+            set_diagnosis(d, Failure::not_supported, "this program's mbedTLS ECDH cannot reach the chip",
+                          "link sebind::tls_mbedtls_ecdhe_hook into the executable, with mbedTLS as a shared library");
+            return Status(Errc::not_supported);
+        }
+        ecdhe.device = device;
+    }
+    // The entropy context is the single largest object of a client (see client_internal.hpp):
+    // allocated on its own, and for a one-shot context freed as soon as the DRBG is seeded, before
+    // the record buffers exist, so it never adds to a handshake's peak.
+    entropy = std::make_unique<mbedtls_entropy_context>();
+    mbedtls_entropy_init(entropy.get());
+    int rc = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, entropy.get(), nullptr, 0);
+    if (!keep_entropy) {
+        mbedtls_ctr_drbg_set_reseed_interval(&drbg, INT_MAX);
+        drbg.f_entropy = no_entropy;
+        drbg.p_entropy = nullptr;
+        mbedtls_entropy_free(entropy.get());
+        entropy.reset();
+    }
+    if (rc == 0 && !probe) rc = mbedtls_x509_crt_parse_file(&ca, options.ca_file.c_str());
+    if (rc == 0) rc = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    if (rc == 0) {
+        if (ecdhe.device) {
+            ecdhe.f_rng = mbedtls_ctr_drbg_random;
+            ecdhe.p_rng = &drbg;
+            mbedtls_ssl_conf_rng(&conf, chip_ecdhe_rng, &ecdhe);
+            mbedtls_ssl_conf_curves(&conf, kChipCurves);
+        } else {
+            mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
+            mbedtls_ssl_conf_curves(&conf, kCurves);
+        }
+        mbedtls_ssl_conf_read_timeout(&conf, options.timeout_ms);
+        mbedtls_ssl_conf_min_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+        mbedtls_ssl_conf_session_tickets(&conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+        // No max_fragment_length request: Debian's build lacks MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH,
+        // so the record buffers stay 16 KB whatever is negotiated and the extension would save
+        // nothing here (docs/tls-mbedtls.md, "Memory").
+    }
+    if (rc == 0 && probe) {
+        mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_NONE);
+    } else if (rc == 0) {
+        mbedtls_ssl_conf_ciphersuites(&conf, kSuites);
+        mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+        mbedtls_ssl_conf_ca_chain(&conf, &ca, nullptr);
+        if (options.own_key && options.own_chain)
+            rc = mbedtls_ssl_conf_own_cert(&conf, const_cast<mbedtls_x509_crt*>(options.own_chain), options.own_key);
+        if (rc == 0 && !options.alpn.empty()) {
+            for (const auto& p : options.alpn) alpn.push_back(p.c_str());
+            alpn.push_back(nullptr);
+            rc = mbedtls_ssl_conf_alpn_protocols(&conf, alpn.data());
+        }
+    }
+    if (rc != 0) {
+        char text[160];
+        mbedtls_strerror(rc, text, sizeof text);
+        set_diagnosis(d, Failure::protocol_error, std::string("cannot set up TLS: ") + text,
+                      "check --ca (a PEM file) and the client certificate");
+        d.stack_error = rc;
+        return Status(Errc::invalid_argument);
+    }
+    ready = true;
+    return Status::success();
+}
+
+int Connection::setup(const ClientContext::Impl& context) {
+    int rc = mbedtls_ssl_setup(&ssl, &context.conf);
+    // Without a hostname mbedTLS silently skips the name check (field notes): always set it.
+    if (rc == 0) rc = mbedtls_ssl_set_hostname(&ssl, context.options.host.c_str());
+    return rc;
+}
+
+/// mbedtls_net_send with MSG_NOSIGNAL: a broker that went away must fail the write with EPIPE,
+/// not kill the device's process with SIGPIPE.
+static int send_nosignal(void* ctx, const unsigned char* buf, std::size_t len) {
+    const int fd = static_cast<mbedtls_net_context*>(ctx)->fd;
+    const ssize_t n = ::send(fd, buf, len, MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<int>(n);
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return MBEDTLS_ERR_SSL_WANT_WRITE;
+    if (errno == EINTR) return MBEDTLS_ERR_SSL_WANT_WRITE;
+    if (errno == EPIPE || errno == ECONNRESET) return MBEDTLS_ERR_NET_CONN_RESET;
+    return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+int Connection::open_tcp(const ClientOptions& o) {
+    const int rc = mbedtls_net_connect(&net, o.host.c_str(), std::to_string(o.port).c_str(), MBEDTLS_NET_PROTO_TCP);
+    if (rc != 0) return rc;
+    // Nagle holds back the client's second flight (field notes: ~40 ms per handshake).
+    const int one = 1;
+    ::setsockopt(net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    mbedtls_ssl_set_bio(&ssl, &net, send_nosignal, nullptr, mbedtls_net_recv_timeout);
+    return 0;
+}
+
+int Connection::handshake() {
+    int rc;
+    while ((rc = mbedtls_ssl_handshake(&ssl)) == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+    }
+    return rc;
+}
+
+ClientContext::ClientContext() : m_impl(std::make_unique<Impl>()) {}
+ClientContext::~ClientContext() = default;
+
+Status ClientContext::setup(const ClientOptions& options, Diagnosis* diagnosis) {
+    m_impl = std::make_unique<Impl>();
+    Diagnosis d;
+    const Status s = m_impl->setup(options, false, true, d);
+    if (diagnosis) *diagnosis = d;
+    return s;
+}
+
+bool ClientContext::ready() const noexcept { return m_impl->ready; }
+
+const ClientOptions& ClientContext::options() const noexcept { return m_impl->options; }
+
+}  // namespace sebind::tls

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+// Why a handshake failed, in terms a device engineer can act on: the mbedTLS error, the alert,
+// the certificate verification flags, the chip's last status, and a second look at the server.
+#include <cstdio>
+#include <string>
+
+#include <mbedtls/error.h>
+
+#include "client_internal.hpp"
+#include "sebind/tls/se_key.hpp"
+
+namespace sebind::tls {
+
+void set_diagnosis(Diagnosis& d, Failure f, std::string cause, std::string fix) {
+    d.failure = f;
+    d.cause = std::move(cause);
+    d.fix = std::move(fix);
+}
+
+namespace {
+
+std::string x509_date(const mbedtls_x509_time& t) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%04d-%02d-%02d", t.year, t.mon, t.day);
+    return b;
+}
+
+const char* alert_name(std::uint8_t a) {
+    switch (a) {
+        case 40: return "handshake_failure";
+        case 42: return "bad_certificate";
+        case 43: return "unsupported_certificate";
+        case 44: return "certificate_revoked";
+        case 45: return "certificate_expired";
+        case 46: return "certificate_unknown";
+        case 48: return "unknown_ca";
+        case 49: return "access_denied";
+        case 51: return "decrypt_error";
+        default: return "alert";
+    }
+}
+
+/// A second, permissive handshake that learns what the server wanted (suite and key type).
+void probe_server(const ClientOptions& o, Diagnosis& d) {
+    ClientContext::Impl permissive;
+    Connection probe;
+    Diagnosis ignored;
+    if (!permissive.setup(o, true, false, ignored).ok() || probe.setup(permissive) != 0 || probe.open_tcp(o) != 0) return;
+    const int rc = probe.handshake();
+    // The server may still refuse the probe (it has no client certificate) after sending its own.
+    const mbedtls_x509_crt* peer = mbedtls_ssl_get_peer_cert(&probe.ssl);
+    if (!peer && probe.ssl.session_negotiate) peer = probe.ssl.session_negotiate->peer_cert;
+    if (peer && mbedtls_pk_get_type(&peer->pk) == MBEDTLS_PK_RSA) {
+        set_diagnosis(d, Failure::server_cert_rsa, "the server's certificate is RSA; this client offers only ECDSA suites for the chip's EC key",
+                      "give the broker an ECDSA (P-256/P-384) certificate, e.g. from `sebind pki dev`");
+        return;
+    }
+    if (rc == 0 || rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+        const char* suite = peer && probe.ssl.session_negotiate
+                                ? mbedtls_ssl_get_ciphersuite_name(probe.ssl.session_negotiate->ciphersuite)
+                                : (rc == 0 ? mbedtls_ssl_get_ciphersuite(&probe.ssl) : nullptr);
+        set_diagnosis(d, Failure::no_shared_cipher,
+                      std::string("no cipher suite in common: the server ") + (suite ? std::string("chose ") + suite : "accepted none of ours"),
+                      "allow an ECDHE-ECDSA AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256)");
+    }
+}
+
+}  // namespace
+
+void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
+    d = Diagnosis{};
+    d.stack_error = rc;
+    const std::string where = o.host + ":" + std::to_string(o.port);
+    if (o.own_key) {
+        const Status chip = se_key_last_error(*o.own_key);
+        if (!chip.ok()) {
+            set_diagnosis(d, Failure::chip_error, std::string("the secure element failed while signing (") + to_string(chip.code()) + ")",
+                          "check the chip with `sebind info`; a busy chip needs a longer timeout, a faulty one a power cycle");
+            return;
+        }
+    }
+    switch (rc) {
+        case MBEDTLS_ERR_NET_CONNECT_FAILED:
+        case MBEDTLS_ERR_NET_SOCKET_FAILED:
+            set_diagnosis(d, Failure::not_listening, "nothing accepts connections on " + where, "start the broker, or check --host and --port");
+            return;
+        case MBEDTLS_ERR_NET_UNKNOWN_HOST:
+            set_diagnosis(d, Failure::unknown_host, "cannot resolve '" + o.host + "'", "use a name the device can resolve (e.g. localhost)");
+            return;
+        case MBEDTLS_ERR_SSL_TIMEOUT:
+            set_diagnosis(d, Failure::timeout, "no answer from " + where + " within " + std::to_string(o.timeout_ms) + " ms",
+                          "check the port speaks TLS and the network path");
+            return;
+        default: break;
+    }
+    if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+        d.verify_flags = mbedtls_ssl_get_verify_result(&c.ssl);
+        // The failed handshake's certificate is still in the session being negotiated.
+        const mbedtls_x509_crt* peer = mbedtls_ssl_get_peer_cert(&c.ssl);
+        if (!peer && c.ssl.session_negotiate) peer = c.ssl.session_negotiate->peer_cert;
+        char issuer[256] = "?";
+        if (peer) mbedtls_x509_dn_gets(issuer, sizeof issuer, &peer->issuer);
+        if (d.verify_flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) {
+            set_diagnosis(d, Failure::server_cert_expired,
+                          "the server's certificate is outside its validity (until " + (peer ? x509_date(peer->valid_to) : std::string("?")) + ")",
+                          "renew the broker's certificate (or check the device clock)");
+        } else if (d.verify_flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
+            set_diagnosis(d, Failure::untrusted_server, std::string("the server's certificate (issuer ") + issuer + ") is not signed by the CA in " + o.ca_file,
+                          "pass the CA that issued the broker's certificate with --ca");
+        } else if (d.verify_flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
+            set_diagnosis(d, Failure::hostname_mismatch, "the server's certificate is not issued for '" + o.host + "'",
+                          "connect by a DNS name in its subjectAltName (mbedTLS 2.28 ignores IP addresses there)");
+        } else {
+            set_diagnosis(d, Failure::untrusted_server, "the server's certificate does not verify", "check the broker's certificate chain and --ca");
+        }
+        return;
+    }
+    const bool sent_our_certificate = c.ssl.state > MBEDTLS_SSL_CLIENT_CERTIFICATE;
+    if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && c.ssl.in_msg) d.alert = c.ssl.in_msg[1];
+    if (sent_our_certificate && (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || rc == MBEDTLS_ERR_NET_CONN_RESET ||
+                                 rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)) {
+        set_diagnosis(d, Failure::client_cert_rejected,
+                      std::string("the server rejected our certificate") + (d.alert ? std::string(" (alert ") + alert_name(d.alert) + ")" : ""),
+                      "run `sebind verify-pair`, and check the broker trusts the CA that issued the device certificate");
+        return;
+    }
+    if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == 40) {
+        probe_server(o, d);
+        if (d.failure != Failure::none) return;
+    }
+    char text[160];
+    mbedtls_strerror(rc, text, sizeof text);
+    set_diagnosis(d, Failure::protocol_error, std::string("TLS handshake failed: ") + text, "run with --verbose and check the broker's log");
+}
+
+}  // namespace sebind::tls

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal to the TLS client: the shared part of a client (ClientContext::Impl) and one
+// connection's mbedTLS state, shared by client.cpp, client_context.cpp and client_diagnosis.cpp.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#include "sebind/tls/chip_ecdhe.hpp"
+#include "sebind/tls/client.hpp"
+
+namespace sebind::tls {
+
+/// Everything connections to one server can share. The entropy context is 37,960 bytes in
+/// Debian's build (MBEDTLS_HAVEGE_C puts a 32 KB table inside it): it is what made the first
+/// client's connections cost ~85 KB of heap each (docs/tls-mbedtls.md, "Memory").
+struct ClientContext::Impl {
+    ClientOptions options;            ///< a copy: the configuration points into its strings
+    std::vector<const char*> alpn;
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt ca;
+    mbedtls_ctr_drbg_context drbg;
+    std::unique_ptr<mbedtls_entropy_context> entropy;  ///< null once a one-shot context is seeded
+    ChipEcdheBinding ecdhe;           ///< the configuration's RNG marks ECDH for the chip (chip_ecdhe)
+    bool ready = false;
+
+    Impl();
+    ~Impl();
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+
+    /// Seeds the DRBG, parses the CA (unless `probe`) and builds the configuration. `probe` offers
+    /// every suite and skips server verification (the diagnosis's second look at a server).
+    /// `keep_entropy` false frees the entropy context right after seeding (one connection only).
+    /// Errors: invalid_argument (mbedTLS refused: CA file, certificate, entropy), not_supported
+    /// (chip_ecdhe without an SE key or without the hook); `d` says why.
+    Status setup(const ClientOptions& o, bool probe, bool keep_entropy, Diagnosis& d);
+};
+
+/// One TLS connection's mbedTLS state: the socket and the SSL context (which holds the two
+/// record buffers, MBEDTLS_SSL_IN/OUT_BUFFER_LEN = 16,717 bytes each in Debian's build).
+struct Connection {
+    mbedtls_net_context net;
+    mbedtls_ssl_context ssl;
+    Connection() {
+        mbedtls_net_init(&net);
+        mbedtls_ssl_init(&ssl);
+    }
+    ~Connection() {
+        mbedtls_net_free(&net);
+        mbedtls_ssl_free(&ssl);
+    }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    /// Binds the SSL context to `context`'s configuration and sets the hostname. mbedTLS error code.
+    int setup(const ClientContext::Impl& context);
+    /// TCP connect with TCP_NODELAY. mbedTLS error code.
+    int open_tcp(const ClientOptions& o);
+    int handshake();
+};
+
+/// Fills `d` for a handshake that failed with `rc` on `c` (may open a probe connection).
+void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d);
+void set_diagnosis(Diagnosis& d, Failure f, std::string cause, std::string fix);
+
+}  // namespace sebind::tls

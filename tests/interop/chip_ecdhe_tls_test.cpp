@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+// ECDHE on the chip in real handshakes against `openssl s_server`: with chip_ecdhe the client's
+// ephemeral key is the chip's slot 0xFF (one Generate Key + one Establish Key per full
+// handshake, none when resumed); off by default; a server offering only X25519 cannot agree.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include <mbedtls/x509_crt.h>
+
+#include "emulated_chip.hpp"
+#include "peer.hpp"
+#include "process.hpp"
+#include "sebind/identity/identity.hpp"
+#include "sebind/tls/chip_ecdhe.hpp"
+#include "sebind/tls/client.hpp"
+#include "sebind/tls/se_key.hpp"
+
+using namespace sebind;
+using test::run;
+
+namespace {
+
+class ChipEcdheTls : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto cert = identity::read_certificate(*se, 0);
+        ASSERT_TRUE(cert);
+        mbedtls_x509_crt_init(&chain);
+        ASSERT_EQ(mbedtls_x509_crt_parse_der(&chain, cert->der.data(), cert->der.size()), 0);
+        mbedtls_pk_init(&key);
+        ASSERT_TRUE(tls::setup_se_key(key, *se, stsafe::kSlotFactory, *tls::public_key_of(chain.pk)).ok());
+        auto r = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                      dir.file("srv.key"), "-out", dir.file("srv.pem"), "-subj", "/CN=localhost", "-addext",
+                      "subjectAltName=DNS:localhost", "-days", "30"});
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    }
+    void TearDown() override {
+        mbedtls_pk_free(&key);
+        mbedtls_x509_crt_free(&chain);
+    }
+
+    std::unique_ptr<test::Peer> s_server(const std::vector<std::string>& extra, int& port, int naccept) {
+        port = test::free_port();
+        std::vector<std::string> args = {"openssl", "s_server", "-accept", std::to_string(port), "-naccept", std::to_string(naccept),
+                                         "-cert", dir.file("srv.pem"), "-key", dir.file("srv.key"), "-CAfile",
+                                         dir.file("se/factory-ca.pem"), "-Verify", "1", "-verify_return_error", "-no_tls1_3"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto p = std::make_unique<test::Peer>(args);
+        EXPECT_TRUE(p->wait_for("ACCEPT")) << p->output();
+        return p;
+    }
+
+    tls::ClientOptions options(int port, bool chip_ecdhe) {
+        tls::ClientOptions o;
+        o.host = "localhost";
+        o.port = static_cast<std::uint16_t>(port);
+        o.ca_file = dir.file("srv.pem");
+        o.own_chain = &chain;
+        o.own_key = &key;
+        o.timeout_ms = 5000;
+        o.chip_ecdhe = chip_ecdhe;
+        return o;
+    }
+
+    test::TempDir dir;
+    test::EmulatedChip rig{dir.file("se")};
+    emu::Chip* chip = rig.chip.get();
+    stsafe::Device* se = rig.device.get();
+    mbedtls_x509_crt chain;
+    mbedtls_pk_context key;
+};
+
+}  // namespace
+
+TEST_F(ChipEcdheTls, FullHandshakeUsesTheEphemeralSlotResumedDoesNot) {
+    ASSERT_TRUE(tls::chip_ecdhe_available());  // this test program links the hook
+    int port = 0;
+    auto server = s_server({}, port, 2);
+    tls::ClientContext context;
+    tls::Diagnosis why;
+    ASSERT_TRUE(context.setup(options(port, true), &why).ok()) << why.cause;
+    tls::SessionCache cache;
+    const auto before = chip->stats();
+    tls::Client first;
+    auto full = first.connect(context, &cache);
+    ASSERT_TRUE(full) << first.diagnosis().cause << "\n" << server->output();
+    first.close();
+    EXPECT_EQ(full->chip_key_establishments, 1u);
+    EXPECT_EQ(full->chip_signatures, 1u);
+    EXPECT_EQ(chip->stats().key_establishments - before.key_establishments, 1u);  // counted by the emulator
+    EXPECT_NE(full->ciphersuite.find("ECDHE-ECDSA"), std::string::npos);
+
+    const auto commands = chip->stats().commands;
+    tls::Client again;
+    auto resumed = again.connect(context, &cache);
+    ASSERT_TRUE(resumed) << again.diagnosis().cause;
+    again.close();
+    EXPECT_TRUE(resumed->resumed);
+    EXPECT_EQ(resumed->chip_key_establishments, 0u);
+    EXPECT_EQ(chip->stats().commands, commands);
+    EXPECT_EQ(server->wait_exit(), 0) << server->output();
+}
+
+TEST_F(ChipEcdheTls, OffByDefault) {
+    int port = 0;
+    auto server = s_server({}, port, 1);
+    const auto before = chip->stats().key_establishments;
+    tls::Client c;
+    auto info = c.connect(options(port, false));
+    ASSERT_TRUE(info) << c.diagnosis().cause;
+    EXPECT_EQ(info->chip_key_establishments, 0u);
+    EXPECT_EQ(chip->stats().key_establishments, before);
+}
+
+TEST_F(ChipEcdheTls, ServerWithOnlyX25519CannotAgree) {
+    // The A110 has no X25519 (§5.2): with chip ECDHE the client offers only the chip's curves.
+    int port = 0;
+    auto server = s_server({"-groups", "X25519"}, port, 2);
+    const auto before = chip->stats().key_establishments;
+    tls::Client c;
+    EXPECT_FALSE(c.connect(options(port, true)));
+    EXPECT_NE(c.diagnosis().failure, tls::Failure::none);
+    EXPECT_EQ(chip->stats().key_establishments, before);
+}
+
+TEST_F(ChipEcdheTls, ChipFailingInEcdheIsDiagnosed) {
+    int port = 0;
+    auto server = s_server({"-groups", "P-256"}, port, 1);
+    // The chip stops answering after the client is set up: the first chip operation of the
+    // client's flight is the ephemeral Generate Key (ClientKeyExchange precedes CertificateVerify).
+    tls::ClientContext context;
+    tls::Diagnosis why;
+    ASSERT_TRUE(context.setup(options(port, true), &why).ok()) << why.cause;
+    emu::FaultConfig dead;
+    dead.nack_burst_rate = 1.0;
+    dead.nack_burst_length = 1000000;
+    chip->set_faults(dead);
+    tls::Client c;
+    EXPECT_FALSE(c.connect(context));
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::chip_error) << c.diagnosis().cause;
+    EXPECT_NE(c.diagnosis().cause.find("ECDHE"), std::string::npos) << c.diagnosis().cause;
+}
