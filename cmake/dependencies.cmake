@@ -21,9 +21,27 @@ endforeach()
 set_property(TARGET mbedtls::x509 PROPERTY INTERFACE_LINK_LIBRARIES mbedtls::crypto)
 set_property(TARGET mbedtls::tls PROPERTY INTERFACE_LINK_LIBRARIES mbedtls::x509)
 
+# The agent (host side, built in every preset) reads device.toml with toml++ and writes JSON.
+find_package(nlohmann_json 3 QUIET)
+find_package(tomlplusplus QUIET)
+
+# wolfSSL 5.5 (Debian libwolfssl-dev) ships a .pc file; its options.h records the build's
+# features (PK callbacks, TLS 1.3, session tickets) and must be included before any wolfSSL header.
+pkg_check_modules(WOLFSSL QUIET IMPORTED_TARGET wolfssl>=5.5)
+if(WOLFSSL_FOUND)
+  add_library(wolfssl::wolfssl ALIAS PkgConfig::WOLFSSL)
+else()
+  find_path(WOLFSSL_INCLUDE_DIR wolfssl/options.h)
+  find_library(WOLFSSL_LIBRARY wolfssl)
+  if(WOLFSSL_INCLUDE_DIR AND WOLFSSL_LIBRARY)
+    add_library(wolfssl::wolfssl UNKNOWN IMPORTED)
+    set_target_properties(wolfssl::wolfssl PROPERTIES IMPORTED_LOCATION ${WOLFSSL_LIBRARY}
+      INTERFACE_INCLUDE_DIRECTORIES ${WOLFSSL_INCLUDE_DIR})
+  endif()
+endif()
+
 if(NOT SEBIND_NO_EXCEPTIONS)
   find_package(CLI11 CONFIG QUIET)
-  find_package(nlohmann_json 3 QUIET)
   if(SEBIND_BUILD_TESTS)
     find_package(GTest REQUIRED)
   endif()

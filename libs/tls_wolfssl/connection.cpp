@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+// wolfSSL context/session setup for the chip key, a non-blocking socket with deadlines, and the
+// handshake loop.
+#include "connection.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace sebind::tls_wolfssl {
+
+namespace {
+
+// TLS 1.3 suites, then ECDHE-ECDSA only for TLS 1.2: the chip key is EC, and a TLS 1.2 server
+// with an RSA certificate is diagnosed as such instead of being negotiated around.
+constexpr const char* kCipherList =
+    "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256:"
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384";
+// Signature algorithms we accept from the server and may use ourselves; no SHA-1 or SHA-224.
+// RSA stays: TLS 1.3 servers may have RSA certificates, and CAs sign with RSA.
+constexpr const char* kSigAlgs =
+    "ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512:RSA-PSS+SHA256:RSA-PSS+SHA384:RSA-PSS+SHA512:"
+    "RSA+SHA256:RSA+SHA384:RSA+SHA512";
+// X25519 and P-256 first (the library default starts with P-521, which a server honouring the
+// client's order then pays for); the first entry is also the TLS 1.3 key share sent up front.
+int kGroups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1, WOLFSSL_ECC_BRAINPOOLP256R1,
+                 WOLFSSL_ECC_BRAINPOOLP384R1};
+
+int io_recv(WOLFSSL*, char* buf, int size, void* ctx) {
+    auto* io = static_cast<Io*>(ctx);
+    const ssize_t n = ::recv(io->fd, buf, static_cast<std::size_t>(size), MSG_DONTWAIT);
+    if (n > 0) return static_cast<int>(n);
+    if (n == 0) {
+        io->peer_closed = true;
+        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+    }
+    io->last_errno = errno;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return WOLFSSL_CBIO_ERR_WANT_READ;
+    if (errno == EINTR) return WOLFSSL_CBIO_ERR_ISR;
+    if (errno == ECONNRESET) {
+        io->peer_reset = true;
+        return WOLFSSL_CBIO_ERR_CONN_RST;
+    }
+    return WOLFSSL_CBIO_ERR_GENERAL;
+}
+
+int io_send(WOLFSSL*, char* buf, int size, void* ctx) {
+    auto* io = static_cast<Io*>(ctx);
+    const ssize_t n = ::send(io->fd, buf, static_cast<std::size_t>(size), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<int>(n);
+    io->last_errno = errno;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return WOLFSSL_CBIO_ERR_WANT_WRITE;
+    if (errno == EINTR) return WOLFSSL_CBIO_ERR_ISR;
+    if (errno == EPIPE || errno == ECONNRESET) {
+        io->peer_reset = true;
+        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+    }
+    return WOLFSSL_CBIO_ERR_GENERAL;
+}
+
+int on_ticket(WOLFSSL*, const unsigned char*, int, void* ctx) {
+    static_cast<Connection*>(ctx)->ticket_arrived = true;
+    return 0;
+}
+
+bool is_ip_literal(const std::string& host) {
+    unsigned char buf[sizeof(in6_addr)];
+    return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+WOLFSSL_METHOD* method_for(TlsVersions v, bool max_tls12) {
+    if (max_tls12 || v == TlsVersions::tls12_only) return wolfTLSv1_2_client_method();
+    if (v == TlsVersions::tls13_only) return wolfTLSv1_3_client_method();
+    return wolfSSLv23_client_method();  // highest available, floor set below
+}
+
+}  // namespace
+
+std::uint32_t now_ms() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint32_t>(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+Connection::~Connection() {
+    if (ssl) wolfSSL_free(ssl);
+    if (ctx) wolfSSL_CTX_free(ctx);
+    if (io.fd >= 0) ::close(io.fd);
+}
+
+int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const LeafKey* leaf, std::string& what) noexcept {
+    auto fail = [&](const char* step, int rc) {
+        what = step;
+        return rc == WOLFSSL_SUCCESS || rc == WOLFSSL_FAILURE ? BAD_FUNC_ARG : rc;
+    };
+    max_tls12 = cap_tls12;
+    ctx = wolfSSL_CTX_new(method_for(o.versions, max_tls12));
+    if (!ctx) return fail("wolfSSL_CTX_new", MEMORY_E);
+    int rc = WOLFSSL_SUCCESS;
+    if (o.versions == TlsVersions::both && !max_tls12) rc = wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2);
+    if (rc != WOLFSSL_SUCCESS) return fail("minimum version TLS 1.2", rc);
+    if (max_tls12 || o.versions == TlsVersions::tls12_only) {
+        // wolfSSL_CTX_set_groups is refused on a TLS 1.2-only context; the extension list is.
+        for (const int g : kGroups)
+            if (wolfSSL_CTX_UseSupportedCurve(ctx, static_cast<word16>(g)) != WOLFSSL_SUCCESS) return fail("group list", BAD_FUNC_ARG);
+    } else if (wolfSSL_CTX_set_groups(ctx, kGroups, static_cast<int>(std::size(kGroups))) != WOLFSSL_SUCCESS) {
+        return fail("group list", BAD_FUNC_ARG);
+    }
+    if (wolfSSL_CTX_UseSessionTicket(ctx) != WOLFSSL_SUCCESS) return fail("session tickets", WOLFSSL_FAILURE);
+    wolfSSL_CTX_SetIORecv(ctx, io_recv);
+    wolfSSL_CTX_SetIOSend(ctx, io_send);
+
+    if (mode == Mode::probe) {
+        // Everything the library offers, nothing verified: only to see the server's choices.
+        wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, nullptr);
+    } else {
+        wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, nullptr);
+        if (wolfSSL_CTX_load_verify_locations(ctx, o.ca_file.c_str(), nullptr) != WOLFSSL_SUCCESS)
+            return fail("CA file", WOLFSSL_BAD_FILE);
+        if (wolfSSL_CTX_set_cipher_list(ctx, kCipherList) != WOLFSSL_SUCCESS) return fail("cipher list", WOLFSSL_FAILURE);
+        if (wolfSSL_CTX_set1_sigalgs_list(ctx, kSigAlgs) != WOLFSSL_SUCCESS) return fail("signature algorithms", WOLFSSL_FAILURE);
+        if (leaf != nullptr) {
+            // The PK callback first: only then does wolfSSL accept a public key as "private key".
+            wolfSSL_CTX_SetEccSignCb(ctx, chip_sign);
+            // The chain as one PEM buffer: the path wolfSSL sends in TLS 1.2 and 1.3 alike
+            // (extra certificates added with add1_chain_cert are missing from its TLS 1.3 flight).
+            std::string pem;
+            for (const auto& der : o.chain) {
+                std::string block(der.size() * 2 + 128, '\0');
+                const int n = wc_DerToPem(der.data(), static_cast<word32>(der.size()), reinterpret_cast<byte*>(block.data()),
+                                          static_cast<word32>(block.size()), CERT_TYPE);
+                if (n <= 0) return fail("client certificate chain", n < 0 ? n : BAD_FUNC_ARG);
+                pem.append(block.data(), static_cast<std::size_t>(n));
+            }
+            rc = wolfSSL_CTX_use_certificate_chain_buffer(ctx, reinterpret_cast<const unsigned char*>(pem.data()),
+                                                          static_cast<long>(pem.size()));
+            if (rc != WOLFSSL_SUCCESS) return fail("client certificate chain", rc);
+            rc = wolfSSL_CTX_use_PrivateKey_buffer(ctx, leaf->spki.data(), static_cast<long>(leaf->spki.size()),
+                                                   WOLFSSL_FILETYPE_ASN1);
+            if (rc != WOLFSSL_SUCCESS) return fail("chip key (public key in place of the private key)", rc);
+        }
+    }
+
+    ssl = wolfSSL_new(ctx);
+    if (!ssl) return fail("wolfSSL_new", MEMORY_E);
+    wolfSSL_SetIOReadCtx(ssl, &io);
+    wolfSSL_SetIOWriteCtx(ssl, &io);
+    wolfSSL_SetEccSignCtx(ssl, &signer);
+    if (wolfSSL_set_SessionTicket_cb(ssl, on_ticket, this) != WOLFSSL_SUCCESS) return fail("ticket callback", WOLFSSL_FAILURE);
+    const bool ip = is_ip_literal(o.host);
+    // RFC 6066 §3: SNI carries host names only, never IP literals. The probe sends it too: a
+    // server may choose its certificate by it.
+    if (!ip && wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, o.host.data(), static_cast<word16>(o.host.size())) != WOLFSSL_SUCCESS)
+        return fail("SNI", WOLFSSL_FAILURE);
+    if (mode == Mode::client) {
+        // Always checked: DNS names against dNSName SANs (and the CN), IP literals against
+        // iPAddress SANs.
+        if (ip) {
+            if (wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(ssl), o.host.c_str()) != WOLFSSL_SUCCESS)
+                return fail("IP address check", WOLFSSL_FAILURE);
+        } else if (wolfSSL_check_domain_name(ssl, o.host.c_str()) != WOLFSSL_SUCCESS) {
+            return fail("host name check", WOLFSSL_FAILURE);
+        }
+        if (!o.alpn.empty()) {
+            for (const auto& p : o.alpn) alpn_list += (alpn_list.empty() ? "" : ",") + p;
+            if (wolfSSL_UseALPN(ssl, alpn_list.data(), static_cast<unsigned>(alpn_list.size()),
+                                WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) != WOLFSSL_SUCCESS)
+                return fail("ALPN", WOLFSSL_FAILURE);
+        }
+    }
+    return WOLFSSL_SUCCESS;
+}
+
+bool Connection::wait(bool for_write, std::uint32_t deadline_ms) noexcept {
+    for (;;) {
+        const auto left = static_cast<std::int32_t>(deadline_ms - now_ms());
+        if (left <= 0) return false;
+        pollfd p{io.fd, static_cast<short>(for_write ? POLLOUT : POLLIN), 0};
+        const int r = ::poll(&p, 1, left);
+        if (r > 0) return true;  // readable, or an error/hang-up that the next call reports
+        if (r == 0) return false;
+        if (errno != EINTR) return true;
+    }
+}
+
+TcpError Connection::open_tcp(const ClientOptions& o, std::uint32_t deadline_ms) noexcept {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* list = nullptr;
+    if (::getaddrinfo(o.host.c_str(), std::to_string(o.port).c_str(), &hints, &list) != 0 || list == nullptr)
+        return TcpError::unknown_host;
+    TcpError result = TcpError::refused;
+    for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
+        const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) continue;
+        int err = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
+        if (err == EINPROGRESS) {
+            io.fd = fd;
+            if (!wait(true, deadline_ms)) {
+                err = ETIMEDOUT;
+            } else {
+                socklen_t len = sizeof err;
+                if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+            }
+            io.fd = -1;
+        }
+        if (err == 0) {
+            // Nagle would hold back the client's second flight (field notes: ~40 ms per handshake).
+            const int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            io.fd = fd;
+            result = TcpError::none;
+            break;
+        }
+        ::close(fd);
+        if (err == ETIMEDOUT) {
+            result = TcpError::timeout;
+            break;
+        }
+        if (err != ECONNREFUSED) result = TcpError::unreachable;
+    }
+    ::freeaddrinfo(list);
+    return result;
+}
+
+int Connection::handshake(std::uint32_t deadline_ms) noexcept {
+    for (;;) {
+        const int r = wolfSSL_connect(ssl);
+        if (r == WOLFSSL_SUCCESS) return 0;
+        const int err = wolfSSL_get_error(ssl, r);
+        if (err != WOLFSSL_ERROR_WANT_READ && err != WOLFSSL_ERROR_WANT_WRITE) return err;
+        if (!wait(err == WOLFSSL_ERROR_WANT_WRITE, deadline_ms)) {
+            timed_out = true;
+            return WOLFSSL_CBIO_ERR_TIMEOUT;
+        }
+    }
+}
+
+}  // namespace sebind::tls_wolfssl

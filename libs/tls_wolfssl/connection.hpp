@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// One TLS connection's wolfSSL state, its non-blocking socket and the waits with deadlines.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "chip_signer.hpp"
+#include "sebind/tls_wolfssl/client.hpp"
+#include "wolfssl.hpp"
+
+namespace sebind::tls_wolfssl {
+
+/// Monotonic milliseconds.
+std::uint32_t now_ms() noexcept;
+
+/// What the socket callbacks saw (wolfSSL only passes their return codes up).
+struct Io {
+    int fd = -1;
+    int last_errno = 0;
+    bool peer_closed = false;  ///< orderly EOF from the peer (TCP FIN)
+    bool peer_reset = false;   ///< connection reset or broken pipe
+};
+
+/// Why the TCP connection failed (before any TLS).
+enum class TcpError : std::uint8_t { none, unknown_host, refused, unreachable, timeout };
+
+/// How a Connection is configured: for real, or as the diagnosis' probe (every suite, no
+/// verification, no client certificate) that learns what the server wanted.
+enum class Mode : std::uint8_t { client, probe };
+
+struct Connection {
+    Connection() = default;
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    /// Context and session objects from the options. Returns WOLFSSL_SUCCESS or a wolfSSL error;
+    /// `what` names the step that failed. `cap_tls12`: the key cannot sign in TLS 1.3.
+    int setup(const ClientOptions& o, Mode mode, bool cap_tls12, const LeafKey* leaf, std::string& what) noexcept;
+    /// TCP connect within `deadline_ms` (a now_ms() value); TCP_NODELAY; non-blocking socket.
+    TcpError open_tcp(const ClientOptions& o, std::uint32_t deadline_ms) noexcept;
+    /// Runs wolfSSL_connect to completion or `deadline_ms`; 0 or a wolfSSL error code.
+    int handshake(std::uint32_t deadline_ms) noexcept;
+    /// Waits for the socket to become readable (or writable) until `deadline_ms`; false = time out.
+    bool wait(bool for_write, std::uint32_t deadline_ms) noexcept;
+
+    WOLFSSL_CTX* ctx = nullptr;
+    WOLFSSL* ssl = nullptr;
+    Io io;
+    ChipSigner signer;
+    bool max_tls12 = false;       ///< as set up: the key cannot sign in TLS 1.3
+    bool timed_out = false;
+    bool ticket_arrived = false;  ///< a NewSessionTicket came in since the cache was last refreshed
+    std::string alpn_list;        ///< comma-separated, writable: what wolfSSL_UseALPN takes
+};
+
+}  // namespace sebind::tls_wolfssl

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: Apache-2.0
+// The diagnosis of failed wolfSSL connections: what went wrong, and what to change. Same
+// categories and wording as the mbedTLS client (libs/tls_mbedtls/client.cpp).
+#include "diagnosis.hpp"
+
+#include <cstdio>
+
+namespace sebind::tls_wolfssl {
+
+namespace {
+
+std::string where(const ClientOptions& o) { return o.host + ":" + std::to_string(o.port); }
+
+std::string name_text(WOLFSSL_X509_NAME* name) {
+    std::string out;
+    WOLFSSL_BIO* bio = wolfSSL_BIO_new(wolfSSL_BIO_s_mem());
+    if (bio == nullptr) return out;
+    if (name != nullptr && wolfSSL_X509_NAME_print_ex(bio, name, 0, 0) == WOLFSSL_SUCCESS) {
+        char* data = nullptr;
+        const int n = wolfSSL_BIO_get_mem_data(bio, &data);
+        if (n > 0 && data != nullptr) out.assign(data, static_cast<std::size_t>(n));
+    }
+    wolfSSL_BIO_free(bio);
+    return out;
+}
+
+/// "YYYY-MM-DD" from an X.509 UTCTime ("YYMMDD...", RFC 5280 §4.1.2.5.1: 50..99 = 19xx) or
+/// GeneralizedTime ("YYYYMMDD...").
+std::string date_text(WOLFSSL_ASN1_TIME* t) {
+    if (t == nullptr) return "?";
+    const std::string s(reinterpret_cast<const char*>(t->data), static_cast<std::size_t>(t->length > 0 ? t->length : 0));
+    std::string year, rest;
+    if (t->type == V_ASN1_UTCTIME && s.size() >= 6) {
+        year = (s[0] >= '5' ? "19" : "20") + s.substr(0, 2);
+        rest = s.substr(2, 4);
+    } else if (t->type == V_ASN1_GENERALIZEDTIME && s.size() >= 8) {
+        year = s.substr(0, 4);
+        rest = s.substr(4, 4);
+    } else {
+        return "?";
+    }
+    return year + "-" + rest.substr(0, 2) + "-" + rest.substr(2, 2);
+}
+
+bool is_certificate_alert(int a) {
+    switch (a) {
+        case bad_certificate:
+        case unsupported_certificate:
+        case certificate_revoked:
+        case certificate_expired:
+        case certificate_unknown:
+        case unknown_ca:
+        case access_denied:
+        case decrypt_error:
+        case certificate_required: return true;
+        default: return false;
+    }
+}
+
+int last_alert(WOLFSSL* ssl) {
+    WOLFSSL_ALERT_HISTORY h{};
+    if (ssl == nullptr || wolfSSL_get_alert_history(ssl, &h) != WOLFSSL_SUCCESS) return 0;
+    return h.last_rx.level == alert_fatal ? h.last_rx.code : 0;
+}
+
+void client_cert_rejected(const ClientOptions& o, int alert, tls::Diagnosis& d) {
+    if (o.device == nullptr || o.chain.empty()) {
+        set(d, tls::Failure::client_cert_rejected,
+            "the server requires a client certificate" + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
+            "give the client the device certificate and its chip slot");
+        return;
+    }
+    set(d, tls::Failure::client_cert_rejected,
+        "the server rejected our certificate" + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
+        "run `sebind verify-pair`, and check the broker trusts the CA that issued the device certificate");
+}
+
+/// A second, permissive handshake that learns what the server wanted (suite and key type).
+void probe_server(const ClientOptions& o, bool max_tls12, tls::Diagnosis& d) {
+    Connection probe;
+    std::string what;
+    const std::uint32_t deadline = now_ms() + o.timeout_ms;
+    if (probe.setup(o, Mode::probe, max_tls12, nullptr, what) != WOLFSSL_SUCCESS) return;
+    if (probe.open_tcp(o, deadline) != TcpError::none) return;
+    const int rc = probe.handshake(deadline);
+    // The server may refuse the probe (it has no client certificate) after sending its own.
+    const auto peer = peer_certificate(probe.ssl);
+    if (peer && peer->rsa) {
+        set(d, tls::Failure::server_cert_rsa,
+            "the server's certificate is RSA; in TLS 1.2 this client offers only ECDSA suites for the chip's EC key",
+            "give the broker an ECDSA (P-256/P-384) certificate, e.g. from `sebind pki dev` (or enable TLS 1.3 on it)");
+        return;
+    }
+    if (rc == 0 || peer) {
+        const char* suite = wolfSSL_get_cipher_name(probe.ssl);
+        const bool named = suite != nullptr && std::string(suite) != "None";
+        set(d, tls::Failure::no_shared_cipher,
+            std::string("no cipher suite in common: the server ") + (named ? std::string("chose ") + suite : "accepted none of ours"),
+            "allow an ECDHE-ECDSA AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256), or TLS 1.3");
+    }
+}
+
+bool verification_failure(const ClientOptions& o, Connection& c, int err, tls::Diagnosis& d) {
+    const auto peer = peer_certificate(c.ssl);
+    switch (err) {
+        case ASN_AFTER_DATE_E:
+        case ASN_BEFORE_DATE_E:
+            set(d, tls::Failure::server_cert_expired,
+                "the server's certificate is outside its validity (until " + (peer ? peer->not_after : std::string("?")) + ")",
+                "renew the broker's certificate (or check the device clock)");
+            return true;
+        case DOMAIN_NAME_MISMATCH:
+        case IPADDR_MISMATCH:
+            set(d, tls::Failure::hostname_mismatch, "the server's certificate is not issued for '" + o.host + "'",
+                "connect by a DNS name in its subjectAltName (or an IP address it lists as iPAddress)");
+            return true;
+        case ASN_NO_SIGNER_E:
+        case ASN_SELF_SIGNED_E:
+        case ASN_SIG_CONFIRM_E:
+        case ASN_PATHLEN_INV_E:
+        case ASN_PATHLEN_SIZE_E:
+        case VERIFY_CERT_ERROR:
+            set(d, tls::Failure::untrusted_server,
+                "the server's certificate" + (peer ? " (issuer " + peer->issuer + ")" : std::string()) +
+                    " is not signed by the CA in " + o.ca_file,
+                "pass the CA that issued the broker's certificate with --ca");
+            return true;
+        default: return false;
+    }
+}
+
+}  // namespace
+
+std::string alert_name(int code) {
+    switch (code) {
+        case close_notify: return "close_notify";
+        case unexpected_message: return "unexpected_message";
+        case handshake_failure: return "handshake_failure";
+        case bad_certificate: return "bad_certificate";
+        case unsupported_certificate: return "unsupported_certificate";
+        case certificate_revoked: return "certificate_revoked";
+        case certificate_expired: return "certificate_expired";
+        case certificate_unknown: return "certificate_unknown";
+        case illegal_parameter: return "illegal_parameter";
+        case unknown_ca: return "unknown_ca";
+        case access_denied: return "access_denied";
+        case decode_error: return "decode_error";
+        case decrypt_error: return "decrypt_error";
+        case protocol_version: return "protocol_version";
+        case insufficient_security: return "insufficient_security";
+        case internal_error: return "internal_error";
+        case missing_extension: return "missing_extension";
+        case unsupported_extension: return "unsupported_extension";
+        case unrecognized_name: return "unrecognized_name";
+        case certificate_required: return "certificate_required";
+        case no_application_protocol: return "no_application_protocol";
+        default: return "alert " + std::to_string(code);
+    }
+}
+
+std::optional<PeerCertificate> peer_certificate(WOLFSSL* ssl) {
+    // With OPENSSL_EXTRA, wolfSSL_get_peer_certificate returns a copy the caller frees.
+    WOLFSSL_X509* x = ssl ? wolfSSL_get_peer_certificate(ssl) : nullptr;
+    if (x == nullptr) return std::nullopt;
+    PeerCertificate p;
+    p.subject = name_text(wolfSSL_X509_get_subject_name(x));
+    p.issuer = name_text(wolfSSL_X509_get_issuer_name(x));
+    p.not_after = date_text(wolfSSL_X509_get_notAfter(x));
+    p.rsa = wolfSSL_X509_get_pubkey_type(x) == RSAk;
+    wolfSSL_X509_free(x);
+    return p;
+}
+
+void set(tls::Diagnosis& d, tls::Failure f, std::string cause, std::string fix) {
+    d.failure = f;
+    d.cause = std::move(cause);
+    d.fix = std::move(fix);
+}
+
+void diagnose_tcp(const ClientOptions& o, TcpError e, tls::Diagnosis& d) {
+    d = tls::Diagnosis{};
+    switch (e) {
+        case TcpError::unknown_host:
+            set(d, tls::Failure::unknown_host, "cannot resolve '" + o.host + "'", "use a name the device can resolve (e.g. localhost)");
+            return;
+        case TcpError::timeout:
+            set(d, tls::Failure::timeout, "no TCP answer from " + where(o) + " within " + std::to_string(o.timeout_ms) + " ms",
+                "check the broker's address, port and firewall");
+            return;
+        case TcpError::unreachable:
+            set(d, tls::Failure::not_listening, where(o) + " is unreachable", "check --host and the device's network");
+            return;
+        case TcpError::refused:
+        case TcpError::none:
+            set(d, tls::Failure::not_listening, "nothing accepts connections on " + where(o), "start the broker, or check --host and --port");
+            return;
+    }
+}
+
+void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Diagnosis& d) {
+    d = tls::Diagnosis{};
+    d.stack_error = err;
+    if (!c.signer.last_error.ok()) {
+        set(d, tls::Failure::chip_error,
+            std::string("the secure element failed while signing (") + to_string(c.signer.last_error.code()) + ")",
+            "check the chip with `sebind info`; a busy chip needs a longer timeout, a faulty one a power cycle");
+        return;
+    }
+    if (c.timed_out) {
+        set(d, tls::Failure::timeout, "no TLS answer from " + where(o) + " within " + std::to_string(o.timeout_ms) + " ms",
+            "check the port speaks TLS and the network path");
+        return;
+    }
+    if (verification_failure(o, c, err, d)) return;
+    const int alert = last_alert(c.ssl);
+    d.alert = static_cast<std::uint8_t>(alert);
+    // Our CertificateVerify was signed: the server saw our certificate, and what ends the
+    // handshake now is its judgement of it (an alert, or a plain reset).
+    const bool sent_our_certificate = c.signer.signatures > 0;
+    if ((alert != 0 && is_certificate_alert(alert)) ||
+        (sent_our_certificate && (err == FATAL_ERROR || c.io.peer_closed || c.io.peer_reset || err == SOCKET_ERROR_E ||
+                                 err == SOCKET_PEER_CLOSED_E))) {
+        client_cert_rejected(o, alert, d);
+        return;
+    }
+    if (alert == protocol_version || err == VERSION_ERROR) {
+        set(d, tls::Failure::protocol_error,
+            std::string("the server does not accept ") +
+                (o.versions == TlsVersions::tls12_only ? "TLS 1.2" : o.versions == TlsVersions::tls13_only ? "TLS 1.3" : "TLS 1.2 or 1.3") +
+                " (alert " + alert_name(alert ? alert : protocol_version) + ")",
+            "allow both TLS 1.2 and 1.3 on the client, or the broker's version on both sides");
+        return;
+    }
+    if (alert == handshake_failure || alert == insufficient_security || err == MATCH_SUITE_ERROR) {
+        probe_server(o, c.max_tls12, d);
+        if (d.failure != tls::Failure::none) return;
+    }
+    if (c.io.peer_closed || c.io.peer_reset || err == SOCKET_PEER_CLOSED_E) {
+        set(d, tls::Failure::protocol_error, "the server closed the connection during the handshake",
+            "check the port speaks TLS, and the broker's log");
+        return;
+    }
+    char text[128];
+    wolfSSL_ERR_error_string_n(static_cast<unsigned long>(err), text, sizeof text);
+    set(d, tls::Failure::protocol_error,
+        std::string("TLS handshake failed: ") + text + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
+        "check the broker's log");
+}
+
+void diagnose_after_handshake(const ClientOptions& o, Connection& c, int err, bool tls13_first_records, tls::Diagnosis& d) {
+    d = tls::Diagnosis{};
+    d.stack_error = err;
+    const int alert = last_alert(c.ssl);
+    d.alert = static_cast<std::uint8_t>(alert);
+    // TLS 1.3 (RFC 8446 §4.4.2, §6.2): the server checks our certificate after our Finished,
+    // when the client already counts the handshake as done; a refusal is its first record.
+    if (tls13_first_records && is_certificate_alert(alert)) {
+        client_cert_rejected(o, alert, d);
+        return;
+    }
+    if (alert != 0) {
+        set(d, tls::Failure::protocol_error, "the server ended the connection with alert " + alert_name(alert),
+            "check the broker's log");
+        return;
+    }
+    set(d, tls::Failure::protocol_error, "the connection to " + where(o) + " broke", "reconnect; check the broker's log if it repeats");
+}
+
+}  // namespace sebind::tls_wolfssl
