@@ -17,6 +17,7 @@ std::string exit_code_help() {
            "  6 not found          7 already exists      8 invalid input\n"
            "  9 cert/key mismatch  10 host storage       11 integrity (MAC, checksum)\n"
            "  12 expired           13 too large          20-29 TLS/connection   30-39 MQTT/agent\n"
+           "  31-35 broker refused CONNECT              36 bad agent configuration (device.toml)\n"
            "SE URIs: emu:DIR | emud:SOCKET[#CHIP] | i2c:/dev/i2c-N[?addr=0x20]  (or set SEBIND_SE)\n";
 }
 

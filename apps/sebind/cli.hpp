@@ -30,7 +30,8 @@ enum class Exit : int {
     expired = 12,          ///< certificate expired or not yet valid (use --force)
     too_large = 13,        ///< does not fit the zone or the frame
     tls_failure = 20,      ///< 20-29: TLS and connection failures (connect)
-    mqtt_failure = 30,     ///< 30-39: MQTT and agent failures
+    mqtt_failure = 30,     ///< 30-39: MQTT and agent failures; 31-35: CONNECT refused (30 + 3.1.1 return code)
+    agent_config = 36,     ///< `sebind run`: device.toml unreadable or invalid (the message names the key and the fix)
 };
 
 /// The table printed in --help.
@@ -71,5 +72,6 @@ void add_cert_commands(CLI::App& app, GlobalOptions& global);
 void add_verify_pair_command(CLI::App& app, GlobalOptions& global);
 void add_pki_commands(CLI::App& app, GlobalOptions& global);
 void add_connect_command(CLI::App& app, GlobalOptions& global);
+void add_run_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace sebind::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     add_verify_pair_command(app, global);
     add_pki_commands(app, global);
     add_connect_command(app, global);
+    add_run_command(app, global);
 
     try {
         app.parse(argc, argv);

@@ -7,20 +7,6 @@
 
 namespace sebind::agent {
 
-Connector mbedtls_connector(tls::ClientOptions options, tls::SessionCache* cache) {
-    return [options = std::move(options), cache](tls::HandshakeInfo& info,
-                                                 tls::Diagnosis& diagnosis) -> std::unique_ptr<tls::Stream> {
-        auto client = std::make_unique<tls::Client>();
-        auto connected = client->connect(options, cache);
-        if (!connected.ok()) {
-            diagnosis = client->diagnosis();
-            return nullptr;
-        }
-        info = *connected;
-        return client;
-    };
-}
-
 Uplink::Uplink(const UplinkConfig& config, Connector connector, Clock& clock, mqtt::MessageStore& store,
                mqtt::SessionHandler& handler, UplinkLog log)
     : m_config(config),

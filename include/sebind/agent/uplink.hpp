@@ -26,16 +26,44 @@
 #include "sebind/tls/client.hpp"
 #include "sebind/tls/report.hpp"
 #include "sebind/tls/stream.hpp"
+#if SEBIND_HAVE_WOLFSSL
+#include "sebind/tls_wolfssl/client.hpp"
+#endif
 
 namespace sebind::agent {
 
 /// Opens a TLS stream to the broker. On failure returns nullptr and fills `diagnosis`.
 using Connector = std::function<std::unique_ptr<tls::Stream>(tls::HandshakeInfo& info, tls::Diagnosis& diagnosis)>;
 
-/// A Connector on the mbedTLS client: each call makes a new connection with `options` and
-/// resumes the session kept in `cache` (so a reconnect needs no chip signature while the broker
-/// remembers it). The key, chain and cache must outlive the connector.
-Connector mbedtls_connector(tls::ClientOptions options, tls::SessionCache* cache);
+/// A Connector on a TLS client type: each call makes a new `ClientT`, connects it with `options`
+/// and resumes the session kept in `cache` (so a reconnect needs no chip signature while the
+/// broker remembers it). `options` are copied; what they point to (key, chain, device) and the
+/// cache must outlive the connector.
+template <class ClientT, class OptionsT, class CacheT>
+Connector client_connector(OptionsT options, CacheT* cache) {
+    return [options = std::move(options), cache](tls::HandshakeInfo& info, tls::Diagnosis& diagnosis) -> std::unique_ptr<tls::Stream> {
+        auto client = std::make_unique<ClientT>();
+        auto connected = client->connect(options, cache);
+        if (!connected.ok()) {
+            diagnosis = client->diagnosis();
+            return nullptr;
+        }
+        info = *connected;
+        return client;
+    };
+}
+
+/// The mbedTLS client (TLS 1.2).
+inline Connector mbedtls_connector(tls::ClientOptions options, tls::SessionCache* cache) {
+    return client_connector<tls::Client>(std::move(options), cache);
+}
+
+#if SEBIND_HAVE_WOLFSSL
+/// The wolfSSL client (TLS 1.2 and 1.3; the chip key through its PK callback).
+inline Connector wolfssl_connector(tls_wolfssl::ClientOptions options, tls_wolfssl::SessionCache* cache) {
+    return client_connector<tls_wolfssl::Client>(std::move(options), cache);
+}
+#endif
 
 struct UplinkConfig {
     mqtt::SessionConfig session;            ///< client id, keep alive, clean start, will... (views must outlive the uplink)

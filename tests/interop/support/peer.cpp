@@ -113,9 +113,14 @@ int Peer::wait_exit(int timeout_ms) {
 void Peer::stop() {
     if (m_pid <= 0) return;
     ::kill(m_pid, SIGTERM);
-    int status = 0;
-    ::waitpid(m_pid, &status, 0);
-    m_pid = -1;
+    // Keep reading its output while it exits: a peer blocked writing into a full pipe would
+    // otherwise never see its SIGTERM through. One that still has not gone gets SIGKILL.
+    if (wait_exit(5000) == -1 && m_pid > 0) {
+        ::kill(m_pid, SIGKILL);
+        int status = 0;
+        ::waitpid(m_pid, &status, 0);
+        m_pid = -1;
+    }
 }
 
 }  // namespace sebind::test

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+// `sebind run --config device.toml`: the telemetry agent (libs/agent) in the foreground, one log
+// line per state change on stdout; SIGTERM/SIGINT deliver what is stored, DISCONNECT, exit 0.
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cli.hpp"
+#include "sebind/agent/agent.hpp"
+#include "sebind/agent/config.hpp"
+#include "sebind/agent/messages.hpp"
+#include "sebind/agent/sensors.hpp"
+
+namespace sebind::cli {
+
+namespace {
+
+/// SIGTERM and SIGINT become a readable descriptor: blocked signals interrupt no system call
+/// (a TLS read interrupted by a handler would look like a broken connection), and the agent
+/// notices them in its waits.
+class StopSignals {
+public:
+    StopSignals() {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) throw Failure(Exit::internal, "cannot block SIGTERM/SIGINT");
+        m_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (m_fd < 0) throw Failure(Exit::internal, "signalfd failed");
+        // A closed broker socket must be an error return, not a fatal SIGPIPE; a file-size limit
+        // on the outbox must be a storage error (EFBIG) the agent reports, not a SIGXFSZ death.
+        std::signal(SIGPIPE, SIG_IGN);
+        std::signal(SIGXFSZ, SIG_IGN);
+    }
+    ~StopSignals() {
+        if (m_fd >= 0) ::close(m_fd);
+    }
+    StopSignals(const StopSignals&) = delete;
+    StopSignals& operator=(const StopSignals&) = delete;
+    int fd() const { return m_fd; }
+
+private:
+    int m_fd = -1;
+};
+
+void print_line(const std::string& line) {
+    std::printf("%s %s\n", agent::rfc3339_utc(agent::unix_now_ms()).c_str(), line.c_str());
+    std::fflush(stdout);  // one line at a time into journald or a pipe
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, GlobalOptions& global) {
+    struct Args {
+        std::string config;
+        std::uint64_t count = 0;
+        std::uint32_t interval_ms = 0;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand("run", "The telemetry agent: sensors -> JSON readings -> MQTT over mutual TLS with the chip key");
+    cmd->add_option("--config", a->config, "device.toml (reference: docs/agent.md; example: examples/device.toml)")->required();
+    cmd->add_option("--count", a->count, "Stop after N readings of this run were delivered (QoS 0: sent)");
+    cmd->add_option("--interval-ms", a->interval_ms, "Sampling interval in milliseconds, overriding [telemetry] interval_s")
+        ->check(CLI::Range(1u, 86'400'000u));
+    cmd->footer("The secure element: --se, else [se] uri in the configuration, else $SEBIND_SE.\n"
+                "SIGTERM/SIGINT: stop sampling, deliver what is stored ([outbox] drain_timeout_s), DISCONNECT, exit 0.");
+    cmd->callback([&global, a] {
+        StopSignals signals;
+        std::string error;
+        auto config = agent::load_config(a->config, &error);
+        if (!config) throw Failure(Exit::agent_config, error);
+        // Sensors are configuration: a machine without the named hardware is a config error.
+        for (const auto& sc : config->sensors) {
+            std::string why;
+            if (!agent::open_sensor(sc, &why)) throw Failure(Exit::agent_config, a->config + ": " + why);
+        }
+        GlobalOptions se_options = global;
+        if (se_options.se_uri.empty()) se_options.se_uri = config->se_uri;  // empty: open_se falls back to SEBIND_SE
+        auto se = open_se(se_options);
+
+        agent::AgentOptions options;
+        options.count = a->count;
+        options.interval_ms = a->interval_ms;
+        options.stop_fd = signals.fd();
+        print_line("sebind agent starting: " + a->config);
+        std::string detail;
+        auto created = agent::Agent::create(*config, se->device(), options, print_line, &detail);
+        if (!created) {
+            const Status st = created.status();
+            throw Failure(exit_for(st), detail.empty() ? std::string("agent start-up failed: ") + to_string(st.code()) : detail);
+        }
+        if (const Status st = (*created)->run(); !st.ok()) fail(st, "agent");
+    });
+}
+
+}  // namespace sebind::cli

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: Apache-2.0
+// Agent: start-up checks (identity, sensors, outbox, sequence file), the main loop and shutdown.
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <functional>
+
+#include <nlohmann/json.hpp>
+#include <poll.h>
+#include <sys/stat.h>
+
+#include "agent_impl.hpp"
+#include "sebind/identity/identity.hpp"
+
+namespace sebind::agent {
+
+std::uint32_t MonotonicClock::now_ms() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000);
+}
+
+void MonotonicClock::delay_ms(std::uint32_t ms) noexcept {
+    timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1'000'000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+namespace {
+
+std::string seconds_text(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g s", s);
+    return buf;
+}
+
+/// Time left until `deadline` (0 when due), wrap-safe.
+std::uint32_t until(std::uint32_t now, std::uint32_t deadline) {
+    const auto left = static_cast<std::int32_t>(deadline - now);
+    return left > 0 ? static_cast<std::uint32_t>(left) : 0;
+}
+
+}  // namespace
+
+Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
+    auto set = [detail](const std::string& line) {
+        if (detail) *detail = line;
+    };
+    const std::uint8_t zone = config.zone.value_or(identity::default_zone(config.slot));
+    auto id = DeviceIdentity::load(device, config.slot, zone, detail);
+    if (!id) return id.status();
+    identity = std::move(*id);
+    const std::string& cn = identity->common_name();
+    say("identity: " + identity->subject() + " (issuer " + identity->issuer() + ", valid until " + identity->not_after() +
+        "), slot " + std::to_string(config.slot) + " key paired with the certificate in zone " + std::to_string(zone));
+    if (identity->outside_validity())
+        say("warning: the device certificate is outside its validity period by this clock — the broker will refuse it if "
+            "the clock is right: renew it (docs/provisioning.md)");
+
+    for (const auto& sc : config.sensors) {
+        auto s = open_sensor(sc, detail);
+        if (!s) return s.status();
+        sensors.push_back(std::move(*s));
+    }
+    std::string list;
+    for (const auto& s : sensors)
+        list += (list.empty() ? "" : ", ") + s->name() + " (" + std::to_string(s->channels()) + " channel" + (s->channels() == 1 ? "" : "s") + ")";
+    say("sensors: " + list);
+
+    ::mkdir(config.outbox_dir.c_str(), 0700);  // one level, like PosixFileStorage; parents are the installer's job
+    auto st = mqtt::PosixFileStorage::open(config.outbox_dir);
+    if (!st) {
+        set("cannot open the outbox in " + config.outbox_dir + " — check that the directory exists and is writable ([outbox] dir)");
+        return st.status();
+    }
+    storage = std::move(*st);
+    mqtt::OutboxConfig oc;
+    oc.max_messages = config.max_messages;
+    oc.max_bytes = config.max_bytes;
+    oc.sync = config.sync;
+    outbox = std::make_unique<mqtt::Outbox>(*storage, clock, oc);
+    if (const Status os = outbox->open(); !os.ok()) {
+        if (os.code() == Errc::corrupted_data)
+            set(storage->path() + " is not an outbox log or its header is damaged — move it away (its messages are lost) and start again");
+        else
+            set("cannot read the outbox " + storage->path() + ": " + std::strerror(storage->last_errno()) + " — check the disk and permissions");
+        return os;
+    }
+    const auto& rec = outbox->recovery();
+    say("outbox: " + storage->path() + ", " + std::to_string(rec.messages) + " message(s) kept from a previous run" +
+        (rec.torn_tail || rec.corrupt_record ? ", a damaged tail of " + std::to_string(rec.discarded_bytes) + " byte(s) dropped" : ""));
+
+    auto sq = SeqStore::open(config.outbox_dir);
+    if (!sq) {
+        set(config.outbox_dir + "/agent.seq cannot be " + (sq.status().code() == Errc::corrupted_data ? "parsed" : "written") +
+            " — check the directory; delete the file only if readings may restart at seq 1");
+        return sq.status();
+    }
+    seq.emplace(std::move(*sq));
+
+    client_id = config.client_id.empty() ? cn : config.client_id;
+    telemetry_topic = expand_topic(config.topic.empty() ? "devices/{cn}/telemetry" : config.topic, cn);
+    status_topic = "devices/" + cn + "/status";
+    command_topic = "devices/" + cn + "/commands";
+    if (telemetry_topic.rfind("devices/" + cn + "/", 0) != 0)
+        say("warning: telemetry topic " + telemetry_topic + " is outside devices/" + cn +
+            "/ — brokers with a per-device ACL (sebind pki dev) will refuse it");
+    m_interval_ms = options.interval_ms > 0 ? options.interval_ms : static_cast<std::uint32_t>(std::llround(config.interval_s * 1000));
+
+    // The will tells subscribers the device went away without saying goodbye (retained, like
+    // the "online" message it replaces).
+    will_payload = nlohmann::ordered_json{{"device", cn}, {"state", "offline"}, {"reason", "connection lost"}}.dump();
+    will.topic = status_topic;
+    will.payload = Bytes(reinterpret_cast<const std::uint8_t*>(will_payload.data()), will_payload.size());
+    will.qos = mqtt::QoS::at_least_once;
+    will.retain = true;
+
+    UplinkConfig uc;
+    uc.session.version = config.protocol;
+    uc.session.client_id = client_id;
+    uc.session.clean_start = config.clean_start;
+    uc.session.keep_alive_s = config.keep_alive_s;
+    uc.session.session_expiry_s = config.clean_start ? 0 : config.session_expiry_s;
+    uc.session.will = &will;
+    uc.session.connect_timeout_ms = config.timeout_ms;
+    uc.backoff = {config.reconnect_initial_ms, config.reconnect_max_ms, 2, 50};
+    uc.backoff_seed = std::hash<std::string>{}(client_id);
+    // step() waits this long for broker data when idle: keep it well under the interval.
+    uc.recv_wait_ms = std::clamp<std::uint32_t>(m_interval_ms / 4, 5, 50);
+
+    uplink = std::make_unique<Uplink>(uc, make_connector(device), clock, *outbox, *this,
+                                      [this](const std::string& line) { say(line); });
+    uplink->set_subscriptions({command_topic}, mqtt::QoS::at_least_once);
+    return Status::success();
+}
+
+Connector Agent::Impl::make_connector(stsafe::Device& device) {
+#if SEBIND_HAVE_WOLFSSL
+    if (config.stack == TlsStack::wolfssl) {
+        tls_wolfssl::ClientOptions wo;
+        wo.host = config.host;
+        wo.port = config.port;
+        wo.ca_file = config.ca_file;
+        wo.device = &device;
+        wo.slot = config.slot;
+        wo.chain = {std::vector<std::uint8_t>(identity->chain()->raw.p, identity->chain()->raw.p + identity->chain()->raw.len)};
+        wo.versions = config.tls_version == TlsVersion::tls12   ? tls_wolfssl::TlsVersions::tls12_only
+                      : config.tls_version == TlsVersion::tls13 ? tls_wolfssl::TlsVersions::tls13_only
+                                                                : tls_wolfssl::TlsVersions::both;
+        wo.timeout_ms = config.timeout_ms;
+        return wolfssl_connector(std::move(wo), &wolfssl_cache);
+    }
+#endif
+    (void)device;
+    tls::ClientOptions to;
+    to.host = config.host;
+    to.port = config.port;
+    to.ca_file = config.ca_file;
+    to.own_chain = identity->chain();
+    to.own_key = identity->key();
+    to.timeout_ms = config.timeout_ms;
+    return mbedtls_connector(std::move(to), &tls_cache);
+}
+
+bool Agent::Impl::stop_requested(std::uint32_t wait_ms) {
+    if (options.stop_fd < 0) {
+        if (wait_ms > 0) clock.delay_ms(wait_ms);
+        return false;
+    }
+    pollfd p{options.stop_fd, POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(std::min<std::uint32_t>(wait_ms, 60'000)));
+    return r > 0;
+}
+
+Status Agent::Impl::run() {
+    say("running: " + telemetry_topic + " every " + seconds_text(m_interval_ms / 1000.0) + " at QoS " +
+        std::to_string(static_cast<int>(config.qos)) + ", commands on " + command_topic + ", broker " + config.host + ":" +
+        std::to_string(config.port) + " (MQTT " + (config.protocol == mqtt::ProtocolVersion::v5 ? "5" : "3.1.1") + ")");
+    start_ms = clock.now_ms();
+    next_sample_ms = start_ms;
+    std::string stop_reason;
+    for (;;) {
+        if (options.count > 0 && stats.readings_delivered >= options.count) {
+            stop_reason = std::to_string(stats.readings_delivered) + " reading(s) delivered (--count)";
+            break;
+        }
+        const std::uint32_t now = clock.now_ms();
+        // The first reading waits for the first connection attempt to end (or its timeout), so
+        // a starting device does not drop its first QoS 0 reading or log "offline" needlessly.
+        if (!uplink_settled && (uplink->stats().tls_failures > 0 || elapsed_ms(start_ms, now) > config.timeout_ms + 1000))
+            uplink_settled = true;
+        if (!uplink_settled) {
+            // Not sampling yet: the uplink's own step() paces the loop.
+        } else if (publish_now) {
+            publish_now = false;
+            take_reading(true);
+        } else if (until(now, next_sample_ms) == 0) {
+            take_reading(false);
+            // Keep the schedule, but never try to catch up a backlog of missed samples.
+            next_sample_ms += m_interval_ms;
+            if (until(clock.now_ms(), next_sample_ms) == 0) next_sample_ms = clock.now_ms() + m_interval_ms;
+        }
+        for (auto& [fields, retain] : status_queue) publish_status(fields, retain);
+        status_queue.clear();
+        uplink->step();
+
+        std::uint32_t wait = std::min(uplink->ms_until_next_step(), until(clock.now_ms(), next_sample_ms));
+        if (!uplink_settled) wait = std::min<std::uint32_t>(wait, 50);
+        if (publish_now || !status_queue.empty()) wait = 0;
+        if (stop_requested(wait)) {
+            stop_reason = "stop requested (signal)";
+            break;
+        }
+    }
+
+    say("stopping: " + stop_reason + "; sampling stopped, delivering what is stored (up to " +
+        seconds_text(config.drain_timeout_ms / 1000.0) + ")");
+    for (auto& [fields, retain] : status_queue) publish_status(fields, retain);
+    status_queue.clear();
+    if (uplink->connected()) publish_status(R"({"state":"offline","reason":"stopped"})", true);
+    stats.left_in_outbox = uplink->drain(config.drain_timeout_ms);
+    if (const Status f = outbox->flush(); !f.ok()) say("outbox: final sync failed: " + std::string(std::strerror(storage->last_errno())));
+    if (const Status c = seq->close(); !c.ok()) say("warning: could not record the next seq in " + config.outbox_dir + "/agent.seq");
+    say("stopped: " + std::to_string(stats.readings_delivered) + " reading(s) delivered, " + std::to_string(stats.readings_refused) +
+        " refused, " + std::to_string(stats.readings_dropped) + " not stored; " + std::to_string(stats.left_in_outbox) +
+        " message(s) left in the outbox for the next start");
+    return Status::success();
+}
+
+Agent::Agent(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Agent::~Agent() = default;
+
+Result<std::unique_ptr<Agent>> Agent::create(const AgentConfig& config, stsafe::Device& device, const AgentOptions& options,
+                                             AgentLog log, std::string* detail) {
+    auto impl = std::make_unique<Impl>(config, options, std::move(log));
+    if (const Status st = impl->start(device, detail); !st.ok()) return st;
+    return std::unique_ptr<Agent>(new Agent(std::move(impl)));
+}
+
+Status Agent::run() { return m_impl->run(); }
+const AgentStats& Agent::stats() const noexcept { return m_impl->stats; }
+const std::string& Agent::common_name() const noexcept { return m_impl->identity->common_name(); }
+const std::string& Agent::telemetry_topic() const noexcept { return m_impl->telemetry_topic; }
+
+}  // namespace sebind::agent
