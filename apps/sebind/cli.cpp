@@ -16,8 +16,12 @@ std::string exit_code_help() {
            "  3 no secure element  4 SE unreachable/busy 5 chip refused (access condition, limit)\n"
            "  6 not found          7 already exists      8 invalid input\n"
            "  9 cert/key mismatch  10 host storage       11 integrity (MAC, checksum)\n"
-           "  12 expired           13 too large          20-29 TLS/connection   30-39 MQTT/agent\n"
-           "  31-35 broker refused CONNECT              36 bad agent configuration (device.toml)\n"
+           "  12 expired           13 too large\n"
+           "  20 nothing listening 21 unknown host       22 timeout\n"
+           "  23 untrusted server  24 name mismatch      25 server cert expired\n"
+           "  26 RSA-only server   27 no common suite    28 our cert refused     29 other TLS error\n"
+           "  30 MQTT failure      31-35 broker refused CONNECT (30 + return code)\n"
+           "  36 bad agent configuration (device.toml)\n"
            "SE URIs: emu:DIR | emud:SOCKET[#CHIP] | i2c:/dev/i2c-N[?addr=0x20]  (or set SEBIND_SE)\n";
 }
 

@@ -29,7 +29,17 @@ enum class Exit : int {
     integrity = 11,        ///< MAC / checksum / corrupted data
     expired = 12,          ///< certificate expired or not yet valid (use --force)
     too_large = 13,        ///< does not fit the zone or the frame
-    tls_failure = 20,      ///< 20-29: TLS and connection failures (connect)
+    // 20-29: TLS and connection failures (connect; `run` retries these instead)
+    tls_not_listening = 20,     ///< nothing listens at host:port, or it is unreachable
+    tls_unknown_host = 21,      ///< the host name does not resolve
+    tls_timeout = 22,           ///< TCP connect, handshake or read took too long
+    tls_untrusted_server = 23,  ///< the server certificate is not from the --ca
+    tls_hostname = 24,          ///< the server certificate does not name --host
+    tls_server_expired = 25,    ///< the server certificate is expired or not yet valid
+    tls_server_rsa = 26,        ///< the server has only an RSA certificate (no ECDSA suite possible)
+    tls_no_common_suite = 27,   ///< the server wants suites or curves we do not offer
+    tls_client_rejected = 28,   ///< the server refused our certificate (verify-pair; the broker's CA)
+    tls_protocol = 29,          ///< any other TLS failure (the message has the stack's error)
     mqtt_failure = 30,     ///< 30-39: MQTT and agent failures; 31-35: CONNECT refused (30 + 3.1.1 return code)
     agent_config = 36,     ///< `sebind run`: device.toml unreadable or invalid (the message names the key and the fix)
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// `sebind connect`: one mutual-TLS handshake with the chip key (+ MQTT CONNECT/CONNACK), then a
-// readable report; on failure, one line saying why and what to change.
+// `sebind connect`: one mutual-TLS handshake with the chip key on mbedTLS or wolfSSL, then MQTT
+// CONNECT/CONNACK through the product's MQTT session (optionally QoS 1 publishes, each waited
+// for), and a readable report; on failure, one line saying why and what to change.
 #include <cstdio>
 #include <string>
 
@@ -9,7 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "sebind/agent/uplink.hpp"
 #include "sebind/identity/identity.hpp"
+#include "sebind/mqtt/outbox/outbox.hpp"
+#include "sebind/port_linux/se_uri.hpp"
 #include "sebind/tls/client.hpp"
 #include "sebind/tls/se_key.hpp"
 
@@ -19,43 +23,24 @@ namespace {
 
 using nlohmann::json;
 
-/// Exit code per TLS failure class (20-29, see `sebind --help`).
+/// Exit code per TLS failure (20-29, see `sebind --help`).
 Exit exit_for(tls::Failure f) {
     switch (f) {
-        case tls::Failure::not_listening: return static_cast<Exit>(20);
-        case tls::Failure::unknown_host: return static_cast<Exit>(21);
-        case tls::Failure::timeout: return static_cast<Exit>(22);
-        case tls::Failure::untrusted_server: return static_cast<Exit>(23);
-        case tls::Failure::hostname_mismatch: return static_cast<Exit>(24);
-        case tls::Failure::server_cert_expired: return static_cast<Exit>(25);
-        case tls::Failure::server_cert_rsa:
-        case tls::Failure::no_shared_cipher: return static_cast<Exit>(26);
-        case tls::Failure::client_cert_rejected: return static_cast<Exit>(27);
+        case tls::Failure::not_listening: return Exit::tls_not_listening;
+        case tls::Failure::unknown_host: return Exit::tls_unknown_host;
+        case tls::Failure::timeout: return Exit::tls_timeout;
+        case tls::Failure::untrusted_server: return Exit::tls_untrusted_server;
+        case tls::Failure::hostname_mismatch: return Exit::tls_hostname;
+        case tls::Failure::server_cert_expired: return Exit::tls_server_expired;
+        case tls::Failure::server_cert_rsa: return Exit::tls_server_rsa;
+        case tls::Failure::no_shared_cipher: return Exit::tls_no_common_suite;
+        case tls::Failure::client_cert_rejected: return Exit::tls_client_rejected;
         case tls::Failure::chip_error: return Exit::se_unreachable;
-        default: return static_cast<Exit>(28);
+        case tls::Failure::not_supported: return Exit::usage;
+        case tls::Failure::none:
+        case tls::Failure::protocol_error: break;
     }
-}
-
-/// Fixed header + body, the remaining length 7 bits per byte (MQTT 3.1.1 §2.2.3). A stopgap
-/// until the agent's MQTT library (libs/mqtt) exists.
-std::vector<std::uint8_t> mqtt_packet(std::uint8_t type, const std::vector<std::uint8_t>& body) {
-    std::vector<std::uint8_t> out = {type};
-    std::size_t len = body.size();
-    do {
-        std::uint8_t b = static_cast<std::uint8_t>(len % 128);
-        len /= 128;
-        out.push_back(static_cast<std::uint8_t>(len ? b | 0x80 : b));
-    } while (len);
-    out.insert(out.end(), body.begin(), body.end());
-    return out;
-}
-
-/// CONNECT (§3.1): clean session, keepalive 60 s, client id; no will, no password.
-std::vector<std::uint8_t> mqtt_connect(const std::string& client_id) {
-    std::vector<std::uint8_t> body = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x3C,
-                                      static_cast<std::uint8_t>(client_id.size() >> 8), static_cast<std::uint8_t>(client_id.size())};
-    body.insert(body.end(), client_id.begin(), client_id.end());
-    return mqtt_packet(0x10, body);
+    return Exit::tls_protocol;
 }
 
 const char* connack_meaning(std::uint8_t rc) {
@@ -66,7 +51,7 @@ const char* connack_meaning(std::uint8_t rc) {
         case 3: return "server unavailable";
         case 4: return "bad user name or password";
         case 5: return "not authorized";
-        default: return "unknown";
+        default: return "refused";
     }
 }
 
@@ -76,23 +61,101 @@ std::string common_name(const mbedtls_x509_crt& crt) {
     return "sebind-device";
 }
 
+/// The events `connect` needs from the session.
+struct Events final : mqtt::SessionHandler {
+    bool connected = false, ended = false;
+    Status why;
+    std::uint8_t reason = 0;
+    std::size_t delivered = 0, refused = 0;
+    void on_connected(const mqtt::Connack&) noexcept override { connected = true; }
+    void on_delivered(std::uint16_t, std::uint64_t, std::uint8_t rc) noexcept override { ++(rc < 0x80 ? delivered : refused); }
+    void on_disconnected(Status w, std::uint8_t rc) noexcept override {
+        ended = true;
+        why = w;
+        reason = rc;
+    }
+};
+
+/// The TLS failure behind a broken stream: TLS 1.3 servers refuse a client certificate only after
+/// the client's handshake is done (wolfSSL reports it on the first read).
+[[noreturn]] void fail_stream(tls::Stream& stream, const std::string& otherwise) {
+#if SEBIND_HAVE_WOLFSSL
+    if (auto* w = dynamic_cast<tls_wolfssl::Client*>(&stream); w && w->diagnosis().failure != tls::Failure::none)
+        throw Failure(exit_for(w->diagnosis().failure), w->diagnosis().cause + " — " + w->diagnosis().fix);
+#else
+    (void)stream;
+#endif
+    throw Failure(Exit::mqtt_failure, otherwise);
+}
+
+struct Args {
+    std::string host = "localhost";
+    unsigned port = 8883;
+    std::string ca;
+    unsigned slot = 1;
+    int zone = -1;
+    std::string stack = "mbedtls";
+    std::string tls_version;  // empty: the stack's default
+    bool no_mqtt = false;
+    std::string client_id;
+    unsigned reconnects = 0;
+    unsigned timeout_ms = 10000;
+    std::vector<std::string> publish;
+};
+
+/// MQTT over the connected stream: CONNECT/CONNACK, then each text as a QoS 1 PUBLISH to
+/// devices/<CN>/telemetry waited for until its PUBACK, then DISCONNECT.
+json run_mqtt(tls::Stream& stream, const Args& a, const std::string& client_id, const std::string& cn) {
+    port_linux::SystemClock clock;
+    mqtt::MemoryStore store;
+    Events events;
+    mqtt::SessionConfig cfg;
+    cfg.client_id = client_id;
+    cfg.keep_alive_s = 60;
+    std::vector<std::uint8_t> rx(16384), tx(65536);
+    mqtt::Session session(cfg, clock, store, events, rx, tx);
+    agent::TlsTransport transport(stream, 20);
+    const std::uint32_t start = clock.now_ms();
+    const auto drive = [&](auto done) {
+        while (!done() && !events.ended && elapsed_ms(start, clock.now_ms()) < a.timeout_ms) (void)session.poll();
+        return done();
+    };
+    if (!session.connect(transport).ok() || !drive([&] { return events.connected; })) {
+        if (events.ended && events.why.code() == Errc::not_permitted)
+            throw Failure(static_cast<Exit>(30 + (events.reason <= 5 ? events.reason : 9)),
+                          std::string("the broker refused MQTT CONNECT: ") + connack_meaning(events.reason) +
+                              " — check the broker's ACL and use_identity_as_username");
+        if (events.ended && events.why.code() == Errc::invalid_response)
+            throw Failure(Exit::mqtt_failure, "the server did not answer with an MQTT CONNACK — is this an MQTT port? (use --no-mqtt for plain TLS servers)");
+        if (!events.ended)
+            throw Failure(Exit::mqtt_failure, "no MQTT CONNACK from the server within " + std::to_string(a.timeout_ms) +
+                                                  " ms — is an MQTT broker on this port? (--no-mqtt for plain TLS servers; otherwise check the broker's log)");
+        fail_stream(stream, "the broker closed the connection after the handshake — check its log (ACL, client id)");
+    }
+    const std::uint32_t connack_ms = elapsed_ms(start, clock.now_ms());
+    json mqtt = {{"client_id", client_id}, {"connack", "accepted"}, {"connack_ms", connack_ms}};
+    if (!a.publish.empty()) {
+        const std::string topic = "devices/" + cn + "/telemetry";
+        for (const std::string& text : a.publish) {
+            const Bytes payload(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+            if (auto id = session.publish(topic, payload, mqtt::QoS::at_least_once); !id)
+                throw Failure(Exit::mqtt_failure, std::string("cannot publish: ") + to_string(id.status().code()));
+        }
+        if (!drive([&] { return events.delivered + events.refused == a.publish.size(); }))
+            fail_stream(stream, "the broker did not acknowledge the readings — check its log and ACL");
+        if (events.refused > 0)
+            throw Failure(Exit::mqtt_failure, "the broker refused " + std::to_string(events.refused) + " of " + std::to_string(a.publish.size()) +
+                                                  " message(s) on " + topic + " — check its ACL (a device publishes under devices/<CN>/)");
+        mqtt["published"] = a.publish.size();
+        mqtt["topic"] = topic;
+    }
+    (void)session.disconnect();
+    return mqtt;
+}
+
 }  // namespace
 
 void add_connect_command(CLI::App& app, GlobalOptions& global) {
-    struct Args {
-        std::string host = "localhost";
-        unsigned port = 8883;
-        std::string ca;
-        unsigned slot = 1;
-        int zone = -1;
-        std::string stack = "mbedtls";
-        std::string tls_version = "1.2";
-        bool no_mqtt = false;
-        std::string client_id;
-        unsigned reconnects = 0;
-        unsigned timeout_ms = 10000;
-        std::vector<std::string> publish;
-    };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("connect", "One mutual-TLS handshake with the chip key (+ MQTT CONNECT) and a report");
     cmd->add_option("--host", a->host, "Server DNS name (checked against its certificate)");
@@ -100,16 +163,22 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--ca", a->ca, "CA certificate(s) for the server (PEM)")->required();
     cmd->add_option("--slot", a->slot, "Key slot")->check(CLI::IsMember({0u, 1u}));
     cmd->add_option("--zone", a->zone, "Zone holding the slot's certificate (default 0 for slot 0, 4 for slot 1)");
-    cmd->add_option("--stack", a->stack, "TLS stack")->check(CLI::IsMember({"mbedtls", "wolfssl"}));
-    cmd->add_option("--tls", a->tls_version, "TLS version")->check(CLI::IsMember({"1.2", "1.3"}));
-    cmd->add_flag("--no-mqtt", a->no_mqtt, "Stop after the handshake (plain TLS servers)");
+    cmd->add_option("--stack", a->stack, "TLS stack: mbedtls (TLS 1.2) or wolfssl (TLS 1.2 and 1.3)")
+        ->check(CLI::IsMember({"mbedtls", "wolfssl"}));
+    cmd->add_option("--tls", a->tls_version, "TLS version (default: mbedtls 1.2; wolfssl 1.3, falling back to 1.2)")
+        ->check(CLI::IsMember({"1.2", "1.3"}));
+    cmd->add_flag("--no-mqtt", a->no_mqtt, "Stop after the handshake (plain TLS servers such as openssl s_server)");
     cmd->add_option("--client-id", a->client_id, "MQTT client id (default: the certificate's CN)");
     cmd->add_option("--reconnect", a->reconnects, "Reconnect N more times, resuming the TLS session");
     cmd->add_option("--timeout-ms", a->timeout_ms, "Connect/handshake/read timeout");
-    cmd->add_option("--publish", a->publish, "After CONNACK, publish this text (QoS 0) to devices/<CN>/telemetry (repeatable)");
+    cmd->add_option("--publish", a->publish,
+                    "After CONNACK, publish this text (QoS 1, waited for) to devices/<CN>/telemetry (repeatable; first connection only)");
     cmd->callback([&global, a] {
-        if (a->stack == "wolfssl") throw Failure(Exit::usage, "--stack wolfssl is not available in this build yet — use --stack mbedtls");
-        if (a->tls_version == "1.3") throw Failure(Exit::usage, "mbedTLS 2.28 speaks TLS 1.2 only — use --tls 1.2");
+        if (a->stack == "mbedtls" && a->tls_version == "1.3")
+            throw Failure(Exit::usage, "Debian's mbedTLS 2.28 speaks TLS 1.2 only — use --tls 1.2, or --stack wolfssl for TLS 1.3");
+#if !SEBIND_HAVE_WOLFSSL
+        if (a->stack == "wolfssl") throw Failure(Exit::usage, "this sebind was built without wolfSSL — use --stack mbedtls");
+#endif
         auto se = open_se(global);
         auto& dev = se->device();
         const auto slot = static_cast<std::uint8_t>(a->slot);
@@ -128,59 +197,63 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
         mbedtls_pk_context key;
         mbedtls_pk_init(&key);
         struct K { mbedtls_pk_context* k; ~K() { mbedtls_pk_free(k); } } kg{&key};
-        check(tls::setup_se_key(key, dev, slot, *pub), "bind slot " + std::to_string(slot));
 
-        tls::ClientOptions o;
-        o.host = a->host;
-        o.port = static_cast<std::uint16_t>(a->port);
-        o.ca_file = a->ca;
-        o.own_chain = &chain;
-        o.own_key = &key;
-        o.timeout_ms = a->timeout_ms;
-        const std::string client_id = a->client_id.empty() ? common_name(chain) : a->client_id;
-        tls::SessionCache cache;
+        // One connector per stack; each keeps its session cache so reconnects resume.
+        tls::SessionCache mbedtls_cache;
+        agent::Connector connector;
+#if SEBIND_HAVE_WOLFSSL
+        tls_wolfssl::SessionCache wolfssl_cache;
+#endif
+        if (a->stack == "mbedtls") {
+            if (const Status st = tls::setup_se_key(key, dev, slot, *pub); st.code() == Errc::invalid_argument)
+                throw Failure(Exit::mismatch, "slot " + std::to_string(slot) + "'s key is on another curve than the certificate in zone " +
+                                                  std::to_string(zone) + " — use the zone holding this slot's certificate (`sebind verify-pair --slot " +
+                                                  std::to_string(slot) + " --zone " + std::to_string(zone) + "` checks a pair)");
+            else
+                check(st, "bind slot " + std::to_string(slot));
+            tls::ClientOptions o;
+            o.host = a->host;
+            o.port = static_cast<std::uint16_t>(a->port);
+            o.ca_file = a->ca;
+            o.own_chain = &chain;
+            o.own_key = &key;
+            o.timeout_ms = a->timeout_ms;
+            connector = agent::mbedtls_connector(o, &mbedtls_cache);
+        } else {
+#if SEBIND_HAVE_WOLFSSL
+            tls_wolfssl::ClientOptions o;
+            o.host = a->host;
+            o.port = static_cast<std::uint16_t>(a->port);
+            o.ca_file = a->ca;
+            o.device = &dev;
+            o.slot = slot;
+            o.chain = {stored->der};
+            o.versions = a->tls_version == "1.2"   ? tls_wolfssl::TlsVersions::tls12_only
+                         : a->tls_version == "1.3" ? tls_wolfssl::TlsVersions::tls13_only
+                                                   : tls_wolfssl::TlsVersions::both;
+            o.timeout_ms = a->timeout_ms;
+            connector = agent::wolfssl_connector(o, &wolfssl_cache);
+#endif
+        }
+
+        const std::string cn = common_name(chain);
+        const std::string client_id = a->client_id.empty() ? cn : a->client_id;
         json runs = json::array();
         for (unsigned i = 0; i <= a->reconnects; ++i) {
-            tls::Client client;
-            auto info = client.connect(o, &cache);
-            if (!info) {
-                const auto& d = client.diagnosis();
-                throw Failure(exit_for(d.failure), d.cause + " — " + d.fix);
-            }
-            json run = {{"protocol", info->version}, {"ciphersuite", info->ciphersuite}, {"resumed", info->resumed},
-                        {"chip_signatures", info->chip_signatures}, {"tcp_ms", info->tcp_ms}, {"handshake_ms", info->handshake_ms},
-                        {"server", {{"subject", info->server_subject}, {"issuer", info->server_issuer}, {"not_after", info->server_not_after}}}};
+            tls::HandshakeInfo info;
+            tls::Diagnosis d;
+            auto stream = connector(info, d);
+            if (!stream) throw Failure(exit_for(d.failure), d.cause + " — " + d.fix);
+            json run = {{"stack", info.stack}, {"protocol", info.version}, {"ciphersuite", info.ciphersuite},
+                        {"group", info.group}, {"resumed", info.resumed}, {"chip_signatures", info.chip_signatures},
+                        {"tcp_ms", info.tcp_ms}, {"handshake_ms", info.handshake_ms},
+                        {"server", {{"subject", info.server_subject}, {"issuer", info.server_issuer}, {"not_after", info.server_not_after}}}};
             if (!a->no_mqtt) {
-                if (!client.write(mqtt_connect(client_id)).ok())
-                    throw Failure(Exit::mqtt_failure, "the broker closed the connection after the handshake — check its log");
-                std::uint8_t connack[4] = {};
-                std::size_t got = 0;
-                while (got < 4) {
-                    auto n = client.read(MutableBytes(connack + got, 4 - got));
-                    if (!n || *n == 0) throw Failure(Exit::mqtt_failure, "no CONNACK from the broker — check its log (ACL, client id)");
-                    got += *n;
-                }
-                if (connack[0] != 0x20 || connack[1] != 0x02)
-                    throw Failure(Exit::mqtt_failure, "the server did not answer with an MQTT CONNACK — is this an MQTT port?");
-                if (connack[3] != 0)
-                    throw Failure(static_cast<Exit>(30 + connack[3]), std::string("the broker refused MQTT CONNECT: ") + connack_meaning(connack[3]) +
-                                                                         " — check the broker's ACL and use_identity_as_username");
-                run["mqtt"] = {{"client_id", client_id}, {"connack", connack_meaning(connack[3])}};
-                for (const std::string& text : a->publish) {
-                    const std::string topic = "devices/" + common_name(chain) + "/telemetry";
-                    std::vector<std::uint8_t> body = {static_cast<std::uint8_t>(topic.size() >> 8), static_cast<std::uint8_t>(topic.size())};
-                    body.insert(body.end(), topic.begin(), topic.end());
-                    body.insert(body.end(), text.begin(), text.end());
-                    // PUBLISH QoS 0 (§3.3).
-                    if (!client.write(mqtt_packet(0x30, body)).ok()) throw Failure(Exit::mqtt_failure, "the broker closed the connection while publishing — check its ACL");
-                }
-                if (!a->publish.empty()) {
-                    // DISCONNECT (§3.14) so the broker delivers before the TCP close.
-                    const std::uint8_t disconnect[] = {0xE0, 0x00};
-                    (void)client.write(disconnect);
-                    run["mqtt"]["published"] = a->publish.size();
-                }
+                Args once = *a;
+                if (i > 0) once.publish.clear();  // the readings go out once, on the first connection
+                run["mqtt"] = run_mqtt(*stream, once, client_id, cn);
             }
+            stream->close();
             runs.push_back(run);
         }
         if (global.json) {
@@ -188,15 +261,22 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
             return;
         }
         for (const auto& r : runs) {
-            std::printf("%s  %s  %s\n", r["protocol"].get<std::string>().c_str(), r["ciphersuite"].get<std::string>().c_str(),
-                        r["resumed"].get<bool>() ? "(resumed)" : "(full handshake)");
+            std::printf("%s  %s  %s  %s\n", r["stack"].get<std::string>().c_str(), r["protocol"].get<std::string>().c_str(),
+                        r["ciphersuite"].get<std::string>().c_str(), r["resumed"].get<bool>() ? "(resumed)" : "(full handshake)");
+            if (!r["group"].get<std::string>().empty()) std::printf("  group      %s\n", r["group"].get<std::string>().c_str());
             std::printf("  server     %s\n  issuer     %s, valid until %s\n", r["server"]["subject"].get<std::string>().c_str(),
                         r["server"]["issuer"].get<std::string>().c_str(), r["server"]["not_after"].get<std::string>().c_str());
-            std::printf("  chip       %u signature(s)\n  time       tcp %u ms, handshake %u ms\n", r["chip_signatures"].get<unsigned>(),
+            std::printf("  chip       %u signature(s)\n  time       tcp %u ms, handshake %u ms", r["chip_signatures"].get<unsigned>(),
                         r["tcp_ms"].get<unsigned>(), r["handshake_ms"].get<unsigned>());
-            if (r.contains("mqtt"))
+            if (r.contains("mqtt")) std::printf(", CONNACK %u ms", r["mqtt"]["connack_ms"].get<unsigned>());
+            std::printf("\n");
+            if (r.contains("mqtt")) {
                 std::printf("  mqtt       CONNACK %s (client id %s)\n", r["mqtt"]["connack"].get<std::string>().c_str(),
                             r["mqtt"]["client_id"].get<std::string>().c_str());
+                if (r["mqtt"].contains("published"))
+                    std::printf("  published  %zu message(s) to %s, each acknowledged (QoS 1)\n", r["mqtt"]["published"].get<std::size_t>(),
+                                r["mqtt"]["topic"].get<std::string>().c_str());
+            }
         }
     });
 }

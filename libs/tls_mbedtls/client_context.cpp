@@ -128,8 +128,20 @@ Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_
     return Status::success();
 }
 
+/// Remembers the server's leaf certificate (depth 0) for the diagnosis; changes no verdict.
+static int remember_peer(void* ctx, mbedtls_x509_crt* crt, int depth, std::uint32_t* /*flags*/) {
+    if (depth != 0) return 0;
+    auto* c = static_cast<Connection*>(ctx);
+    char issuer[256];
+    if (mbedtls_x509_dn_gets(issuer, sizeof issuer, &crt->issuer) > 0) c->peer_issuer = issuer;
+    c->peer_valid_to = crt->valid_to;
+    c->peer_seen = true;
+    return 0;
+}
+
 int Connection::setup(const ClientContext::Impl& context) {
     int rc = mbedtls_ssl_setup(&ssl, &context.conf);
+    if (rc == 0) mbedtls_ssl_set_verify(&ssl, remember_peer, this);
     // Without a hostname mbedTLS silently skips the name check (field notes): always set it.
     if (rc == 0) rc = mbedtls_ssl_set_hostname(&ssl, context.options.host.c_str());
     return rc;

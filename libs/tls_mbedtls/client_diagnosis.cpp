@@ -95,17 +95,13 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
     }
     if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
         d.verify_flags = mbedtls_ssl_get_verify_result(&c.ssl);
-        // The failed handshake's certificate is still in the session being negotiated.
-        const mbedtls_x509_crt* peer = mbedtls_ssl_get_peer_cert(&c.ssl);
-        if (!peer && c.ssl.session_negotiate) peer = c.ssl.session_negotiate->peer_cert;
-        char issuer[256] = "?";
-        if (peer) mbedtls_x509_dn_gets(issuer, sizeof issuer, &peer->issuer);
+        const std::string issuer = c.peer_issuer.empty() ? "?" : c.peer_issuer;
         if (d.verify_flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) {
             set_diagnosis(d, Failure::server_cert_expired,
-                          "the server's certificate is outside its validity (until " + (peer ? x509_date(peer->valid_to) : std::string("?")) + ")",
+                          "the server's certificate is outside its validity (until " + (c.peer_seen ? x509_date(c.peer_valid_to) : std::string("?")) + ")",
                           "renew the broker's certificate (or check the device clock)");
         } else if (d.verify_flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
-            set_diagnosis(d, Failure::untrusted_server, std::string("the server's certificate (issuer ") + issuer + ") is not signed by the CA in " + o.ca_file,
+            set_diagnosis(d, Failure::untrusted_server, "the server's certificate (issuer " + issuer + ") is not signed by the CA in " + o.ca_file,
                           "pass the CA that issued the broker's certificate with --ca");
         } else if (d.verify_flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
             set_diagnosis(d, Failure::hostname_mismatch, "the server's certificate is not issued for '" + o.host + "'",

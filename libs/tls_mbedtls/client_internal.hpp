@@ -59,6 +59,12 @@ struct Connection {
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
+    /// The server's leaf certificate as seen during verification (mbedTLS drops the certificate
+    /// of a handshake that fails, and the diagnosis must still name its issuer and expiry).
+    std::string peer_issuer;
+    mbedtls_x509_time peer_valid_to{};
+    bool peer_seen = false;
+
     /// Binds the SSL context to `context`'s configuration and sets the hostname. mbedTLS error code.
     int setup(const ClientContext::Impl& context);
     /// TCP connect with TCP_NODELAY. mbedTLS error code.
