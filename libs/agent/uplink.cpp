@@ -7,6 +7,23 @@
 
 namespace sebind::agent {
 
+Connector mbedtls_connector(tls::ClientOptions options, tls::SessionCache* cache) {
+    auto context = std::make_shared<tls::ClientContext>();
+    return [options = std::move(options), cache, context](tls::HandshakeInfo& info,
+                                                          tls::Diagnosis& diagnosis) -> std::unique_ptr<tls::Stream> {
+        // Set up again after a failure: the CA file may have been fixed meanwhile.
+        if (!context->ready() && !context->setup(options, &diagnosis).ok()) return nullptr;
+        auto client = std::make_unique<tls::Client>();
+        auto connected = client->connect(*context, cache);
+        if (!connected.ok()) {
+            diagnosis = client->diagnosis();
+            return nullptr;
+        }
+        info = *connected;
+        return client;
+    };
+}
+
 Uplink::Uplink(const UplinkConfig& config, Connector connector, Clock& clock, mqtt::MessageStore& store,
                mqtt::SessionHandler& handler, UplinkLog log)
     : m_config(config),

@@ -97,7 +97,8 @@ Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_
         }
         mbedtls_ssl_conf_read_timeout(&conf, options.timeout_ms);
         mbedtls_ssl_conf_min_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-        mbedtls_ssl_conf_session_tickets(&conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+        mbedtls_ssl_conf_session_tickets(&conf, options.session_tickets ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
+                                                                        : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
         // No max_fragment_length request: Debian's build lacks MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH,
         // so the record buffers stay 16 KB whatever is negotiated and the extension would save
         // nothing here (docs/tls-mbedtls.md, "Memory").
