@@ -125,10 +125,7 @@ std::size_t Uplink::drain(std::uint32_t timeout_ms) {
             m_clock.delay_ms(std::min(wait, remaining));
         }
     }
-    if (connected()) {
-        (void)m_session.disconnect();
-        note("uplink: disconnected (shutdown)");
-    }
+    if (connected()) (void)m_session.disconnect();  // logged by on_disconnected
     close_stream();
     return m_store.size();
 }
@@ -162,7 +159,7 @@ void Uplink::on_unsubscribed(const mqtt::Unsuback& unsuback) noexcept { m_app.on
 
 void Uplink::on_disconnected(Status why, std::uint8_t reason_code) noexcept {
     if (!why.ok()) ++m_stats.disconnects;
-    note(std::string("uplink: disconnected: ") + (why.ok() ? "by us" : to_string(why.code())) +
+    note(std::string("uplink: disconnected: ") + (why.ok() ? "DISCONNECT sent" : to_string(why.code())) +
          (reason_code ? " (reason " + std::to_string(reason_code) + ")" : ""));
     m_app.on_disconnected(why, reason_code);
 }

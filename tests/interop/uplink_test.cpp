@@ -91,6 +91,10 @@ protected:
     /// The broker goes down (SIGTERM, waited for: mosquitto writes its persistence file on the
     /// way out) and comes back. mosquitto_sub exits when its broker goes away, so the subscriber
     /// is started again on the same persistent session, which kept its queue.
+    /// Stops the broker by PID (SIGTERM) and starts it again on the same port and database.
+    /// SIGTERM, not SIGKILL: mosquitto writes what it acknowledged to its database only at
+    /// autosave or shutdown, so a SIGKILLed broker loses messages no client can resend (a broker
+    /// property; our side of a kill is the agent's SIGKILL test in agent_test.cpp).
     void restart_broker() {
         broker->stop();
         if (sub) {
