@@ -32,7 +32,17 @@ public:
             return {mqtt::IoStatus::error, 0};
         }
         if (*n == 0) return {mqtt::IoStatus::closed, 0};
-        return mqtt::IoResult::done(*n);
+        // A read returns one TLS record; a broker writes each acknowledgement as its own. Take
+        // the records already here too (no wait), so the session handles a burst of them, and
+        // refills its window, with one write rather than one per record. A failure or EOF met
+        // here shows again at the next call.
+        std::size_t got = *n;
+        while (got < buf.size()) {
+            const Result<std::size_t> more = m_stream.read(buf.subspan(got), 0);
+            if (!more.ok() || *more == 0) break;
+            got += *more;
+        }
+        return mqtt::IoResult::done(got);
     }
 
 private:

@@ -148,6 +148,12 @@ bool Session::read_input() noexcept {
             if (m_state == SessionState::disconnected) return false;
         }
         m_chunk_off = m_chunk_len = 0;
+        // Acknowledgements just handled (here, or left from the last poll's 64th round) may have
+        // opened the window: send what it admits now. recv may wait (a TLS transport up to its
+        // recv_wait_ms) and the broker has nothing to answer until it gets them, so each emptied
+        // window would stall the stream.
+        fill_window();
+        if (!flush()) return false;
         const IoResult r = m_transport->recv(MutableBytes(m_chunk, sizeof m_chunk));
         if (r.status == IoStatus::would_block) return true;
         if (r.status != IoStatus::ok || r.bytes == 0) {

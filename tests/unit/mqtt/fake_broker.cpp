@@ -27,7 +27,11 @@ IoResult FakeBroker::ClientEnd::send(Bytes data) noexcept {
 }
 
 IoResult FakeBroker::ClientEnd::recv(MutableBytes buf) noexcept {
-    if (m_link->to_client.empty()) return m_link->closed ? IoResult{IoStatus::closed, 0} : IoResult::blocked();
+    if (m_link->to_client.empty()) {
+        if (m_link->closed) return {IoStatus::closed, 0};
+        if (m_broker.on_client_wait) m_broker.on_client_wait();
+        return IoResult::blocked();
+    }
     const std::size_t n = std::min(buf.size(), m_link->to_client.size());
     std::copy_n(m_link->to_client.begin(), n, buf.begin());
     m_link->to_client.erase(m_link->to_client.begin(), m_link->to_client.begin() + static_cast<std::ptrdiff_t>(n));

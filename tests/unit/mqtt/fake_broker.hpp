@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -67,6 +68,8 @@ public:
     Properties connack_properties;  ///< 5.0
     std::size_t max_send_chunk = SIZE_MAX;  ///< bytes the client may write per send() call
     bool block_client_sends = false;        ///< client send() returns would_block
+    /// Called when the client's recv() finds nothing to read: where a real transport would wait.
+    std::function<void()> on_client_wait;
 
     // Observations.
     std::vector<Seen> seen;                ///< every packet, all connections, in order

@@ -77,6 +77,31 @@ TEST(MqttSession, InFlightWindowLimitsUnacknowledgedMessages) {
     EXPECT_EQ(h.handler.delivered.size(), 5u);
 }
 
+TEST(MqttSession, AcknowledgementsRefillTheWindowBeforeTheSessionWaitsForMore) {
+    // A transport's recv may wait (TLS: up to recv_wait_ms), and a broker whose window was emptied
+    // has nothing to say until it gets the next messages: they must be out before that wait, or
+    // every emptied window costs a full wait.
+    Harness h;
+    h.config.max_inflight = 2;
+    h.broker.auto_ack = false;
+    h.connect();
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(h.publish("m" + std::to_string(i), QoS::at_least_once));
+    h.pump();
+    const auto pubs = h.broker.of(PacketType::publish);
+    ASSERT_EQ(pubs.size(), 2u);
+    std::vector<std::size_t> sent_at_wait;
+    h.broker.on_client_wait = [&] {
+        h.broker.process();
+        sent_at_wait.push_back(h.broker.count(PacketType::publish));
+    };
+    h.broker.ack(PacketType::puback, pubs[0].packet_id);
+    h.broker.ack(PacketType::puback, pubs[1].packet_id);
+    (void)h.session->poll();
+    ASSERT_FALSE(sent_at_wait.empty());
+    EXPECT_EQ(sent_at_wait.front(), 4u);
+    h.broker.on_client_wait = nullptr;
+}
+
 TEST(MqttSession, Version5ReceiveMaximumCapsTheWindow) {
     Harness h(ProtocolVersion::v5);
     h.broker.auto_ack = false;
