@@ -256,15 +256,19 @@ int main(int argc, char** argv) {
     // Resumption: what the device does is the same either way (no chip, no public-key operation);
     // the server's share differs. OpenSSL puts our certificate into its ticket and parses it again
     // at every ticket resumption, which it does not when resuming from its session-id cache.
-    const auto resumed_line = [&](const char* what, double ms) {
-        std::printf("  %-44s %.2f ms; full/resumed = %4.1fx (target >= 15x: %s)\n", what, ms, chip_ms / ms,
-                    chip_ms / ms >= 15 ? "met" : "NOT met");
+    // The target applies to the path the product reconnects with (agent::mbedtls_connector and
+    // `connect --reconnect` share a ClientContext); a one-shot connect also seeds a DRBG and parses
+    // the CA, shown for comparison.
+    const auto resumed_line = [&](const char* what, double ms, bool target) {
+        std::printf("  %-44s %.2f ms; full/resumed = %4.1fx", what, ms, chip_ms / ms);
+        if (target) std::printf(" (target >= 15x: %s)", chip_ms / ms >= 15 ? "met" : "NOT met");
+        std::printf("\n");
     };
     std::printf("resumed handshake (no chip operation in any of them):\n");
-    resumed_line("session ticket, one-shot connect(options):", res_ms);
-    resumed_line("session ticket, shared tls::ClientContext:", median(context_resumed_ms));
-    resumed_line("session id, one-shot connect(options):", median(resumed_id));
-    resumed_line("session id, shared tls::ClientContext:", median(context_resumed_id_ms));
+    resumed_line("session ticket, shared tls::ClientContext:", median(context_resumed_ms), true);
+    resumed_line("session id, shared tls::ClientContext:", median(context_resumed_id_ms), true);
+    resumed_line("session ticket, one-shot connect(options):", res_ms, false);
+    resumed_line("session id, one-shot connect(options):", median(resumed_id), false);
     const bool met = context_full <= 46 * 1024 && context_resumed <= 46 * 1024;
     std::printf("heap peak per connection (host only; the emulated chip's %.1f KB counted apart):\n", kb(chip_model));
     std::printf("  one-shot Client::connect(options): full %.1f KB, resumed %.1f KB\n", kb(oneshot_full), kb(oneshot_resumed));

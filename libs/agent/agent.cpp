@@ -161,6 +161,7 @@ Connector Agent::Impl::make_connector(stsafe::Device& device) {
     to.own_chain = identity->chain();
     to.own_key = identity->key();
     to.timeout_ms = config.timeout_ms;
+    to.session_tickets = config.session_tickets;
     return mbedtls_connector(std::move(to), &tls_cache);
 }
 

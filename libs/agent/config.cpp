@@ -254,7 +254,7 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
     const toml::table* broker = r.section(root, "broker");
     if (!broker) r.fail_missing("no [broker] section", "add [broker] with at least ca_file = \"ca.pem\" (see docs/agent.md)");
     const std::string b = "[broker]";
-    r.check_keys(*broker, b, {"host", "port", "ca_file", "keep_alive", "client_id", "protocol", "stack", "tls", "clean_start",
+    r.check_keys(*broker, b, {"host", "port", "ca_file", "keep_alive", "client_id", "protocol", "stack", "tls", "session_tickets", "clean_start",
                               "session_expiry_s", "timeout_s", "reconnect_initial_s", "reconnect_max_s"});
     cfg.host = r.string(*broker, b, "host").value_or(cfg.host);
     if (cfg.host.find_first_of(" \t/") != std::string::npos)
@@ -289,6 +289,7 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
             r.fail(broker->get("tls")->source(), "[broker] tls = \"1.3\" needs stack = \"wolfssl\" (Debian's mbedTLS 2.28 speaks TLS 1.2)",
                    "add stack = \"wolfssl\" or use tls = \"1.2\"");
     }
+    cfg.session_tickets = r.boolean(*broker, b, "session_tickets").value_or(cfg.session_tickets);
     cfg.clean_start = r.boolean(*broker, b, "clean_start").value_or(cfg.clean_start);
     cfg.session_expiry_s = static_cast<std::uint32_t>(r.integer(*broker, b, "session_expiry_s", 0, 0xFFFFFFFF).value_or(cfg.session_expiry_s));
     cfg.timeout_ms = static_cast<std::uint32_t>(r.number(*broker, b, "timeout_s", 0.1, 600).value_or(10.0) * 1000);

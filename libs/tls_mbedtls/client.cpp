@@ -178,8 +178,8 @@ Result<std::size_t> Client::read(MutableBytes out) {
 Result<std::size_t> Client::read(MutableBytes out, std::uint32_t wait_ms) {
     if (!m_impl->conn) return Errc::communication_failure;
     Connection& c = *m_impl->conn;
-    // Decrypted bytes already buffered need no socket; otherwise wait for the next record to start.
-    if (mbedtls_ssl_get_bytes_avail(&c.ssl) == 0 && !mbedtls_ssl_check_pending(&c.ssl)) {
+    // Decrypted or read-ahead bytes need no socket; otherwise wait for the next record to start.
+    if (mbedtls_ssl_get_bytes_avail(&c.ssl) == 0 && !mbedtls_ssl_check_pending(&c.ssl) && !c.has_ahead()) {
         pollfd p{c.net.fd, POLLIN, 0};
         const int r = ::poll(&p, 1, static_cast<int>(wait_ms));
         if (r == 0) return Errc::timeout;

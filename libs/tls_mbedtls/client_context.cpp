@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // ClientContext: the configuration, trusted CAs and DRBG that connections to one server share;
 // and the per-connection setup (socket, SSL context) on top of it.
+#include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstring>
 #include <string>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <mbedtls/error.h>
@@ -160,13 +163,50 @@ static int send_nosignal(void* ctx, const unsigned char* buf, std::size_t len) {
     return MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
+/// mbedtls_net_recv_timeout's contract (timeout 0 = wait for ever; MBEDTLS_ERR_SSL_TIMEOUT) over
+/// the read-ahead buffer.
+static int recv_ahead(void* ctx, unsigned char* buf, std::size_t len, std::uint32_t timeout_ms) {
+    auto* c = static_cast<Connection*>(ctx);
+    if (!c->has_ahead()) {
+        const bool direct = len >= sizeof c->ahead;
+        unsigned char* into = direct ? buf : c->ahead;
+        const std::size_t room = direct ? len : sizeof c->ahead;
+        ssize_t n = ::recv(c->net.fd, into, room, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            pollfd p{c->net.fd, POLLIN, 0};
+            const int r = ::poll(&p, 1, timeout_ms == 0 ? -1 : static_cast<int>(std::min<std::uint32_t>(timeout_ms, INT_MAX)));
+            if (r == 0) return MBEDTLS_ERR_SSL_TIMEOUT;
+            if (r < 0) return errno == EINTR ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_NET_RECV_FAILED;
+            n = ::recv(c->net.fd, into, room, MSG_DONTWAIT);
+        }
+        if (n == 0) return 0;
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return MBEDTLS_ERR_SSL_WANT_READ;
+            if (errno == ECONNRESET || errno == EPIPE) return MBEDTLS_ERR_NET_CONN_RESET;
+            return MBEDTLS_ERR_NET_RECV_FAILED;
+        }
+        if (direct) return static_cast<int>(n);
+        c->ahead_off = 0;
+        c->ahead_len = static_cast<std::size_t>(n);
+    }
+    const std::size_t k = std::min(len, c->ahead_len - c->ahead_off);
+    std::memcpy(buf, c->ahead + c->ahead_off, k);
+    c->ahead_off += k;
+    return static_cast<int>(k);
+}
+
+static int send_on_connection(void* ctx, const unsigned char* buf, std::size_t len) {
+    return send_nosignal(&static_cast<Connection*>(ctx)->net, buf, len);
+}
+
 int Connection::open_tcp(const ClientOptions& o) {
     const int rc = mbedtls_net_connect(&net, o.host.c_str(), std::to_string(o.port).c_str(), MBEDTLS_NET_PROTO_TCP);
     if (rc != 0) return rc;
     // Nagle holds back the client's second flight (field notes: ~40 ms per handshake).
     const int one = 1;
     ::setsockopt(net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    mbedtls_ssl_set_bio(&ssl, &net, send_nosignal, nullptr, mbedtls_net_recv_timeout);
+    ahead_off = ahead_len = 0;
+    mbedtls_ssl_set_bio(&ssl, this, send_on_connection, nullptr, recv_ahead);
     return 0;
 }
 

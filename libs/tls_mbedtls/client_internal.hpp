@@ -59,6 +59,14 @@ struct Connection {
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
+    /// Socket bytes read ahead of mbedTLS, which asks for each record's 5-byte header and then its
+    /// body: one recv then serves a burst of small records (a broker's PUBACKs) instead of a
+    /// wait and a read per header and per body. Reads of a whole buffer or more go straight to
+    /// mbedTLS's own. Small: it is per connection (docs/tls-mbedtls.md, "Memory").
+    unsigned char ahead[512];
+    std::size_t ahead_off = 0, ahead_len = 0;
+    bool has_ahead() const noexcept { return ahead_off < ahead_len; }
+
     /// The server's leaf certificate as seen during verification (mbedTLS drops the certificate
     /// of a handshake that fails, and the diagnosis must still name its issuer and expiry).
     std::string peer_issuer;

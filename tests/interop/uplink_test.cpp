@@ -248,12 +248,16 @@ TEST_F(UplinkMtls, Qos2StreamArrivesExactlyOnceAcrossBrokerRestarts) {
     up.drain(1000);
 }
 
-TEST_F(UplinkMtls, ReconnectToTheSameBrokerResumesWithoutAChipSignature) {
+class UplinkResumption : public UplinkMtls, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(UplinkResumption, ReconnectToTheSameBrokerResumesWithoutAChipSignature) {
     mqtt::MemoryStore store;
     tls::SessionCache cache;
     Counter events;
     std::vector<std::string> log;
-    agent::Uplink up(uplink_config(true), agent::mbedtls_connector(tls_options(), &cache), clock, store, events,
+    tls::ClientOptions options = tls_options();
+    options.session_tickets = GetParam();
+    agent::Uplink up(uplink_config(true), agent::mbedtls_connector(options, &cache), clock, store, events,
                      [&](const std::string& line) { log.push_back(line); });
     const auto until = [&](auto done) {
         const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -279,3 +283,7 @@ TEST_F(UplinkMtls, ReconnectToTheSameBrokerResumesWithoutAChipSignature) {
     EXPECT_TRUE(logged_connect);
     up.drain(1000);
 }
+
+// mosquitto (OpenSSL) resumes by ticket and from its session-id cache.
+INSTANTIATE_TEST_SUITE_P(TicketOrId, UplinkResumption, ::testing::Bool(),
+                         [](const auto& p) { return std::string(p.param ? "session_ticket" : "session_id"); });

@@ -62,6 +62,7 @@ struct AgentConfig {
     mqtt::ProtocolVersion protocol = mqtt::ProtocolVersion::v3_1_1;
     TlsStack stack = TlsStack::mbedtls;
     TlsVersion tls_version = TlsVersion::any;
+    bool session_tickets = true;           ///< false: resume by session id only (mbedTLS stack)
     bool clean_start = false;              ///< false: the broker keeps our subscription and queued commands
     std::uint32_t session_expiry_s = 3600; ///< MQTT 5: how long the broker keeps that session
     std::uint32_t timeout_ms = 10'000;     ///< TCP connect, TLS handshake, CONNACK

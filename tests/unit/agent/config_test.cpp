@@ -49,6 +49,7 @@ TEST_F(Config, MinimalFileGetsTheDocumentedDefaults) {
     EXPECT_EQ(c.protocol, mqtt::ProtocolVersion::v3_1_1);
     EXPECT_EQ(c.keep_alive_s, 60);
     EXPECT_FALSE(c.clean_start);
+    EXPECT_TRUE(c.session_tickets);
     EXPECT_EQ(c.qos, mqtt::QoS::at_least_once);
     EXPECT_DOUBLE_EQ(c.interval_s, 10.0);
     EXPECT_EQ(c.outbox_dir, "/var/lib/sebind/outbox");
@@ -76,6 +77,7 @@ keep_alive = 15
 client_id = "gw-7"
 protocol = "5"
 stack = "mbedtls"
+session_tickets = false
 clean_start = true
 session_expiry_s = 600
 timeout_s = 2.5
@@ -118,6 +120,7 @@ max = 3.5
     EXPECT_EQ(c.client_id, "gw-7");
     EXPECT_EQ(c.protocol, mqtt::ProtocolVersion::v5);
     EXPECT_TRUE(c.clean_start);
+    EXPECT_FALSE(c.session_tickets);
     EXPECT_EQ(c.session_expiry_s, 600u);
     EXPECT_EQ(c.timeout_ms, 2500u);
     EXPECT_EQ(c.reconnect_initial_ms, 200u);
