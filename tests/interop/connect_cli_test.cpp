@@ -255,14 +255,8 @@ TEST_F(ConnectCli, ExpiredServerCertificate) {
     // Valid only in January 2020: `openssl ca` can back-date, `x509 -req` cannot.
     const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
     server_pki("ec");
-    test::write_file(scratch.file("ca.cnf"), "[ca]\ndefault_ca=d\n[d]\ndatabase=" + scratch.file("index.txt") + "\nnew_certs_dir=" +
-                                                 scratch.path() + "\nserial=" + scratch.file("serial") +
-                                                 "\ndefault_md=sha256\npolicy=p\ncopy_extensions=copy\n[p]\ncommonName=supplied\n");
-    test::write_file(scratch.file("index.txt"), std::string());
-    test::write_file(scratch.file("serial"), std::string("01\n"));
-    ok(run({"openssl", "ca", "-batch", "-config", scratch.file("ca.cnf"), "-cert", scratch.file("sca.pem"), "-keyfile", scratch.file("sca.key"),
-            "-in", scratch.file("srv.csr"), "-out", scratch.file("srv.pem"), "-startdate", "20200101000000Z", "-enddate",
-            "20200201000000Z", "-notext"}));
+    ok(test::openssl_ca_sign(scratch.file("ca-db"), scratch.file("sca.pem"), scratch.file("sca.key"), scratch.file("srv.csr"),
+                             scratch.file("srv.pem"), "20200101000000Z", "20200201000000Z"));
     auto server = s_server({"-no_tls1_3"}, 2);
     for (const auto& stack : {kMbedtls, kWolfssl12}) {
         std::vector<std::string> args = {"--port", std::to_string(port), "--ca", scratch.file("sca.pem"), "--no-mqtt"};

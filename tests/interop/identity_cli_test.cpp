@@ -4,7 +4,6 @@
 // exit codes and one-line messages of every refusal.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -43,16 +42,7 @@ protected:
 
     /// `openssl ca` with explicit dates (x509 -req cannot back-date).
     RunResult openssl_ca(const std::string& csr, const std::string& out, const std::string& start, const std::string& end) {
-        std::filesystem::create_directories(dir.file("ca-db/new"));
-        write_file(dir.file("ca-db/index.txt"), std::string());
-        write_file(dir.file("ca-db/serial"), std::string("1000\n"));
-        write_file(dir.file("ca.cnf"),
-                                 "[ca]\ndefault_ca = acme\n[acme]\ndatabase = " + dir.file("ca-db/index.txt") +
-                                     "\nnew_certs_dir = " + dir.file("ca-db/new") + "\nserial = " + dir.file("ca-db/serial") +
-                                     "\ndefault_md = sha256\npolicy = any\nunique_subject = no\ncopy_extensions = copy\n"
-                                     "[any]\ncommonName = supplied\norganizationName = optional\n");
-        return run({"openssl", "ca", "-batch", "-notext", "-config", dir.file("ca.cnf"), "-cert", dir.file("ca.pem"), "-keyfile",
-                    dir.file("ca.key"), "-in", csr, "-out", out, "-startdate", start, "-enddate", end});
+        return sebind::test::openssl_ca_sign(dir.file("ca-db"), dir.file("ca.pem"), dir.file("ca.key"), csr, out, start, end);
     }
 
     TempDir dir;

@@ -126,20 +126,13 @@ TEST_F(TlsConnect, WrongCaHostnameExpiryAndNobodyListening) {
 }
 
 TEST_F(TlsConnect, ExpiredServerCertificate) {
-    // A server certificate valid only in January 2020. OpenSSL 3.0's `x509 -req` cannot back-date,
-    // `openssl ca -startdate/-enddate` can.
+    // A server certificate valid only in January 2020 (openssl_ca_sign: `x509 -req` cannot back-date).
     ASSERT_EQ(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
                    dir.file("srv.key"), "-out", dir.file("srv.csr"), "-subj", "/CN=localhost"}).exit_code, 0);
-    test::write_file(dir.file("ca.cnf"),
-                     "[ca]\ndefault_ca=d\n[d]\ndatabase=" + dir.file("index.txt") + "\nnew_certs_dir=" + dir.path() +
-                         "\nserial=" + dir.file("serial") + "\ndefault_md=sha256\npolicy=p\ncopy_extensions=copy\n[p]\ncommonName=supplied\n");
-    test::write_file(dir.file("index.txt"), std::string());
-    test::write_file(dir.file("serial"), std::string("01\n"));
     ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
                    dir.file("ca.key"), "-out", dir.file("ca.pem"), "-subj", "/CN=expiry CA", "-days", "30"}).exit_code, 0);
-    auto signed_old = run({"openssl", "ca", "-batch", "-config", dir.file("ca.cnf"), "-cert", dir.file("ca.pem"), "-keyfile",
-                           dir.file("ca.key"), "-in", dir.file("srv.csr"), "-out", dir.file("srv.pem"), "-startdate",
-                           "20200101000000Z", "-enddate", "20200201000000Z", "-notext"});
+    auto signed_old = test::openssl_ca_sign(dir.file("ca-db"), dir.file("ca.pem"), dir.file("ca.key"), dir.file("srv.csr"),
+                                            dir.file("srv.pem"), "20200101000000Z", "20200201000000Z");
     ASSERT_EQ(signed_old.exit_code, 0) << signed_old.output;
     int port = 0;
     auto server = s_server({}, port);

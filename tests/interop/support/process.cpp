@@ -74,4 +74,16 @@ std::string read_text(const std::string& path) {
     return ss.str();
 }
 
+RunResult openssl_ca_sign(const std::string& db_dir, const std::string& ca_pem, const std::string& ca_key, const std::string& csr,
+                          const std::string& out, const std::string& start, const std::string& end) {
+    std::filesystem::create_directories(db_dir + "/new");
+    write_file(db_dir + "/index.txt", std::string());
+    write_file(db_dir + "/serial", std::string("1000\n"));
+    write_file(db_dir + "/ca.cnf", "[ca]\ndefault_ca = test\n[test]\ndatabase = " + db_dir + "/index.txt\nnew_certs_dir = " + db_dir +
+                                       "/new\nserial = " + db_dir + "/serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n"
+                                       "copy_extensions = copy\n[any]\ncommonName = supplied\norganizationName = optional\n");
+    return run({"openssl", "ca", "-batch", "-notext", "-config", db_dir + "/ca.cnf", "-cert", ca_pem, "-keyfile", ca_key, "-in", csr,
+                "-out", out, "-startdate", start, "-enddate", end});
+}
+
 }  // namespace sebind::test

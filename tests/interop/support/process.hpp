@@ -33,4 +33,10 @@ void write_file(const std::string& path, const std::string& data);
 void write_file(const std::string& path, const std::vector<unsigned char>& data);
 std::string read_text(const std::string& path);
 
+/// Signs `csr` with a CA (`ca_pem`, `ca_key`) through `openssl ca`, which, unlike `x509 -req`,
+/// takes any validity period, the past included: `start`/`end` as YYYYMMDDHHMMSSZ. Extensions
+/// of the request (subjectAltName) are copied. The CA's database goes to `db_dir` (created).
+RunResult openssl_ca_sign(const std::string& db_dir, const std::string& ca_pem, const std::string& ca_key, const std::string& csr,
+                          const std::string& out, const std::string& start, const std::string& end);
+
 }  // namespace sebind::test
