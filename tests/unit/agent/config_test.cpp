@@ -3,6 +3,9 @@
 // and the fix for each kind of mistake.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "scratch_dir.hpp"
 #include "sebind/agent/config.hpp"
 
@@ -179,6 +182,22 @@ TEST_F(Config, WolfsslStackAndTlsVersion) {
     EXPECT_EQ(parse(head + "tls = \"1.2\"\n" + sensor).tls_version, TlsVersion::tls12);
 }
 #endif
+
+TEST_F(Config, TheShippedExampleIsValid) {
+    // examples/device.toml as shipped, its CA path pointed at a file that exists here.
+    std::ifstream in(SEBIND_EXAMPLE_CONFIG);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(text.empty());
+    const std::string etc_ca = "\"/etc/sebind/ca.pem\"";
+    ASSERT_NE(text.find(etc_ca), std::string::npos);
+    text.replace(text.find(etc_ca), etc_ca.size(), "\"" + ca + "\"");
+    const AgentConfig c = parse(text);
+    EXPECT_EQ(c.se_uri, "i2c:/dev/i2c-1?addr=0x20");
+    EXPECT_EQ(c.host, "broker.example.net");
+    EXPECT_EQ(c.outbox_dir, "/var/lib/sebind/outbox");
+    ASSERT_EQ(c.sensors.size(), 3u);
+    EXPECT_EQ(c.sensors[2].name, "sim-temperature");
+}
 
 struct BadValue {
     const char* name;
