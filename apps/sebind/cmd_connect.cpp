@@ -2,6 +2,7 @@
 // `sebind connect`: one mutual-TLS handshake with the chip key on mbedTLS or wolfSSL, then MQTT
 // CONNECT/CONNACK through the product's MQTT session (optionally QoS 1 publishes, each waited
 // for), and a readable report; on failure, one line saying why and what to change.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -248,6 +249,13 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
                         {"group", info.group}, {"resumed", info.resumed}, {"chip_signatures", info.chip_signatures},
                         {"tcp_ms", info.tcp_ms}, {"handshake_ms", info.handshake_ms},
                         {"server", {{"subject", info.server_subject}, {"issuer", info.server_issuer}, {"not_after", info.server_not_after}}}};
+#if SEBIND_HAVE_WOLFSSL
+            // A TLS 1.3 ticket comes after the handshake: without MQTT traffic to carry it in,
+            // wait for it when the next connection is to resume.
+            if (a->no_mqtt && i < a->reconnects)
+                if (auto* w = dynamic_cast<tls_wolfssl::Client*>(stream.get()))
+                    (void)w->await_session_ticket(std::min(a->timeout_ms, 2000u));
+#endif
             if (!a->no_mqtt) {
                 Args once = *a;
                 if (i > 0) once.publish.clear();  // the readings go out once, on the first connection

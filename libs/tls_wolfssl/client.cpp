@@ -2,6 +2,7 @@
 // wolfSSL 5.5 TLS client with the chip key: connect, session cache, and the byte stream.
 #include "sebind/tls_wolfssl/client.hpp"
 
+#include <chrono>
 #include <optional>
 
 #include <poll.h>
@@ -87,6 +88,24 @@ void Client::close() noexcept {
     wolfSSL_shutdown(m.conn->ssl);  // close_notify, best effort: the socket is non-blocking
     m.conn.reset();
     m.cache = nullptr;
+}
+
+bool Client::await_session_ticket(std::uint32_t wait_ms) noexcept {
+    Impl& m = *m_impl;
+    if (!m.conn || !m.cache || !m.tls13) return false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    while (!m.conn->ticket_arrived) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        pollfd p{m.conn->io.fd, POLLIN, 0};
+        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+        // peek handles the handshake records (the ticket) and leaves application data unread.
+        unsigned char first;
+        const int n = wolfSSL_peek(m.conn->ssl, &first, 1);
+        if (n > 0 || wolfSSL_get_error(m.conn->ssl, n) != WOLFSSL_ERROR_WANT_READ) break;
+    }
+    if (!m.conn->ticket_arrived) return false;
+    m.refresh_cache();
+    return true;
 }
 
 Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache* cache) {

@@ -203,19 +203,24 @@ void PrintTo(const ServerCase& c, std::ostream* os) { *os << c.name; }
 
 class ConnectToSServer : public ConnectCli, public ::testing::WithParamInterface<ServerCase> {};
 
-TEST_P(ConnectToSServer, HandshakeWithTheChipKeyAndNoMqtt) {
+TEST_P(ConnectToSServer, HandshakeWithTheChipKeyNoMqttAndAResumedReconnect) {
     const ServerCase& c = GetParam();
     const std::string ca = server_pki("ec", c.curve);
-    auto server = s_server(c.server_args);
-    std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--slot", c.id.slot, "--no-mqtt"};
+    auto server = s_server(c.server_args, 2);
+    std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--slot", c.id.slot, "--no-mqtt", "--reconnect", "1"};
     args.insert(args.end(), c.stack.args.begin(), c.stack.args.end());
     const auto r = connect(args);
     ASSERT_EQ(r.exit_code, 0) << r.output << server->output();
-    const json conn = report(r)["connections"][0];
+    const json j = report(r);
+    ASSERT_EQ(j["connections"].size(), 2u) << r.output;
+    const json conn = j["connections"][0];
     EXPECT_EQ(conn["protocol"], c.stack.protocol);
     EXPECT_NE(conn["ciphersuite"].get<std::string>().find(c.suite), std::string::npos) << conn.dump();
     EXPECT_EQ(conn["chip_signatures"], 1);
     EXPECT_FALSE(conn.contains("mqtt"));
+    // The second connection resumes, TLS 1.3 too (its ticket came after the first handshake).
+    EXPECT_TRUE(j["connections"][1]["resumed"].get<bool>()) << r.output;
+    EXPECT_EQ(j["connections"][1]["chip_signatures"], 0);
     // s_server printed the client certificate it verified: ours, from the chip's zone.
     EXPECT_TRUE(server->wait_for(c.id.cn)) << server->output();
 }

@@ -104,6 +104,11 @@ public:
     Result<std::size_t> read(MutableBytes out, std::uint32_t wait_ms) override;
     /// read() waiting up to the options' timeout_ms.
     Result<std::size_t> read(MutableBytes out);
+    /// TLS 1.3 sends its session tickets after the handshake, so a client that closes at once
+    /// (a plain handshake test) would leave without one. Waits up to `wait_ms` for a ticket
+    /// without consuming application data (it stays for read()); true when one arrived and is
+    /// now in the cache. TLS 1.2 (the session is in the cache at once) or no cache: false at once.
+    bool await_session_ticket(std::uint32_t wait_ms) noexcept;
     /// Sends close_notify (best effort), stores the latest session in the cache, closes. Idempotent.
     void close() noexcept override;
 
