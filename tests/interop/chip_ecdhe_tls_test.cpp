@@ -8,7 +8,7 @@
 
 #include <mbedtls/x509_crt.h>
 
-#include "emulated_chip.hpp"
+#include "factory_tls_fixture.hpp"
 #include "peer.hpp"
 #include "process.hpp"
 #include "sebind/identity/identity.hpp"
@@ -21,54 +21,17 @@ using test::run;
 
 namespace {
 
-class ChipEcdheTls : public ::testing::Test {
+class ChipEcdheTls : public test::FactoryTlsTest {
 protected:
     void SetUp() override {
-        auto cert = identity::read_certificate(*se, 0);
-        ASSERT_TRUE(cert);
-        mbedtls_x509_crt_init(&chain);
-        ASSERT_EQ(mbedtls_x509_crt_parse_der(&chain, cert->der.data(), cert->der.size()), 0);
-        mbedtls_pk_init(&key);
-        ASSERT_TRUE(tls::setup_se_key(key, *se, stsafe::kSlotFactory, *tls::public_key_of(chain.pk)).ok());
-        auto r = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                      dir.file("srv.key"), "-out", dir.file("srv.pem"), "-subj", "/CN=localhost", "-addext",
-                      "subjectAltName=DNS:localhost", "-days", "30"});
-        ASSERT_EQ(r.exit_code, 0) << r.output;
+        FactoryTlsTest::SetUp();
+        server_cert("ec");
     }
-    void TearDown() override {
-        mbedtls_pk_free(&key);
-        mbedtls_x509_crt_free(&chain);
-    }
-
-    std::unique_ptr<test::Peer> s_server(const std::vector<std::string>& extra, int& port, int naccept) {
-        port = test::free_port();
-        std::vector<std::string> args = {"openssl", "s_server", "-accept", std::to_string(port), "-naccept", std::to_string(naccept),
-                                         "-cert", dir.file("srv.pem"), "-key", dir.file("srv.key"), "-CAfile",
-                                         dir.file("se/factory-ca.pem"), "-Verify", "1", "-verify_return_error", "-no_tls1_3"};
-        args.insert(args.end(), extra.begin(), extra.end());
-        auto p = std::make_unique<test::Peer>(args);
-        EXPECT_TRUE(p->wait_for("ACCEPT")) << p->output();
-        return p;
-    }
-
     tls::ClientOptions options(int port, bool chip_ecdhe) {
-        tls::ClientOptions o;
-        o.host = "localhost";
-        o.port = static_cast<std::uint16_t>(port);
-        o.ca_file = dir.file("srv.pem");
-        o.own_chain = &chain;
-        o.own_key = &key;
-        o.timeout_ms = 5000;
+        tls::ClientOptions o = FactoryTlsTest::options(port, dir.file("srv.pem"));
         o.chip_ecdhe = chip_ecdhe;
         return o;
     }
-
-    test::TempDir dir;
-    test::EmulatedChip rig{dir.file("se")};
-    emu::Chip* chip = rig.chip.get();
-    stsafe::Device* se = rig.device.get();
-    mbedtls_x509_crt chain;
-    mbedtls_pk_context key;
 };
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 #include <mbedtls/x509_crt.h>
 
-#include "emulated_chip.hpp"
+#include "factory_tls_fixture.hpp"
 #include "peer.hpp"
 #include "process.hpp"
 #include "sebind/emu/emulator.hpp"
@@ -21,62 +21,7 @@ using test::run;
 
 namespace {
 
-class TlsConnect : public ::testing::Test {
-protected:
-    void SetUp() override {
-        // The factory identity: slot 0 and its zone-0 certificate.
-        auto cert = identity::read_certificate(*se, 0);
-        ASSERT_TRUE(cert);
-        mbedtls_x509_crt_init(&chain);
-        ASSERT_EQ(mbedtls_x509_crt_parse_der(&chain, cert->der.data(), cert->der.size()), 0);
-        mbedtls_pk_init(&key);
-        ASSERT_TRUE(tls::setup_se_key(key, *se, stsafe::kSlotFactory, *tls::public_key_of(chain.pk)).ok());
-    }
-    void TearDown() override {
-        mbedtls_pk_free(&key);
-        mbedtls_x509_crt_free(&chain);
-    }
-
-    /// Server certificate: `key_spec` for openssl req -newkey (ec / rsa:2048), CN and SAN localhost.
-    void server_cert(const std::string& key_spec, const std::string& extra = "") {
-        std::vector<std::string> args = {"openssl", "req", "-x509", "-newkey", key_spec, "-nodes", "-keyout", dir.file("srv.key"),
-                                         "-out", dir.file("srv.pem"), "-subj", "/CN=localhost", "-addext",
-                                         "subjectAltName=DNS:localhost", "-days", "30"};
-        if (key_spec == "ec") args.insert(args.begin() + 5, {"-pkeyopt", "ec_paramgen_curve:P-256"});
-        if (!extra.empty()) args.push_back(extra);
-        auto r = run(args);
-        ASSERT_EQ(r.exit_code, 0) << r.output;
-    }
-
-    std::unique_ptr<test::Peer> s_server(const std::vector<std::string>& extra, int& port, int naccept = 1) {
-        port = test::free_port();
-        std::vector<std::string> args = {"openssl", "s_server", "-accept", std::to_string(port), "-naccept", std::to_string(naccept),
-                                         "-cert", dir.file("srv.pem"), "-key", dir.file("srv.key"), "-CAfile",
-                                         dir.file("se/factory-ca.pem"), "-Verify", "1", "-verify_return_error", "-no_tls1_3"};
-        args.insert(args.end(), extra.begin(), extra.end());
-        auto p = std::make_unique<test::Peer>(args);
-        EXPECT_TRUE(p->wait_for("ACCEPT")) << p->output();
-        return p;
-    }
-
-    tls::ClientOptions options(int port, const std::string& ca) {
-        tls::ClientOptions o;
-        o.host = "localhost";
-        o.port = static_cast<std::uint16_t>(port);
-        o.ca_file = ca;
-        o.own_chain = &chain;
-        o.own_key = &key;
-        o.timeout_ms = 5000;
-        return o;
-    }
-
-    test::TempDir dir;
-    test::EmulatedChip rig{dir.file("se")};
-    emu::Chip* chip = rig.chip.get();
-    stsafe::Device* se = rig.device.get();
-    mbedtls_x509_crt chain;
-    mbedtls_pk_context key;
-};
+class TlsConnect : public test::FactoryTlsTest {};
 
 }  // namespace
 
