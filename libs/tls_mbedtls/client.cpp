@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <ctime>
 
-#include <mbedtls/error.h>
 #include <mbedtls/version.h>
 
 #include <poll.h>
@@ -86,11 +85,7 @@ Result<HandshakeInfo> Client::connect(ClientContext& context, SessionCache* cach
     HandshakeInfo info;
     int rc = conn->setup(*context.m_impl);
     if (rc != 0) {
-        char text[160];
-        mbedtls_strerror(rc, text, sizeof text);
-        set_diagnosis(m_diagnosis, Failure::protocol_error, std::string("cannot set up TLS: ") + text,
-                      "not enough memory for the connection's record buffers?");
-        m_diagnosis.stack_error = rc;
+        set_stack_failure(m_diagnosis, rc, "cannot set up TLS", "not enough memory for the connection's record buffers?");
         return Errc::buffer_too_small;
     }
     const bool offered = cache && cache->valid();

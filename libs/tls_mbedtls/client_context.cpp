@@ -12,7 +12,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <mbedtls/error.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
 #include "client_internal.hpp"
@@ -121,11 +120,7 @@ Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_
         }
     }
     if (rc != 0) {
-        char text[160];
-        mbedtls_strerror(rc, text, sizeof text);
-        set_diagnosis(d, Failure::protocol_error, std::string("cannot set up TLS: ") + text,
-                      "check --ca (a PEM file) and the client certificate");
-        d.stack_error = rc;
+        set_stack_failure(d, rc, "cannot set up TLS", "check --ca (a PEM file) and the client certificate");
         return Status(Errc::invalid_argument);
     }
     ready = true;

@@ -17,6 +17,13 @@ void set_diagnosis(Diagnosis& d, Failure f, std::string cause, std::string fix) 
     d.fix = std::move(fix);
 }
 
+void set_stack_failure(Diagnosis& d, int rc, const std::string& what, std::string fix) {
+    char text[160];
+    mbedtls_strerror(rc, text, sizeof text);
+    set_diagnosis(d, Failure::protocol_error, what + ": " + text, std::move(fix));
+    d.stack_error = rc;
+}
+
 namespace {
 
 std::string x509_date(const mbedtls_x509_time& t) {
@@ -124,9 +131,7 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
         probe_server(o, d);
         if (d.failure != Failure::none) return;
     }
-    char text[160];
-    mbedtls_strerror(rc, text, sizeof text);
-    set_diagnosis(d, Failure::protocol_error, std::string("TLS handshake failed: ") + text, "run with --verbose and check the broker's log");
+    set_stack_failure(d, rc, "TLS handshake failed", "run with --verbose and check the broker's log");
 }
 
 }  // namespace sebind::tls
