@@ -91,7 +91,10 @@ Result<std::vector<std::uint8_t>> DaemonLink::call(const Request& request) noexc
     if (m_fd < 0) return Errc::communication_failure;
     const auto message = encode_request(request);
     std::uint8_t header[kHeaderSize];
-    if (!posix::send_all(m_fd, message.data(), message.size()) || !posix::recv_exact(m_fd, header, sizeof header)) {
+    // A refusing daemon (too many clients) writes its error and closes at once, so the send may
+    // fail with EPIPE while the explanation already waits in the receive queue: read it anyway.
+    const bool sent = posix::send_all(m_fd, message.data(), message.size());
+    if (!posix::recv_exact(m_fd, header, sizeof header) || (!sent && header[0] != kErrorOp)) {
         do_break();
         return Errc::communication_failure;
     }
