@@ -84,6 +84,7 @@ private:
     std::unique_ptr<NvmStore> m_store;
     OpenOptions m_options;
     Rng m_rng;
+    Curves m_curves;
     std::uint64_t m_fault_state;
     ChipStats m_stats;
 

@@ -83,7 +83,7 @@ std::uint8_t ChipImpl::cmd_generate_key(const Request& req, Reply& reply) noexce
     KeySlotState fresh;
     fresh.mode = mode;
     fresh.usage_limit = usage;
-    if (!generate_key(m_rng, *curve, fresh).ok()) return 0x05;
+    if (!generate_key(m_curves, m_rng, *curve, fresh).ok()) return 0x05;
     if (!target.private_scalar.empty()) secure_zero(target.private_scalar.data(), target.private_scalar.size());
     target = std::move(fresh);
     if (slot == ds::kSlotUser && !nvm_write()) return kNoResponse;
@@ -109,7 +109,7 @@ std::uint8_t ChipImpl::cmd_sign(const Request& req, Reply& reply) noexcept {
         return kNoResponse;
     }
     std::vector<std::uint8_t> rv, sv;
-    if (!sign_digest(m_rng, *key, digest, rv, sv).ok()) return 0x05;
+    if (!sign_digest(m_curves, m_rng, *key, digest, rv, sv).ok()) return 0x05;
     if (std::uint8_t st = consume_key_use(*key, slot)) return st;
     ++m_stats.signatures;
     reply.put16(rv.size());
@@ -133,7 +133,7 @@ std::uint8_t ChipImpl::cmd_verify(const Request& req, Reply& reply) noexcept {
     const std::size_t n = ds::curve_info(*curve).coordinate_size;
     if (format != 0x04 || x.size() != n || y.size() != n) return 0x19;
     if (rv.empty() || sv.empty() || rv.size() > n || sv.size() > n || digest.empty() || digest.size() > 64) return 0x02;
-    auto valid = verify_digest(*curve, x, y, rv, sv, digest);
+    auto valid = verify_digest(m_curves, *curve, x, y, rv, sv, digest);
     if (!valid) return valid.status().code() == Errc::invalid_argument ? 0x19 : 0x05;
     reply.put8(*valid ? 0x01 : 0x00);
     return 0x00;
@@ -152,7 +152,7 @@ std::uint8_t ChipImpl::cmd_establish_key(const Request& req, Reply& reply) noexc
     const std::size_t n = ds::curve_info(key->curve).coordinate_size;
     if (format != 0x04 || x.size() != n || y.size() != n) return 0x19;
     std::vector<std::uint8_t> secret;
-    Status st = ecdh(m_rng, *key, x, y, secret);
+    Status st = ecdh(m_curves, m_rng, *key, x, y, secret);
     if (st.code() == Errc::invalid_argument) return 0x19;
     if (!st.ok()) return 0x05;
     if (std::uint8_t c = consume_key_use(*key, slot)) return c;

@@ -63,27 +63,41 @@ int mbedtls_group_of(stsafe::Curve curve) noexcept {
     return MBEDTLS_ECP_DP_NONE;
 }
 
+Curves::Curves() {
+    for (auto& g : m_groups) mbedtls_ecp_group_init(&g);
+}
+
+Curves::~Curves() {
+    for (auto& g : m_groups) mbedtls_ecp_group_free(&g);
+}
+
+mbedtls_ecp_group* Curves::group(stsafe::Curve curve) noexcept {
+    const auto i = static_cast<std::size_t>(curve);
+    if (i >= kCount) return nullptr;
+    if (!m_loaded[i])
+        m_loaded[i] = mbedtls_ecp_group_load(&m_groups[i], static_cast<mbedtls_ecp_group_id>(mbedtls_group_of(curve))) == 0;
+    return m_loaded[i] ? &m_groups[i] : nullptr;
+}
+
 namespace {
 
-/// An EC group plus scratch numbers, freed (and the scalar wiped) on scope exit.
+/// A cached EC group plus scratch numbers, freed (and the scalar wiped) on scope exit.
 struct Ec {
-    mbedtls_ecp_group grp;
+    mbedtls_ecp_group* grp;
     mbedtls_mpi d, r, s, z;
     mbedtls_ecp_point q;
     std::size_t n = 0;
     bool ok = false;
-    explicit Ec(stsafe::Curve curve) {
-        mbedtls_ecp_group_init(&grp);
+    Ec(Curves& curves, stsafe::Curve curve) : grp(curves.group(curve)) {
         mbedtls_mpi_init(&d);
         mbedtls_mpi_init(&r);
         mbedtls_mpi_init(&s);
         mbedtls_mpi_init(&z);
         mbedtls_ecp_point_init(&q);
         n = stsafe::curve_info(curve).coordinate_size;
-        ok = mbedtls_ecp_group_load(&grp, static_cast<mbedtls_ecp_group_id>(mbedtls_group_of(curve))) == 0;
+        ok = grp != nullptr;
     }
     ~Ec() {
-        mbedtls_ecp_group_free(&grp);
         mbedtls_mpi_free(&d);  // mbedtls_mpi_free zeroises the limbs
         mbedtls_mpi_free(&r);
         mbedtls_mpi_free(&s);
@@ -105,9 +119,9 @@ struct Ec {
 
 }  // namespace
 
-Status generate_key(Rng& rng, stsafe::Curve curve, KeySlotState& slot) noexcept {
-    Ec ec(curve);
-    if (!ec.ok || mbedtls_ecp_gen_keypair(&ec.grp, &ec.d, &ec.q, &Rng::callback, &rng) != 0)
+Status generate_key(Curves& curves, Rng& rng, stsafe::Curve curve, KeySlotState& slot) noexcept {
+    Ec ec(curves, curve);
+    if (!ec.ok || mbedtls_ecp_gen_keypair(ec.grp, &ec.d, &ec.q, &Rng::callback, &rng) != 0)
         return Status(Errc::hardware_failure);
     KeySlotState fresh;
     fresh.present = true;
@@ -121,32 +135,34 @@ Status generate_key(Rng& rng, stsafe::Curve curve, KeySlotState& slot) noexcept 
     return Status::success();
 }
 
-Status sign_digest(Rng& rng, const KeySlotState& key, Bytes digest, std::vector<std::uint8_t>& r,
+Status sign_digest(Curves& curves, Rng& rng, const KeySlotState& key, Bytes digest, std::vector<std::uint8_t>& r,
                    std::vector<std::uint8_t>& s) noexcept {
-    Ec ec(key.curve);
+    Ec ec(curves, key.curve);
     if (!ec.ok || mbedtls_mpi_read_binary(&ec.d, key.private_scalar.data(), key.private_scalar.size()) != 0)
         return Status(Errc::hardware_failure);
-    if (mbedtls_ecdsa_sign(&ec.grp, &ec.r, &ec.s, &ec.d, digest.data(), digest.size(), &Rng::callback, &rng) != 0)
+    if (mbedtls_ecdsa_sign(ec.grp, &ec.r, &ec.s, &ec.d, digest.data(), digest.size(), &Rng::callback, &rng) != 0)
         return Status(Errc::hardware_failure);
     if (!ec.write(ec.r, r) || !ec.write(ec.s, s)) return Status(Errc::hardware_failure);
     return Status::success();
 }
 
-Result<bool> verify_digest(stsafe::Curve curve, Bytes x, Bytes y, Bytes r, Bytes s, Bytes digest) noexcept {
-    Ec ec(curve);
+Result<bool> verify_digest(Curves& curves, stsafe::Curve curve, Bytes x, Bytes y, Bytes r, Bytes s,
+                           Bytes digest) noexcept {
+    Ec ec(curves, curve);
     if (!ec.ok) return Errc::hardware_failure;
-    if (!ec.load_point(x, y) || mbedtls_ecp_check_pubkey(&ec.grp, &ec.q) != 0) return Errc::invalid_argument;
+    if (!ec.load_point(x, y) || mbedtls_ecp_check_pubkey(ec.grp, &ec.q) != 0) return Errc::invalid_argument;
     if (mbedtls_mpi_read_binary(&ec.r, r.data(), r.size()) != 0 || mbedtls_mpi_read_binary(&ec.s, s.data(), s.size()) != 0)
         return Errc::invalid_argument;
-    return mbedtls_ecdsa_verify(&ec.grp, digest.data(), digest.size(), &ec.q, &ec.r, &ec.s) == 0;
+    return mbedtls_ecdsa_verify(ec.grp, digest.data(), digest.size(), &ec.q, &ec.r, &ec.s) == 0;
 }
 
-Status ecdh(Rng& rng, const KeySlotState& key, Bytes x, Bytes y, std::vector<std::uint8_t>& secret) noexcept {
-    Ec ec(key.curve);
+Status ecdh(Curves& curves, Rng& rng, const KeySlotState& key, Bytes x, Bytes y,
+            std::vector<std::uint8_t>& secret) noexcept {
+    Ec ec(curves, key.curve);
     if (!ec.ok) return Status(Errc::hardware_failure);
-    if (!ec.load_point(x, y) || mbedtls_ecp_check_pubkey(&ec.grp, &ec.q) != 0) return Status(Errc::invalid_argument);
+    if (!ec.load_point(x, y) || mbedtls_ecp_check_pubkey(ec.grp, &ec.q) != 0) return Status(Errc::invalid_argument);
     if (mbedtls_mpi_read_binary(&ec.d, key.private_scalar.data(), key.private_scalar.size()) != 0 ||
-        mbedtls_ecdh_compute_shared(&ec.grp, &ec.z, &ec.q, &ec.d, &Rng::callback, &rng) != 0 || !ec.write(ec.z, secret))
+        mbedtls_ecdh_compute_shared(ec.grp, &ec.z, &ec.q, &ec.d, &Rng::callback, &rng) != 0 || !ec.write(ec.z, secret))
         return Status(Errc::hardware_failure);
     return Status::success();
 }

@@ -100,6 +100,7 @@ Status der_to_pem(const std::vector<std::uint8_t>& der, std::string& pem) {
 /// Builds a chip: serial, layout, slot-0 key, factory CA, device certificate in zone 0.
 Status manufacture(const InitOptions& options, ChipState& state, std::string& ca_pem) {
     Rng rng(options.seed);
+    Curves curves;
     if (!rng.ok()) return Status(Errc::hardware_failure);
     std::array<std::uint8_t, 9> serial{};
     rng.fill(serial);
@@ -108,10 +109,10 @@ Status manufacture(const InitOptions& options, ChipState& state, std::string& ca
     KeySlotState& slot0 = state.slots[0];
     slot0.mode = stsafe::mode::kSignDigests | stsafe::mode::kKeyEstablishment;
     slot0.usage_limit = 0xFFFF;
-    SEBIND_TRY(generate_key(rng, stsafe::Curve::p256, slot0));
+    SEBIND_TRY(generate_key(curves, rng, stsafe::Curve::p256, slot0));
 
     KeySlotState ca_key;
-    SEBIND_TRY(generate_key(rng, stsafe::Curve::p256, ca_key));
+    SEBIND_TRY(generate_key(curves, rng, stsafe::Curve::p256, ca_key));
     Pk ca, device;
     if (!ca.setup(ca_key, true) || !device.setup(slot0, false)) return Status(Errc::hardware_failure);
     secure_zero(ca_key.private_scalar.data(), ca_key.private_scalar.size());
