@@ -3,6 +3,7 @@
 #include "sebind/tls/client.hpp"
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include <mbedtls/version.h>
@@ -26,6 +27,18 @@ std::string x509_day(const mbedtls_x509_time& t) {
     char b[32];
     std::snprintf(b, sizeof b, "%04d-%02d-%02d", t.year, t.mon, t.day);
     return b;
+}
+
+/// True when a resumed handshake kept the cached session as it was: the same ticket (the server
+/// issued no new one) or the same session id. Saving it again would only parse the server's
+/// certificate once more (mbedtls_ssl_get_session copies the session, certificate included).
+bool same_session(const mbedtls_ssl_session& now, const mbedtls_ssl_session& cached) {
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+    if (cached.ticket_len > 0)
+        return now.ticket_len == cached.ticket_len && now.ticket != nullptr &&
+               std::memcmp(now.ticket, cached.ticket, cached.ticket_len) == 0;
+#endif
+    return cached.id_len > 0 && now.id_len == cached.id_len && std::memcmp(now.id, cached.id, cached.id_len) == 0;
 }
 
 }  // namespace
@@ -138,7 +151,7 @@ Result<HandshakeInfo> Client::connect(ClientContext& context, SessionCache* cach
         info.server_issuer = buf;
         info.server_not_after = x509_day(peer->valid_to);
     }
-    if (cache) {
+    if (cache && !(offered && same_session(*conn->ssl.session, cache->m_impl->session))) {
         cache->clear();
         cache->m_valid = mbedtls_ssl_get_session(&conn->ssl, &cache->m_impl->session) == 0;
     }

@@ -23,6 +23,9 @@ namespace {
 
 class TlsConnect : public test::FactoryTlsTest {};
 
+/// Resumption by session ticket (true) or by session id (false).
+class TlsResumption : public test::FactoryTlsTest, public ::testing::WithParamInterface<bool> {};
+
 }  // namespace
 
 TEST_F(TlsConnect, OneSignaturePerFullHandshakeNoneWhenResumed) {
@@ -163,3 +166,35 @@ TEST_F(TlsConnect, SharedContextAcrossConnections) {
     }
     EXPECT_EQ(chip->stats().signatures - before, 1u);
 }
+
+TEST_P(TlsResumption, TheCacheFollowsTheServerAcrossARestart) {
+    server_cert("ec");
+    int port = 0;
+    auto server = s_server({}, port, 2);
+    auto o = options(port, dir.file("srv.pem"));
+    o.session_tickets = GetParam();
+    tls::ClientContext context;
+    tls::Diagnosis why;
+    ASSERT_TRUE(context.setup(o, &why).ok()) << why.cause;
+    tls::SessionCache cache;
+    const auto connect = [&] {
+        tls::Client client;
+        auto info = client.connect(context, &cache);
+        EXPECT_TRUE(info) << client.diagnosis().cause;
+        return info ? info->chip_signatures + (info->resumed ? 100u : 0u) : 0u;
+    };
+    EXPECT_EQ(connect(), 1u);    // full: one chip signature
+    EXPECT_EQ(connect(), 100u);  // resumed, none
+    // A restarted server knows neither the old session id nor the old ticket key: the offer is
+    // declined, the handshake is a full one, and the cache must hold the new session afterwards.
+    server->stop();
+    server = s_server_on({}, port, 3);
+    const auto before = chip->stats().signatures;
+    EXPECT_EQ(connect(), 1u);
+    EXPECT_EQ(connect(), 100u);
+    EXPECT_EQ(connect(), 100u);  // and again: an unchanged session is kept as it was
+    EXPECT_EQ(chip->stats().signatures - before, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(TicketOrId, TlsResumption, ::testing::Bool(),
+                         [](const auto& p) { return p.param ? "Ticket" : "SessionId"; });

@@ -50,6 +50,11 @@ protected:
     /// TLS 1.2 s_server on a free port for `naccept` connections, ready at its ACCEPT line.
     std::unique_ptr<Peer> s_server(const std::vector<std::string>& extra, int& port, int naccept = 1) {
         port = free_port();
+        return s_server_on(extra, port, naccept);
+    }
+
+    /// The same on a given port, e.g. the port of a server just stopped.
+    std::unique_ptr<Peer> s_server_on(const std::vector<std::string>& extra, int port, int naccept = 1) {
         std::vector<std::string> args = {"openssl", "s_server", "-accept", std::to_string(port), "-naccept", std::to_string(naccept),
                                          "-cert", dir.file("srv.pem"), "-key", dir.file("srv.key"), "-CAfile",
                                          dir.file("se/factory-ca.pem"), "-Verify", "1", "-verify_return_error", "-no_tls1_3"};
