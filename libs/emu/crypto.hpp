@@ -39,7 +39,7 @@ int mbedtls_group_of(stsafe::Curve curve) noexcept;
 
 /// The chip model's curves, each loaded once. mbedTLS keeps the generator's precomputed
 /// multiples inside a group after its first use, so a model that loaded the group afresh for
-/// every command would spend a third of each signature rebuilding that table, work a real chip
+/// every command would spend two thirds of each signature rebuilding that table, work a real chip
 /// never shows and that would be charged to the TLS binding in any comparison. Not thread-safe:
 /// one per chip, used by whoever holds the chip.
 class Curves {
