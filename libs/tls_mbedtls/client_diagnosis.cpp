@@ -11,12 +11,6 @@
 
 namespace sebind::tls {
 
-void set_diagnosis(Diagnosis& d, Failure f, std::string cause, std::string fix) {
-    d.failure = f;
-    d.cause = std::move(cause);
-    d.fix = std::move(fix);
-}
-
 void set_stack_failure(Diagnosis& d, int rc, const std::string& what, std::string fix) {
     char text[160];
     mbedtls_strerror(rc, text, sizeof text);
@@ -66,9 +60,7 @@ void probe_server(const ClientOptions& o, Diagnosis& d) {
         const char* suite = peer && probe.ssl.session_negotiate
                                 ? mbedtls_ssl_get_ciphersuite_name(probe.ssl.session_negotiate->ciphersuite)
                                 : (rc == 0 ? mbedtls_ssl_get_ciphersuite(&probe.ssl) : nullptr);
-        set_diagnosis(d, Failure::no_shared_cipher,
-                      std::string("no cipher suite in common: the server ") + (suite ? std::string("chose ") + suite : "accepted none of ours"),
-                      "allow an ECDHE-ECDSA AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256)");
+        diagnoses::no_shared_cipher(d, suite, "allow an ECDHE-ECDSA AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256)");
     }
 }
 
@@ -81,18 +73,17 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
     if (o.own_key) {
         const Status chip = se_key_last_error(*o.own_key);
         if (!chip.ok()) {
-            set_diagnosis(d, Failure::chip_error, std::string("the secure element failed while signing (") + to_string(chip.code()) + ")",
-                          "check the chip with `sebind info`; a busy chip needs a longer timeout, a faulty one a power cycle");
+            diagnoses::chip_failed_signing(d, to_string(chip.code()));
             return;
         }
     }
     switch (rc) {
         case MBEDTLS_ERR_NET_CONNECT_FAILED:
         case MBEDTLS_ERR_NET_SOCKET_FAILED:
-            set_diagnosis(d, Failure::not_listening, "nothing accepts connections on " + where, "start the broker, or check --host and --port");
+            diagnoses::refused(d, where);
             return;
         case MBEDTLS_ERR_NET_UNKNOWN_HOST:
-            set_diagnosis(d, Failure::unknown_host, "cannot resolve '" + o.host + "'", "use a name the device can resolve (e.g. localhost)");
+            diagnoses::unknown_host(d, o.host);
             return;
         case MBEDTLS_ERR_SSL_TIMEOUT:
             set_diagnosis(d, Failure::timeout, "no answer from " + where + " within " + std::to_string(o.timeout_ms) + " ms",
@@ -104,12 +95,9 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
         d.verify_flags = mbedtls_ssl_get_verify_result(&c.ssl);
         const std::string issuer = c.peer_issuer.empty() ? "?" : c.peer_issuer;
         if (d.verify_flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) {
-            set_diagnosis(d, Failure::server_cert_expired,
-                          "the server's certificate is outside its validity (until " + (c.peer_seen ? x509_date(c.peer_valid_to) : std::string("?")) + ")",
-                          "renew the broker's certificate (or check the device clock)");
+            diagnoses::server_cert_expired(d, c.peer_seen ? x509_date(c.peer_valid_to) : "?");
         } else if (d.verify_flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
-            set_diagnosis(d, Failure::untrusted_server, "the server's certificate (issuer " + issuer + ") is not signed by the CA in " + o.ca_file,
-                          "pass the CA that issued the broker's certificate with --ca");
+            diagnoses::untrusted_server(d, issuer, o.ca_file);
         } else if (d.verify_flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
             set_diagnosis(d, Failure::hostname_mismatch, "the server's certificate is not issued for '" + o.host + "'",
                           "connect by a DNS name in its subjectAltName (mbedTLS 2.28 ignores IP addresses there)");
@@ -122,9 +110,7 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
     if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && c.ssl.in_msg) d.alert = c.ssl.in_msg[1];
     if (sent_our_certificate && (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || rc == MBEDTLS_ERR_NET_CONN_RESET ||
                                  rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)) {
-        set_diagnosis(d, Failure::client_cert_rejected,
-                      std::string("the server rejected our certificate") + (d.alert ? std::string(" (alert ") + alert_name(d.alert) + ")" : ""),
-                      "run `sebind verify-pair`, and check the broker trusts the CA that issued the device certificate");
+        diagnoses::client_cert_rejected(d, d.alert ? alert_name(d.alert) : "");
         return;
     }
     if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == 40) {

@@ -82,7 +82,6 @@ struct Connection {
 
 /// Fills `d` for a handshake that failed with `rc` on `c` (may open a probe connection).
 void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d);
-void set_diagnosis(Diagnosis& d, Failure f, std::string cause, std::string fix);
 /// A protocol_error with mbedTLS's text for `rc` ("<what>: <text>") and stack_error = rc.
 void set_stack_failure(Diagnosis& d, int rc, const std::string& what, std::string fix);
 

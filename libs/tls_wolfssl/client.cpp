@@ -123,35 +123,35 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
         auto key = leaf_key(o.chain.front());
         if (!key) {
             if (key.status().code() == Errc::invalid_argument) {
-                set(m_diagnosis, tls::Failure::protocol_error, "cannot set up TLS: the client certificate is not DER X.509",
-                    "pass the device certificate chain as DER, leaf first (`sebind cert show`)");
+                tls::set_diagnosis(m_diagnosis, tls::Failure::protocol_error, "cannot set up TLS: the client certificate is not DER X.509",
+                                   "pass the device certificate chain as DER, leaf first (`sebind cert show`)");
             } else {
-                set(m_diagnosis, tls::Failure::not_supported, "the client certificate's key is not EC on a curve the chip has",
-                    "pass the certificate issued for the slot's key (P-256, P-384, brainpoolP256r1/P384r1)");
+                tls::set_diagnosis(m_diagnosis, tls::Failure::not_supported, "the client certificate's key is not EC on a curve the chip has",
+                                   "pass the certificate issued for the slot's key (P-256, P-384, brainpoolP256r1/P384r1)");
             }
             return key.status();
         }
         auto curve = o.device->slot_curve(o.slot);
         if (!curve) {
-            set(m_diagnosis, tls::Failure::chip_error,
-                "cannot read slot " + std::to_string(o.slot) + " of the secure element (" + to_string(curve.status().code()) + ")",
-                "generate or check the key with `sebind keygen` / `sebind info`");
+            tls::set_diagnosis(m_diagnosis, tls::Failure::chip_error,
+                               "cannot read slot " + std::to_string(o.slot) + " of the secure element (" + to_string(curve.status().code()) + ")",
+                               "generate or check the key with `sebind keygen` / `sebind info`");
             return curve.status();
         }
         if (*curve != key->curve) {
-            set(m_diagnosis, tls::Failure::client_cert_rejected,
-                std::string("the certificate's key is ") + stsafe::curve_info(key->curve).name + " but slot " + std::to_string(o.slot) +
-                    " holds a " + stsafe::curve_info(*curve).name + " key",
-                "pass the certificate issued for this slot's key (`sebind verify-pair`)");
+            tls::set_diagnosis(m_diagnosis, tls::Failure::client_cert_rejected,
+                               std::string("the certificate's key is ") + stsafe::curve_info(key->curve).name + " but slot " + std::to_string(o.slot) +
+                                   " holds a " + stsafe::curve_info(*curve).name + " key",
+                               "pass the certificate issued for this slot's key (`sebind verify-pair`)");
             return Errc::invalid_argument;
         }
         // TLS 1.3 names the curve in the signature algorithm; wolfSSL 5.5 has no brainpool ones
         // (RFC 8734), so a brainpool key signs in TLS 1.2 only.
         cap_tls12 = is_brainpool(*curve);
         if (cap_tls12 && o.versions == TlsVersions::tls13_only) {
-            set(m_diagnosis, tls::Failure::not_supported,
-                std::string("a ") + stsafe::curve_info(*curve).name + " key cannot sign in TLS 1.3 with wolfSSL " + wolfSSL_lib_version(),
-                "allow TLS 1.2, or use a P-256/P-384 key in the slot");
+            tls::set_diagnosis(m_diagnosis, tls::Failure::not_supported,
+                               std::string("a ") + stsafe::curve_info(*curve).name + " key cannot sign in TLS 1.3 with wolfSSL " + wolfSSL_lib_version(),
+                               "allow TLS 1.2, or use a P-256/P-384 key in the slot");
             return Errc::not_supported;
         }
         leaf = std::move(*key);
@@ -164,8 +164,8 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
     if (rc != WOLFSSL_SUCCESS) {
         char text[128];
         wolfSSL_ERR_error_string_n(static_cast<unsigned long>(rc), text, sizeof text);
-        set(m_diagnosis, tls::Failure::protocol_error, "cannot set up TLS (" + what + "): " + text,
-            "check --ca (a PEM file) and the client certificate");
+        tls::set_diagnosis(m_diagnosis, tls::Failure::protocol_error, "cannot set up TLS (" + what + "): " + text,
+                           "check --ca (a PEM file) and the client certificate");
         m_diagnosis.stack_error = rc;
         return Errc::invalid_argument;
     }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The diagnosis of failed wolfSSL connections: what went wrong, and what to change. Same
-// categories and wording as the mbedTLS client (libs/tls_mbedtls/client.cpp).
+// categories as the mbedTLS client; the wording both share is tls::diagnoses (report.hpp).
 #include "diagnosis.hpp"
 
 #include <cstdio>
@@ -65,14 +65,12 @@ int last_alert(WOLFSSL* ssl) {
 
 void client_cert_rejected(const ClientOptions& o, int alert, tls::Diagnosis& d) {
     if (o.device == nullptr || o.chain.empty()) {
-        set(d, tls::Failure::client_cert_rejected,
-            "the server requires a client certificate" + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
-            "give the client the device certificate and its chip slot");
+        tls::set_diagnosis(d, tls::Failure::client_cert_rejected,
+                           "the server requires a client certificate" + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
+                           "give the client the device certificate and its chip slot");
         return;
     }
-    set(d, tls::Failure::client_cert_rejected,
-        "the server rejected our certificate" + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
-        "run `sebind verify-pair`, and check the broker trusts the CA that issued the device certificate");
+    tls::diagnoses::client_cert_rejected(d, alert ? alert_name(alert) : std::string());
 }
 
 /// A second, permissive handshake that learns what the server wanted (suite and key type).
@@ -86,17 +84,16 @@ void probe_server(const ClientOptions& o, bool max_tls12, tls::Diagnosis& d) {
     // The server may refuse the probe (it has no client certificate) after sending its own.
     const auto peer = peer_certificate(probe.ssl);
     if (peer && peer->rsa) {
-        set(d, tls::Failure::server_cert_rsa,
-            "the server's certificate is RSA; in TLS 1.2 this client offers only ECDSA suites for the chip's EC key",
-            "give the broker an ECDSA (P-256/P-384) certificate, e.g. from `sebind pki dev` (or enable TLS 1.3 on it)");
+        tls::set_diagnosis(d, tls::Failure::server_cert_rsa,
+                           "the server's certificate is RSA; in TLS 1.2 this client offers only ECDSA suites for the chip's EC key",
+                           "give the broker an ECDSA (P-256/P-384) certificate, e.g. from `sebind pki dev` (or enable TLS 1.3 on it)");
         return;
     }
     if (rc == 0 || peer) {
         const char* suite = wolfSSL_get_cipher_name(probe.ssl);
         const bool named = suite != nullptr && std::string(suite) != "None";
-        set(d, tls::Failure::no_shared_cipher,
-            std::string("no cipher suite in common: the server ") + (named ? std::string("chose ") + suite : "accepted none of ours"),
-            "allow an ECDHE-ECDSA AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256), or TLS 1.3");
+        tls::diagnoses::no_shared_cipher(d, named ? suite : nullptr,
+                                         "allow an ECDHE-ECDSA AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256), or TLS 1.3");
     }
 }
 
@@ -105,14 +102,12 @@ bool verification_failure(const ClientOptions& o, Connection& c, int err, tls::D
     switch (err) {
         case ASN_AFTER_DATE_E:
         case ASN_BEFORE_DATE_E:
-            set(d, tls::Failure::server_cert_expired,
-                "the server's certificate is outside its validity (until " + (peer ? peer->not_after : std::string("?")) + ")",
-                "renew the broker's certificate (or check the device clock)");
+            tls::diagnoses::server_cert_expired(d, peer ? peer->not_after : "?");
             return true;
         case DOMAIN_NAME_MISMATCH:
         case IPADDR_MISMATCH:
-            set(d, tls::Failure::hostname_mismatch, "the server's certificate is not issued for '" + o.host + "'",
-                "connect by a DNS name in its subjectAltName (or an IP address it lists as iPAddress)");
+            tls::set_diagnosis(d, tls::Failure::hostname_mismatch, "the server's certificate is not issued for '" + o.host + "'",
+                               "connect by a DNS name in its subjectAltName (or an IP address it lists as iPAddress)");
             return true;
         case ASN_NO_SIGNER_E:
         case ASN_SELF_SIGNED_E:
@@ -120,10 +115,7 @@ bool verification_failure(const ClientOptions& o, Connection& c, int err, tls::D
         case ASN_PATHLEN_INV_E:
         case ASN_PATHLEN_SIZE_E:
         case VERIFY_CERT_ERROR:
-            set(d, tls::Failure::untrusted_server,
-                "the server's certificate" + (peer ? " (issuer " + peer->issuer + ")" : std::string()) +
-                    " is not signed by the CA in " + o.ca_file,
-                "pass the CA that issued the broker's certificate with --ca");
+            tls::diagnoses::untrusted_server(d, peer ? peer->issuer : std::string(), o.ca_file);
             return true;
         default: return false;
     }
@@ -171,28 +163,22 @@ std::optional<PeerCertificate> peer_certificate(WOLFSSL* ssl) {
     return p;
 }
 
-void set(tls::Diagnosis& d, tls::Failure f, std::string cause, std::string fix) {
-    d.failure = f;
-    d.cause = std::move(cause);
-    d.fix = std::move(fix);
-}
-
 void diagnose_tcp(const ClientOptions& o, TcpError e, tls::Diagnosis& d) {
     d = tls::Diagnosis{};
     switch (e) {
         case TcpError::unknown_host:
-            set(d, tls::Failure::unknown_host, "cannot resolve '" + o.host + "'", "use a name the device can resolve (e.g. localhost)");
+            tls::diagnoses::unknown_host(d, o.host);
             return;
         case TcpError::timeout:
-            set(d, tls::Failure::timeout, "no TCP answer from " + where(o) + " within " + std::to_string(o.timeout_ms) + " ms",
-                "check the broker's address, port and firewall");
+            tls::set_diagnosis(d, tls::Failure::timeout, "no TCP answer from " + where(o) + " within " + std::to_string(o.timeout_ms) + " ms",
+                               "check the broker's address, port and firewall");
             return;
         case TcpError::unreachable:
-            set(d, tls::Failure::not_listening, where(o) + " is unreachable", "check --host and the device's network");
+            tls::set_diagnosis(d, tls::Failure::not_listening, where(o) + " is unreachable", "check --host and the device's network");
             return;
         case TcpError::refused:
         case TcpError::none:
-            set(d, tls::Failure::not_listening, "nothing accepts connections on " + where(o), "start the broker, or check --host and --port");
+            tls::diagnoses::refused(d, where(o));
             return;
     }
 }
@@ -201,14 +187,12 @@ void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Dia
     d = tls::Diagnosis{};
     d.stack_error = err;
     if (!c.signer.last_error.ok()) {
-        set(d, tls::Failure::chip_error,
-            std::string("the secure element failed while signing (") + to_string(c.signer.last_error.code()) + ")",
-            "check the chip with `sebind info`; a busy chip needs a longer timeout, a faulty one a power cycle");
+        tls::diagnoses::chip_failed_signing(d, to_string(c.signer.last_error.code()));
         return;
     }
     if (c.timed_out) {
-        set(d, tls::Failure::timeout, "no TLS answer from " + where(o) + " within " + std::to_string(o.timeout_ms) + " ms",
-            "check the port speaks TLS and the network path");
+        tls::set_diagnosis(d, tls::Failure::timeout, "no TLS answer from " + where(o) + " within " + std::to_string(o.timeout_ms) + " ms",
+                           "check the port speaks TLS and the network path");
         return;
     }
     if (verification_failure(o, c, err, d)) return;
@@ -224,11 +208,11 @@ void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Dia
         return;
     }
     if (alert == protocol_version || err == VERSION_ERROR) {
-        set(d, tls::Failure::protocol_error,
-            std::string("the server does not accept ") +
-                (o.versions == TlsVersions::tls12_only ? "TLS 1.2" : o.versions == TlsVersions::tls13_only ? "TLS 1.3" : "TLS 1.2 or 1.3") +
-                " (alert " + alert_name(alert ? alert : protocol_version) + ")",
-            "allow both TLS 1.2 and 1.3 on the client, or the broker's version on both sides");
+        tls::set_diagnosis(d, tls::Failure::protocol_error,
+                           std::string("the server does not accept ") +
+                               (o.versions == TlsVersions::tls12_only ? "TLS 1.2" : o.versions == TlsVersions::tls13_only ? "TLS 1.3" : "TLS 1.2 or 1.3") +
+                               " (alert " + alert_name(alert ? alert : protocol_version) + ")",
+                           "allow both TLS 1.2 and 1.3 on the client, or the broker's version on both sides");
         return;
     }
     if (alert == handshake_failure || alert == insufficient_security || err == MATCH_SUITE_ERROR) {
@@ -236,15 +220,15 @@ void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Dia
         if (d.failure != tls::Failure::none) return;
     }
     if (c.io.peer_closed || c.io.peer_reset || err == SOCKET_PEER_CLOSED_E) {
-        set(d, tls::Failure::protocol_error, "the server closed the connection during the handshake",
-            "check the port speaks TLS, and the broker's log");
+        tls::set_diagnosis(d, tls::Failure::protocol_error, "the server closed the connection during the handshake",
+                           "check the port speaks TLS, and the broker's log");
         return;
     }
     char text[128];
     wolfSSL_ERR_error_string_n(static_cast<unsigned long>(err), text, sizeof text);
-    set(d, tls::Failure::protocol_error,
-        std::string("TLS handshake failed: ") + text + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
-        "check the broker's log");
+    tls::set_diagnosis(d, tls::Failure::protocol_error,
+                       std::string("TLS handshake failed: ") + text + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
+                       "check the broker's log");
 }
 
 void diagnose_after_handshake(const ClientOptions& o, Connection& c, int err, bool tls13_first_records, tls::Diagnosis& d) {
@@ -259,11 +243,11 @@ void diagnose_after_handshake(const ClientOptions& o, Connection& c, int err, bo
         return;
     }
     if (alert != 0) {
-        set(d, tls::Failure::protocol_error, "the server ended the connection with alert " + alert_name(alert),
-            "check the broker's log");
+        tls::set_diagnosis(d, tls::Failure::protocol_error, "the server ended the connection with alert " + alert_name(alert),
+                           "check the broker's log");
         return;
     }
-    set(d, tls::Failure::protocol_error, "the connection to " + where(o) + " broke", "reconnect; check the broker's log if it repeats");
+    tls::set_diagnosis(d, tls::Failure::protocol_error, "the connection to " + where(o) + " broke", "reconnect; check the broker's log if it repeats");
 }
 
 }  // namespace sebind::tls_wolfssl

@@ -18,8 +18,6 @@ struct PeerCertificate {
 };
 std::optional<PeerCertificate> peer_certificate(WOLFSSL* ssl);
 
-void set(tls::Diagnosis& d, tls::Failure f, std::string cause, std::string fix);
-
 /// The TCP connection could not be made.
 void diagnose_tcp(const ClientOptions& o, TcpError e, tls::Diagnosis& d);
 

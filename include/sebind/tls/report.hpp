@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace sebind::tls {
 
@@ -52,6 +53,60 @@ struct Diagnosis {
     std::uint32_t verify_flags = 0;   ///< mbedTLS certificate verification flags, when known
     std::uint8_t alert = 0;           ///< TLS alert received, if any
 };
+
+inline void set_diagnosis(Diagnosis& d, Failure f, std::string cause, std::string fix) {
+    d.failure = f;
+    d.cause = std::move(cause);
+    d.fix = std::move(fix);
+}
+
+/// The diagnoses both stacks give in the same words: `sebind connect` prints them and its
+/// tests expect them whichever stack made the handshake. `where` is "host:port".
+namespace diagnoses {
+
+inline void unknown_host(Diagnosis& d, const std::string& host) {
+    set_diagnosis(d, Failure::unknown_host, "cannot resolve '" + host + "'", "use a name the device can resolve (e.g. localhost)");
+}
+
+inline void refused(Diagnosis& d, const std::string& where) {
+    set_diagnosis(d, Failure::not_listening, "nothing accepts connections on " + where, "start the broker, or check --host and --port");
+}
+
+/// `status` is the chip driver's error, as text.
+inline void chip_failed_signing(Diagnosis& d, const char* status) {
+    set_diagnosis(d, Failure::chip_error, std::string("the secure element failed while signing (") + status + ")",
+                  "check the chip with `sebind info`; a busy chip needs a longer timeout, a faulty one a power cycle");
+}
+
+inline void server_cert_expired(Diagnosis& d, const std::string& not_after) {
+    set_diagnosis(d, Failure::server_cert_expired, "the server's certificate is outside its validity (until " + not_after + ")",
+                  "renew the broker's certificate (or check the device clock)");
+}
+
+/// `issuer` empty: not known, left out.
+inline void untrusted_server(Diagnosis& d, const std::string& issuer, const std::string& ca_file) {
+    set_diagnosis(d, Failure::untrusted_server,
+                  "the server's certificate" + (issuer.empty() ? std::string() : " (issuer " + issuer + ")") +
+                      " is not signed by the CA in " + ca_file,
+                  "pass the CA that issued the broker's certificate with --ca");
+}
+
+/// `alert` empty: the server closed without one.
+inline void client_cert_rejected(Diagnosis& d, const std::string& alert) {
+    set_diagnosis(d, Failure::client_cert_rejected,
+                  "the server rejected our certificate" + (alert.empty() ? std::string() : " (alert " + alert + ")"),
+                  "run `sebind verify-pair`, and check the broker trusts the CA that issued the device certificate");
+}
+
+/// `chosen` null or empty: the server accepted none of ours. `fix` names what to allow.
+inline void no_shared_cipher(Diagnosis& d, const char* chosen, std::string fix) {
+    const bool named = chosen != nullptr && *chosen != '\0';
+    set_diagnosis(d, Failure::no_shared_cipher,
+                  std::string("no cipher suite in common: the server ") + (named ? std::string("chose ") + chosen : "accepted none of ours"),
+                  std::move(fix));
+}
+
+}  // namespace diagnoses
 
 struct HandshakeInfo {
     std::string stack;        ///< "mbedtls 2.28.3", "wolfssl 5.5.4"
