@@ -7,7 +7,6 @@
 
 #include <fstream>
 #include <memory>
-#include <regex>
 
 #include "peer.hpp"
 #include "process.hpp"
@@ -72,34 +71,6 @@ Packet concat(std::initializer_list<Packet> parts) {
     return out;
 }
 
-class Broker {
-public:
-    /// Starts `mosquitto -c conf` and waits for its "running" log line. If the port chosen when
-    /// the PKI was made got taken meanwhile, rewrites only the listener port and retries.
-    Broker(const std::string& conf, int& port) {
-        for (int attempt = 0; attempt < 5; ++attempt) {
-            m_peer = std::make_unique<test::Peer>(std::vector<std::string>{"mosquitto", "-c", conf});
-            if (m_peer->wait_for(" running")) {
-                m_running = true;
-                return;
-            }
-            if (m_peer->output().find("Address already in use") == std::string::npos) break;
-            m_peer.reset();
-            port = test::free_port();
-            std::string text = test::read_text(conf);
-            text = std::regex_replace(text, std::regex("\nlistener [0-9]+ "), "\nlistener " + std::to_string(port) + " ");
-            test::write_file(conf, text);
-        }
-    }
-    test::Peer* operator->() { return m_peer.get(); }
-    bool running() const { return m_running; }
-    std::string output() { return m_peer ? m_peer->output() : std::string(); }
-
-private:
-    std::unique_ptr<test::Peer> m_peer;
-    bool m_running = false;
-};
-
 }  // namespace
 
 TEST(MosquittoIdentity, DevBrokerAcceptsTheDeviceEnforcesTheAclAndRejectsAnotherCa) {
@@ -126,8 +97,8 @@ TEST(MosquittoIdentity, DevBrokerAcceptsTheDeviceEnforcesTheAclAndRejectsAnother
     const std::string crt = test::read_text(dir.file("dev.crt"));
     ASSERT_TRUE(identity::store_certificate(se, std::vector<std::uint8_t>(crt.begin(), crt.end()), {}));
 
-    Broker broker(pki + "/mosquitto.conf", port);
-    ASSERT_TRUE(broker.running()) << broker.output();
+    std::unique_ptr<test::Peer> broker;
+    ASSERT_TRUE(test::start_mosquitto(pki + "/mosquitto.conf", port, broker)) << broker->output();
     const std::vector<std::string> tls_as_monitor = {"-h", "localhost", "-p", std::to_string(port), "--cafile", pki + "/ca.pem",
                                                      "--cert", pki + "/monitor.pem", "--key", pki + "/monitor.key"};
     // stdbuf: mosquitto_sub block-buffers stdout into a pipe; its SUBACK line is the readiness signal.

@@ -7,7 +7,6 @@
 
 #include <array>
 #include <memory>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -27,20 +26,6 @@ using test::run;
 using Packet = std::vector<std::uint8_t>;
 
 namespace {
-
-/// mosquitto -c conf, ready when it logs " running"; when the port picked for the PKI was taken
-/// meanwhile, moves the listener to a fresh port and starts again.
-std::unique_ptr<test::Peer> start_broker(const std::string& conf, int& port) {
-    for (int attempt = 0; attempt < 5; ++attempt) {
-        auto broker = std::make_unique<test::Peer>(std::vector<std::string>{"mosquitto", "-c", conf});
-        if (broker->wait_for(" running")) return broker;
-        if (broker->output().find("Address already in use") == std::string::npos) return broker;
-        port = test::free_port();
-        const std::string text = test::read_text(conf);
-        test::write_file(conf, std::regex_replace(text, std::regex("\nlistener [0-9]+ "), "\nlistener " + std::to_string(port) + " "));
-    }
-    return nullptr;
-}
 
 template <class P>
 Packet encoded(const P& packet) {
@@ -86,8 +71,7 @@ protected:
         auto stored = identity::read_certificate(*rig.device, 4);
         ASSERT_TRUE(stored);
         leaf = stored->der;
-        broker = start_broker(pki + "/mosquitto.conf", port);
-        ASSERT_TRUE(broker && broker->output().find(" running") != std::string::npos) << (broker ? broker->output() : "");
+        ASSERT_TRUE(test::start_mosquitto(pki + "/mosquitto.conf", port, broker)) << broker->output();
     }
 
     tls_wolfssl::ClientOptions options(tls_wolfssl::TlsVersions v) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <regex>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -13,6 +14,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "process.hpp"
 
 namespace sebind::test {
 
@@ -121,6 +124,17 @@ void Peer::stop() {
         ::waitpid(m_pid, &status, 0);
         m_pid = -1;
     }
+}
+
+bool start_mosquitto(const std::string& conf, int& port, std::unique_ptr<Peer>& broker) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        broker = std::make_unique<Peer>(std::vector<std::string>{"mosquitto", "-c", conf});
+        if (broker->wait_for(" running")) return true;
+        if (broker->output().find("Address already in use") == std::string::npos) return false;
+        port = free_port();
+        write_file(conf, std::regex_replace(read_text(conf), std::regex("\nlistener [0-9]+ "), "\nlistener " + std::to_string(port) + " "));
+    }
+    return false;
 }
 
 }  // namespace sebind::test

@@ -3,6 +3,7 @@
 // stopped by PID; free local ports.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,5 +39,11 @@ private:
     std::string m_output;
     int m_status = -1;
 };
+
+/// `mosquitto -c conf`, waited for until it logs " running" (true) or gives up (false; `broker`
+/// keeps the last attempt for its log). When `port`, the listener port written in `conf`, was
+/// taken since, the listener moves to a fresh port (`port` updated, `conf` rewritten) and
+/// mosquitto starts again.
+bool start_mosquitto(const std::string& conf, int& port, std::unique_ptr<Peer>& broker);
 
 }  // namespace sebind::test
