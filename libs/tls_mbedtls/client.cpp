@@ -123,7 +123,8 @@ Result<HandshakeInfo> Client::connect(ClientContext& context, SessionCache* cach
     if (rc != 0) {
         diagnose(o, *conn, rc, m_diagnosis);
         if (cache) cache->clear();
-        return m_diagnosis.failure == Failure::not_listening ? Errc::communication_failure : Errc::not_permitted;
+        if (conn->tcp_error != TcpError::none) return Errc::communication_failure;
+        return m_diagnosis.failure == Failure::timeout ? Errc::timeout : Errc::not_permitted;
     }
     info.tcp_ms = t1 - t0;
     info.handshake_ms = t2 - t1;

@@ -8,7 +8,6 @@
 #include <string>
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -195,11 +194,11 @@ static int send_on_connection(void* ctx, const unsigned char* buf, std::size_t l
 }
 
 int Connection::open_tcp(const ClientOptions& o) {
-    const int rc = mbedtls_net_connect(&net, o.host.c_str(), std::to_string(o.port).c_str(), MBEDTLS_NET_PROTO_TCP);
-    if (rc != 0) return rc;
-    // Nagle holds back the client's second flight (field notes: ~40 ms per handshake).
-    const int one = 1;
-    ::setsockopt(net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // Not mbedtls_net_connect: it has no timeout, and its one error code hides why it failed.
+    const TcpConnection tcp = tcp_connect(o.host, o.port, o.timeout_ms, false);
+    tcp_error = tcp.error;
+    if (tcp.error != TcpError::none) return MBEDTLS_ERR_NET_CONNECT_FAILED;
+    net.fd = tcp.fd;
     ahead_off = ahead_len = 0;
     mbedtls_ssl_set_bio(&ssl, this, send_on_connection, nullptr, recv_ahead);
     return 0;

@@ -77,19 +77,14 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
             return;
         }
     }
-    switch (rc) {
-        case MBEDTLS_ERR_NET_CONNECT_FAILED:
-        case MBEDTLS_ERR_NET_SOCKET_FAILED:
-            diagnoses::refused(d, where);
-            return;
-        case MBEDTLS_ERR_NET_UNKNOWN_HOST:
-            diagnoses::unknown_host(d, o.host);
-            return;
-        case MBEDTLS_ERR_SSL_TIMEOUT:
-            set_diagnosis(d, Failure::timeout, "no answer from " + where + " within " + std::to_string(o.timeout_ms) + " ms",
-                          "check the port speaks TLS and the network path");
-            return;
-        default: break;
+    if (c.tcp_error != TcpError::none) {
+        diagnoses::tcp_failure(d, c.tcp_error, o.host, where, o.timeout_ms);
+        return;
+    }
+    if (rc == MBEDTLS_ERR_SSL_TIMEOUT) {
+        set_diagnosis(d, Failure::timeout, "no answer from " + where + " within " + std::to_string(o.timeout_ms) + " ms",
+                      "check the port speaks TLS and the network path");
+        return;
     }
     if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
         d.verify_flags = mbedtls_ssl_get_verify_result(&c.ssl);

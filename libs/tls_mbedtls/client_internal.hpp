@@ -14,6 +14,7 @@
 
 #include "sebind/tls/chip_ecdhe.hpp"
 #include "sebind/tls/client.hpp"
+#include "sebind/tls/tcp.hpp"
 
 namespace sebind::tls {
 
@@ -75,8 +76,10 @@ struct Connection {
 
     /// Binds the SSL context to `context`'s configuration and sets the hostname. mbedTLS error code.
     int setup(const ClientContext::Impl& context);
-    /// TCP connect with TCP_NODELAY. mbedTLS error code.
+    /// tls::tcp_connect within the options' timeout. MBEDTLS_ERR_NET_CONNECT_FAILED with the
+    /// reason in tcp_error.
     int open_tcp(const ClientOptions& o);
+    TcpError tcp_error = TcpError::none;
     int handshake();
 };
 

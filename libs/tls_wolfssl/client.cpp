@@ -177,7 +177,8 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
     const TcpError tcp = conn->open_tcp(o, deadline);
     const std::uint32_t t1 = now_ms();
     if (tcp != TcpError::none) {
-        diagnose_tcp(o, tcp, m_diagnosis);
+        m_diagnosis = tls::Diagnosis{};
+        tls::diagnoses::tcp_failure(m_diagnosis, tcp, o.host, o.host + ":" + std::to_string(o.port), o.timeout_ms);
         return Errc::communication_failure;
     }
     const int err = conn->handshake(deadline);

@@ -8,10 +8,7 @@
 #include <ctime>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -194,44 +191,10 @@ bool Connection::wait(bool for_write, std::uint32_t deadline_ms) noexcept {
 }
 
 TcpError Connection::open_tcp(const ClientOptions& o, std::uint32_t deadline_ms) noexcept {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* list = nullptr;
-    if (::getaddrinfo(o.host.c_str(), std::to_string(o.port).c_str(), &hints, &list) != 0 || list == nullptr)
-        return TcpError::unknown_host;
-    TcpError result = TcpError::refused;
-    for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
-        const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-        if (fd < 0) continue;
-        int err = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
-        if (err == EINPROGRESS) {
-            io.fd = fd;
-            if (!wait(true, deadline_ms)) {
-                err = ETIMEDOUT;
-            } else {
-                socklen_t len = sizeof err;
-                if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-            }
-            io.fd = -1;
-        }
-        if (err == 0) {
-            // Nagle would hold back the client's second flight (field notes: ~40 ms per handshake).
-            const int one = 1;
-            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            io.fd = fd;
-            result = TcpError::none;
-            break;
-        }
-        ::close(fd);
-        if (err == ETIMEDOUT) {
-            result = TcpError::timeout;
-            break;
-        }
-        if (err != ECONNREFUSED) result = TcpError::unreachable;
-    }
-    ::freeaddrinfo(list);
-    return result;
+    const auto left = static_cast<std::int32_t>(deadline_ms - now_ms());
+    const tls::TcpConnection tcp = tls::tcp_connect(o.host, o.port, left > 0 ? static_cast<std::uint32_t>(left) : 0, true);
+    io.fd = tcp.fd;
+    return tcp.error;
 }
 
 int Connection::handshake(std::uint32_t deadline_ms) noexcept {

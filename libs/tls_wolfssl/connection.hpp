@@ -6,6 +6,7 @@
 #include <string>
 
 #include "chip_signer.hpp"
+#include "sebind/tls/tcp.hpp"
 #include "sebind/tls_wolfssl/client.hpp"
 #include "wolfssl.hpp"
 
@@ -22,8 +23,7 @@ struct Io {
     bool peer_reset = false;   ///< connection reset or broken pipe
 };
 
-/// Why the TCP connection failed (before any TLS).
-enum class TcpError : std::uint8_t { none, unknown_host, refused, unreachable, timeout };
+using tls::TcpError;
 
 /// How a Connection is configured: for real, or as the diagnosis' probe (every suite, no
 /// verification, no client certificate) that learns what the server wanted.
@@ -38,7 +38,7 @@ struct Connection {
     /// Context and session objects from the options. Returns WOLFSSL_SUCCESS or a wolfSSL error;
     /// `what` names the step that failed. `cap_tls12`: the key cannot sign in TLS 1.3.
     int setup(const ClientOptions& o, Mode mode, bool cap_tls12, const LeafKey* leaf, std::string& what) noexcept;
-    /// TCP connect within `deadline_ms` (a now_ms() value); TCP_NODELAY; non-blocking socket.
+    /// tls::tcp_connect within `deadline_ms` (a now_ms() value), the socket non-blocking.
     TcpError open_tcp(const ClientOptions& o, std::uint32_t deadline_ms) noexcept;
     /// Runs wolfSSL_connect to completion or `deadline_ms`; 0 or a wolfSSL error code.
     int handshake(std::uint32_t deadline_ms) noexcept;

@@ -163,26 +163,6 @@ std::optional<PeerCertificate> peer_certificate(WOLFSSL* ssl) {
     return p;
 }
 
-void diagnose_tcp(const ClientOptions& o, TcpError e, tls::Diagnosis& d) {
-    d = tls::Diagnosis{};
-    switch (e) {
-        case TcpError::unknown_host:
-            tls::diagnoses::unknown_host(d, o.host);
-            return;
-        case TcpError::timeout:
-            tls::set_diagnosis(d, tls::Failure::timeout, "no TCP answer from " + where(o) + " within " + std::to_string(o.timeout_ms) + " ms",
-                               "check the broker's address, port and firewall");
-            return;
-        case TcpError::unreachable:
-            tls::set_diagnosis(d, tls::Failure::not_listening, where(o) + " is unreachable", "check --host and the device's network");
-            return;
-        case TcpError::refused:
-        case TcpError::none:
-            tls::diagnoses::refused(d, where(o));
-            return;
-    }
-}
-
 void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Diagnosis& d) {
     d = tls::Diagnosis{};
     d.stack_error = err;

@@ -18,9 +18,6 @@ struct PeerCertificate {
 };
 std::optional<PeerCertificate> peer_certificate(WOLFSSL* ssl);
 
-/// The TCP connection could not be made.
-void diagnose_tcp(const ClientOptions& o, TcpError e, tls::Diagnosis& d);
-
 /// The handshake failed with wolfSSL error `err` (a probe connection may be made to learn what
 /// the server wanted).
 void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Diagnosis& d);

@@ -254,6 +254,13 @@ TEST_F(ConnectCli, WrongCaHostnameAndNobodyListening) {
     expect_failure(connect({"--port", p, "--ca", file("se/factory-ca.pem"), "--stack", "wolfssl"}), 23, "");
     broker.reset();
     expect_failure(connect({"--port", std::to_string(test::free_port()), "--ca", file("pki/ca.pem")}), 20, "");
+    // A broker whose packets are dropped: the connect gives up at --timeout-ms, with either stack.
+    test::UnansweredPort dropped;
+    ASSERT_GT(dropped.port(), 0);
+    const std::string d = std::to_string(dropped.port());
+    for (const std::string stack : {"mbedtls", "wolfssl"})
+        expect_failure(connect({"--port", d, "--host", "127.0.0.1", "--ca", file("pki/ca.pem"), "--timeout-ms", "300", "--stack", stack}),
+                       22, "no TCP answer from 127.0.0.1:" + d + " within 300 ms");
 }
 
 TEST_F(ConnectCli, ExpiredServerCertificate) {

@@ -77,6 +77,21 @@ TEST_F(TlsConnect, WrongCaHostnameExpiryAndNobodyListening) {
     EXPECT_EQ(c.diagnosis().failure, tls::Failure::not_listening) << c.diagnosis().cause;
 }
 
+TEST_F(TlsConnect, ABrokerThatAnswersNoSynTimesOutInTheConnect) {
+    server_cert("ec");  // the CA file the options name
+    test::UnansweredPort dropped;
+    ASSERT_GT(dropped.port(), 0);
+    auto o = options(dropped.port(), dir.file("srv.pem"));
+    o.host = "127.0.0.1";
+    o.timeout_ms = 300;
+    tls::Client c;
+    const auto r = c.connect(o);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.status().code(), Errc::communication_failure);
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::timeout) << c.diagnosis().cause;
+    EXPECT_EQ(c.diagnosis().cause, "no TCP answer from 127.0.0.1:" + std::to_string(dropped.port()) + " within 300 ms");
+}
+
 TEST_F(TlsConnect, ExpiredServerCertificate) {
     // A server certificate valid only in January 2020 (openssl_ca_sign: `x509 -req` cannot back-date).
     ASSERT_EQ(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",

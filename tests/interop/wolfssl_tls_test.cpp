@@ -264,6 +264,21 @@ TEST_F(WolfsslTls, WrongCaHostnameExpiryNobodyListeningAndSilentServer) {
     EXPECT_EQ(c.diagnosis().failure, tls::Failure::timeout) << c.diagnosis().cause;
 }
 
+TEST_F(WolfsslTls, ABrokerThatAnswersNoSynTimesOutInTheConnect) {
+    server_cert("ec");  // the CA file the options name
+    test::UnansweredPort dropped;
+    ASSERT_GT(dropped.port(), 0);
+    auto o = options(dropped.port(), identity_for(0), 0);
+    o.host = "127.0.0.1";
+    o.timeout_ms = 300;
+    tls_wolfssl::Client c;
+    const auto r = c.connect(o);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.status().code(), Errc::communication_failure);
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::timeout) << c.diagnosis().cause;
+    EXPECT_EQ(c.diagnosis().cause, "no TCP answer from 127.0.0.1:" + std::to_string(dropped.port()) + " within 300 ms");
+}
+
 TEST_F(WolfsslTls, IpAddressInSubjectAltNameIsAcceptedAndAlpnOffered) {
     server_cert("ec", "ec_paramgen_curve:P-256", "DNS:localhost,IP:127.0.0.1");
     int port = 0;

@@ -102,7 +102,9 @@ public:
     Client& operator=(const Client&) = delete;
 
     /// Connects and completes the handshake; with a valid `cache` it offers that session and
-    /// stores the new one afterwards. On failure diagnosis() says why.
+    /// stores the new one afterwards. On failure diagnosis() says why; errors:
+    /// communication_failure (no TCP connection: not_listening, unknown_host, timeout), timeout
+    /// (no TLS answer in time), not_permitted (the handshake failed).
     /// This one-shot form builds a context for this connection alone (CA parsed, DRBG seeded,
     /// then the entropy context freed); reconnecting devices should keep a ClientContext.
     Result<HandshakeInfo> connect(const ClientOptions& options, SessionCache* cache = nullptr);

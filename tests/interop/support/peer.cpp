@@ -126,6 +126,25 @@ void Peer::stop() {
     }
 }
 
+UnansweredPort::UnansweredPort() {
+    m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (m_listener < 0 || ::bind(m_listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(m_listener, 0) != 0 ||
+        ::getsockname(m_listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        return;
+    // The one connection the queue holds; nobody accepts it.
+    m_filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (m_filler >= 0 && ::connect(m_filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) m_port = ntohs(addr.sin_port);
+}
+
+UnansweredPort::~UnansweredPort() {
+    if (m_filler >= 0) ::close(m_filler);
+    if (m_listener >= 0) ::close(m_listener);
+}
+
 bool start_mosquitto(const std::string& conf, int& port, std::unique_ptr<Peer>& broker) {
     for (int attempt = 0; attempt < 5; ++attempt) {
         broker = std::make_unique<Peer>(std::vector<std::string>{"mosquitto", "-c", conf});

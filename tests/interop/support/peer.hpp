@@ -40,6 +40,22 @@ private:
     int m_status = -1;
 };
 
+/// A port on 127.0.0.1 that answers no SYN, like a broker behind a firewall that drops packets:
+/// a listener whose accept queue (one place) is already full, so Linux drops further SYNs.
+class UnansweredPort {
+public:
+    UnansweredPort();
+    ~UnansweredPort();
+    UnansweredPort(const UnansweredPort&) = delete;
+    UnansweredPort& operator=(const UnansweredPort&) = delete;
+    int port() const { return m_port; }  ///< -1 if it could not be set up
+
+private:
+    int m_listener = -1;
+    int m_filler = -1;
+    int m_port = -1;
+};
+
 /// `mosquitto -c conf`, waited for until it logs " running" (true) or gives up (false; `broker`
 /// keeps the last attempt for its log). When `port`, the listener port written in `conf`, was
 /// taken since, the listener moves to a fresh port (`port` updated, `conf` rewritten) and

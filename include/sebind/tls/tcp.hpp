@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// The TCP connection under either TLS stack (mbedTLS, wolfSSL): resolve, connect within the
+// client's timeout, TCP_NODELAY. POSIX sockets, header-only like the rest of the stack-neutral
+// part of include/sebind/tls/.
+#pragma once
+
+#include <chrono>
+#include <cerrno>
+#include <cstdint>
+#include <string>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sebind/tls/report.hpp"
+
+namespace sebind::tls {
+
+enum class TcpError : std::uint8_t { none, unknown_host, refused, unreachable, timeout };
+
+struct TcpConnection {
+    int fd = -1;  ///< the connected socket (the caller closes it), or -1
+    TcpError error = TcpError::refused;
+};
+
+/// Connects to `host`:`port`, trying each address it resolves to until one accepts, all within
+/// `timeout_ms`: a blocking connect() would wait for the kernel's SYN retries (about two minutes)
+/// when packets to the broker are dropped. The socket is close-on-exec, has TCP_NODELAY (Nagle
+/// would hold back the client's second flight, ~40 ms a handshake) and stays non-blocking when
+/// `nonblocking`.
+inline TcpConnection tcp_connect(const std::string& host, std::uint16_t port, std::uint32_t timeout_ms, bool nonblocking) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* list = nullptr;
+    TcpConnection result;
+    if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list) != 0 || list == nullptr) {
+        result.error = TcpError::unknown_host;
+        return result;
+    }
+    for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
+        const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) continue;
+        int err = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
+        while (err == EINPROGRESS || err == EINTR) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+            pollfd p{fd, POLLOUT, 0};
+            const int r = left > 0 ? ::poll(&p, 1, static_cast<int>(left)) : 0;
+            if (r == 0) {
+                err = ETIMEDOUT;
+            } else if (r > 0) {
+                socklen_t len = sizeof err;
+                if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+            } else if (errno != EINTR) {
+                err = errno;
+            }
+        }
+        if (err == 0) {
+            const int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            if (!nonblocking) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+            result.fd = fd;
+            result.error = TcpError::none;
+            break;
+        }
+        ::close(fd);
+        if (err == ETIMEDOUT) {
+            result.error = TcpError::timeout;
+            break;
+        }
+        if (err != ECONNREFUSED) result.error = TcpError::unreachable;
+    }
+    ::freeaddrinfo(list);
+    return result;
+}
+
+namespace diagnoses {
+
+/// Why tcp_connect failed; `where` is "host:port".
+inline void tcp_failure(Diagnosis& d, TcpError e, const std::string& host, const std::string& where, std::uint32_t timeout_ms) {
+    switch (e) {
+        case TcpError::unknown_host: unknown_host(d, host); return;
+        case TcpError::timeout:
+            set_diagnosis(d, Failure::timeout, "no TCP answer from " + where + " within " + std::to_string(timeout_ms) + " ms",
+                          "check the broker's address, port and firewall");
+            return;
+        case TcpError::unreachable:
+            set_diagnosis(d, Failure::not_listening, where + " is unreachable", "check --host and the device's network");
+            return;
+        case TcpError::refused:
+        case TcpError::none: refused(d, where); return;
+    }
+}
+
+}  // namespace diagnoses
+
+}  // namespace sebind::tls
