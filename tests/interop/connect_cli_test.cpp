@@ -431,6 +431,20 @@ TEST_F(ConnectCli, ServerRefusingOurCertificateIsExit28OnEveryStackAndVersion) {
                         "broker trusts the CA that issued the device certificate");
 }
 
+TEST_F(ConnectCli, Tls13ServerThatSendsNoTicketIsWaitedForBoundedly) {
+    // A server that accepted us but sends no ticket and no data gives no verdict: connect waits
+    // for one at most max(1 s, twice the handshake), not the whole timeout, then goes on.
+    const std::string ca = server_pki("ec");
+    auto server = s_server({"-tls1_3", "-num_tickets", "0"});
+    const auto r = connect({"--port", std::to_string(port), "--ca", ca, "--slot", "0", "--no-mqtt", "--stack", "wolfssl", "--tls", "1.3",
+                            "--timeout-ms", "20000"});
+    ASSERT_EQ(r.exit_code, 0) << r.output << server->output();
+    const auto handshake_ms = report(r)["connections"][0]["handshake_ms"].get<unsigned>();
+    EXPECT_GE(handshake_ms, 1000u) << r.output;
+    EXPECT_LT(handshake_ms, 10000u) << r.output;
+    EXPECT_TRUE(server->wait_for(kFactoryCn)) << server->output();  // s_server verified our certificate
+}
+
 TEST_F(ConnectCli, Tls13OnlyServerIsNamedAlikeByBothStacks) {
     const std::string ca = server_pki("ec");
     const auto lines = fail_on_each(*this, {kMbedtls, kWolfssl12}, {"-tls1_3"}, "", {"--ca", ca, "--no-mqtt"}, 27, "the server accepts only TLS 1.3");
