@@ -28,6 +28,7 @@ inline const std::vector<HostNameCase>& host_name_cases() {
         {"DnsSecondOfSeveral", "DNS:a.example.net,DNS:broker.example.com", "broker", "broker.example.com", true},
         {"DnsOtherName", "DNS:elsewhere.example", "broker", "broker.example.com", false},
         {"DnsLocalhost", "DNS:localhost", "broker", "localhost", true},
+        {"DnsOtherNameForLocalhost", "DNS:elsewhere.example", "localhost", "localhost", false},
         {"DnsParentOnly", "DNS:example.com", "broker", "broker.example.com", false},
         {"WildcardLeftLabel", "DNS:*.example.com", "broker", "broker.example.com", true},
         {"WildcardIgnoresCase", "DNS:*.EXAMPLE.com", "broker", "Broker.example.com", true},
