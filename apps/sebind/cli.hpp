@@ -37,7 +37,7 @@ enum class Exit : int {
     tls_hostname = 24,          ///< the server certificate does not name --host
     tls_server_expired = 25,    ///< the server certificate is expired or not yet valid
     tls_server_rsa = 26,        ///< the server has only an RSA certificate (no ECDSA suite possible)
-    tls_no_common_suite = 27,   ///< the server wants suites or curves we do not offer
+    tls_no_common_suite = 27,   ///< the server wants suites, curves or a TLS version we do not offer
     tls_client_rejected = 28,   ///< the server refused our certificate (verify-pair; the broker's CA)
     tls_protocol = 29,          ///< any other TLS failure (the message has the stack's error)
     mqtt_failure = 30,     ///< 30-39: MQTT and agent failures; 31-35: CONNECT refused (30 + 3.1.1 return code)

@@ -34,7 +34,8 @@ Exit exit_for(tls::Failure f) {
         case tls::Failure::hostname_mismatch: return Exit::tls_hostname;
         case tls::Failure::server_cert_expired: return Exit::tls_server_expired;
         case tls::Failure::server_cert_rsa: return Exit::tls_server_rsa;
-        case tls::Failure::no_shared_cipher: return Exit::tls_no_common_suite;
+        case tls::Failure::no_shared_cipher:
+        case tls::Failure::no_common_version: return Exit::tls_no_common_suite;
         case tls::Failure::client_cert_rejected: return Exit::tls_client_rejected;
         case tls::Failure::chip_error: return Exit::se_unreachable;
         case tls::Failure::not_supported: return Exit::usage;
@@ -91,6 +92,7 @@ struct Events final : mqtt::SessionHandler {
 
 struct Args {
     std::string host = "localhost";
+    std::string connect_to;  // empty: --host
     unsigned port = 8883;
     std::string ca;
     unsigned slot = 1;
@@ -159,7 +161,10 @@ json run_mqtt(tls::Stream& stream, const Args& a, const std::string& client_id, 
 void add_connect_command(CLI::App& app, GlobalOptions& global) {
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("connect", "One mutual-TLS handshake with the chip key (+ MQTT CONNECT) and a report");
-    cmd->add_option("--host", a->host, "Server DNS name (checked against its certificate)");
+    cmd->add_option("--host", a->host, "Server DNS name or IP address (checked against its certificate)");
+    cmd->add_option("--connect-to", a->connect_to,
+                    "Open the TCP connection to this address (name or IP) instead of --host; --host stays the name sent as SNI and "
+                    "checked in the certificate (like curl --connect-to)");
     cmd->add_option("--port", a->port, "Port")->check(CLI::Range(1u, 65535u));
     cmd->add_option("--ca", a->ca, "CA certificate(s) for the server (PEM)")->required();
     cmd->add_option("--slot", a->slot, "Key slot")->check(CLI::IsMember({0u, 1u}));
@@ -214,6 +219,7 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
                 check(st, "bind slot " + std::to_string(slot));
             tls::ClientOptions o;
             o.host = a->host;
+            o.connect_address = a->connect_to;
             o.port = static_cast<std::uint16_t>(a->port);
             o.ca_file = a->ca;
             o.own_chain = &chain;
@@ -224,6 +230,7 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
 #if SEBIND_HAVE_WOLFSSL
             tls_wolfssl::ClientOptions o;
             o.host = a->host;
+            o.connect_address = a->connect_to;
             o.port = static_cast<std::uint16_t>(a->port);
             o.ca_file = a->ca;
             o.device = &dev;

@@ -11,9 +11,11 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <mbedtls/oid.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
 #include "client_internal.hpp"
+#include "sebind/tls/host_name.hpp"
 #include "sebind/tls/se_key.hpp"
 
 namespace sebind::tls {
@@ -126,22 +128,45 @@ Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_
     return Status::success();
 }
 
-/// Remembers the server's leaf certificate (depth 0) for the diagnosis; changes no verdict.
-static int remember_peer(void* ctx, mbedtls_x509_crt* crt, int depth, std::uint32_t* /*flags*/) {
+/// The names the server's leaf certificate presents: subjectAltName dNSName and iPAddress
+/// entries (mbedTLS 2.28 keeps every entry with its tag, though it checks only dNSName) and the
+/// subject's CNs.
+static CertificateNames names_of(const mbedtls_x509_crt& crt) {
+    CertificateNames names;
+    constexpr int kDns = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME;
+    constexpr int kIp = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7;  // iPAddress [7] (RFC 5280 §4.2.1.6)
+    for (const mbedtls_x509_sequence* s = &crt.subject_alt_names; s != nullptr && s->buf.p != nullptr; s = s->next) {
+        const auto* p = s->buf.p;
+        if (s->buf.tag == kDns) names.dns.emplace_back(reinterpret_cast<const char*>(p), s->buf.len);
+        if (s->buf.tag == kIp) names.ips.emplace_back(p, p + s->buf.len);
+    }
+    for (const mbedtls_x509_name* n = &crt.subject; n != nullptr; n = n->next)
+        if (n->oid.p != nullptr && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0)
+            names.common_names.emplace_back(reinterpret_cast<const char*>(n->val.p), n->val.len);
+    return names;
+}
+
+/// At the server's leaf certificate (depth 0): remembers it for the diagnosis, and replaces
+/// mbedTLS's own name verdict with the rule both stacks share (tls/host_name.hpp).
+static int verify_leaf(void* ctx, mbedtls_x509_crt* crt, int depth, std::uint32_t* flags) {
     if (depth != 0) return 0;
     auto* c = static_cast<Connection*>(ctx);
     char issuer[256];
     if (mbedtls_x509_dn_gets(issuer, sizeof issuer, &crt->issuer) > 0) c->peer_issuer = issuer;
+    c->peer_valid_from = crt->valid_from;
     c->peer_valid_to = crt->valid_to;
     c->peer_seen = true;
+    *flags &= ~static_cast<std::uint32_t>(MBEDTLS_X509_BADCERT_CN_MISMATCH);
+    if (!certificate_names_host(names_of(*crt), c->host)) *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
     return 0;
 }
 
 int Connection::setup(const ClientContext::Impl& context) {
+    host = context.options.host;
     int rc = mbedtls_ssl_setup(&ssl, &context.conf);
-    if (rc == 0) mbedtls_ssl_set_verify(&ssl, remember_peer, this);
-    // Without a hostname mbedTLS silently skips the name check (field notes): always set it.
-    if (rc == 0) rc = mbedtls_ssl_set_hostname(&ssl, context.options.host.c_str());
+    if (rc == 0) mbedtls_ssl_set_verify(&ssl, verify_leaf, this);
+    // SNI (RFC 6066 §3: names only, never IP literals). The name check itself is verify_leaf's.
+    if (rc == 0 && !is_ip_literal(host)) rc = mbedtls_ssl_set_hostname(&ssl, host.c_str());
     return rc;
 }
 
@@ -195,8 +220,9 @@ static int send_on_connection(void* ctx, const unsigned char* buf, std::size_t l
 
 int Connection::open_tcp(const ClientOptions& o) {
     // Not mbedtls_net_connect: it has no timeout, and its one error code hides why it failed.
-    const TcpConnection tcp = tcp_connect(o.host, o.port, o.timeout_ms, false);
+    const TcpConnection tcp = tcp_connect(o.connect_address.empty() ? o.host : o.connect_address, o.port, o.timeout_ms, false);
     tcp_error = tcp.error;
+    resolver_error = tcp.resolver_error;
     if (tcp.error != TcpError::none) return MBEDTLS_ERR_NET_CONNECT_FAILED;
     net.fd = tcp.fd;
     ahead_off = ahead_len = 0;

@@ -7,6 +7,7 @@
 #include <mbedtls/error.h>
 
 #include "client_internal.hpp"
+#include "sebind/tls/host_name.hpp"
 #include "sebind/tls/se_key.hpp"
 
 namespace sebind::tls {
@@ -24,21 +25,6 @@ std::string x509_date(const mbedtls_x509_time& t) {
     char b[32];
     std::snprintf(b, sizeof b, "%04d-%02d-%02d", t.year, t.mon, t.day);
     return b;
-}
-
-const char* alert_name(std::uint8_t a) {
-    switch (a) {
-        case 40: return "handshake_failure";
-        case 42: return "bad_certificate";
-        case 43: return "unsupported_certificate";
-        case 44: return "certificate_revoked";
-        case 45: return "certificate_expired";
-        case 46: return "certificate_unknown";
-        case 48: return "unknown_ca";
-        case 49: return "access_denied";
-        case 51: return "decrypt_error";
-        default: return "alert";
-    }
 }
 
 /// A second, permissive handshake that learns what the server wanted (suite and key type).
@@ -78,7 +64,8 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
         }
     }
     if (c.tcp_error != TcpError::none) {
-        diagnoses::tcp_failure(d, c.tcp_error, o.host, where, o.timeout_ms);
+        const std::string& dialled = o.connect_address.empty() ? o.host : o.connect_address;
+        diagnoses::tcp_failure(d, c.tcp_error, dialled, dialled + ":" + std::to_string(o.port), o.timeout_ms, c.resolver_error);
         return;
     }
     if (rc == MBEDTLS_ERR_SSL_TIMEOUT) {
@@ -89,13 +76,14 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
     if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
         d.verify_flags = mbedtls_ssl_get_verify_result(&c.ssl);
         const std::string issuer = c.peer_issuer.empty() ? "?" : c.peer_issuer;
-        if (d.verify_flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) {
+        if (d.verify_flags & MBEDTLS_X509_BADCERT_EXPIRED) {
             diagnoses::server_cert_expired(d, c.peer_seen ? x509_date(c.peer_valid_to) : "?");
+        } else if (d.verify_flags & MBEDTLS_X509_BADCERT_FUTURE) {
+            diagnoses::server_cert_not_yet_valid(d, c.peer_seen ? x509_date(c.peer_valid_from) : "?");
         } else if (d.verify_flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
             diagnoses::untrusted_server(d, issuer, o.ca_file);
         } else if (d.verify_flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
-            set_diagnosis(d, Failure::hostname_mismatch, "the server's certificate is not issued for '" + o.host + "'",
-                          "connect by a DNS name in its subjectAltName (mbedTLS 2.28 ignores IP addresses there)");
+            diagnoses::hostname_mismatch(d, o.host);
         } else {
             set_diagnosis(d, Failure::untrusted_server, "the server's certificate does not verify", "check the broker's certificate chain and --ca");
         }
@@ -106,6 +94,10 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
     if (sent_our_certificate && (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || rc == MBEDTLS_ERR_NET_CONN_RESET ||
                                  rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)) {
         diagnoses::client_cert_rejected(d, d.alert ? alert_name(d.alert) : "");
+        return;
+    }
+    if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION) {
+        diagnoses::no_common_version(d, diagnoses::Offered::tls12);  // mbedTLS 2.28 offers TLS 1.2 only
         return;
     }
     if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == 40) {

@@ -69,17 +69,20 @@ struct Connection {
     bool has_ahead() const noexcept { return ahead_off < ahead_len; }
 
     /// The server's leaf certificate as seen during verification (mbedTLS drops the certificate
-    /// of a handshake that fails, and the diagnosis must still name its issuer and expiry).
+    /// of a handshake that fails, and the diagnosis must still name its issuer and validity).
     std::string peer_issuer;
-    mbedtls_x509_time peer_valid_to{};
+    mbedtls_x509_time peer_valid_from{}, peer_valid_to{};
     bool peer_seen = false;
 
-    /// Binds the SSL context to `context`'s configuration and sets the hostname. mbedTLS error code.
+    std::string host;  ///< the name the server's certificate must carry (tls/host_name.hpp)
+
+    /// Binds the SSL context to `context`'s configuration, sets SNI and the name check. mbedTLS error code.
     int setup(const ClientContext::Impl& context);
     /// tls::tcp_connect within the options' timeout. MBEDTLS_ERR_NET_CONNECT_FAILED with the
     /// reason in tcp_error.
     int open_tcp(const ClientOptions& o);
     TcpError tcp_error = TcpError::none;
+    int resolver_error = 0;  ///< getaddrinfo's code when tcp_error is unknown_host
     int handshake();
 };
 

@@ -2,6 +2,7 @@
 // wolfSSL 5.5 TLS client with the chip key: connect, session cache, and the byte stream.
 #include "sebind/tls_wolfssl/client.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -178,16 +179,30 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
     const std::uint32_t t1 = now_ms();
     if (tcp != TcpError::none) {
         m_diagnosis = tls::Diagnosis{};
-        tls::diagnoses::tcp_failure(m_diagnosis, tcp, o.host, o.host + ":" + std::to_string(o.port), o.timeout_ms);
+        const std::string& dialled = o.connect_address.empty() ? o.host : o.connect_address;
+        tls::diagnoses::tcp_failure(m_diagnosis, tcp, dialled, dialled + ":" + std::to_string(o.port), o.timeout_ms, conn->resolver_error);
         return Errc::communication_failure;
     }
     const int err = conn->handshake(deadline);
-    const std::uint32_t t2 = now_ms();
     if (err != 0) {
         diagnose_handshake(o, *conn, err, m_diagnosis);
         if (cache) cache->clear();
         return m_diagnosis.failure == tls::Failure::timeout ? Errc::timeout : Errc::not_permitted;
     }
+    // TLS 1.3 (RFC 8446 §4.4.2): the server judges our certificate after our Finished, when
+    // wolfSSL_connect has already returned. A full handshake is good only once the server shows
+    // it accepted us (a ticket or data); its refusal is an alert. A server that sends neither is
+    // not waited for beyond the larger of 1 s and twice the handshake so far.
+    if (wolfSSL_GetVersion(conn->ssl) == WOLFSSL_TLSV1_3 && wolfSSL_session_reused(conn->ssl) == 0) {
+        const std::uint32_t bound = now_ms() + std::max<std::uint32_t>(1000, 2 * (now_ms() - t1));
+        const int refused = conn->await_verdict(static_cast<std::int32_t>(bound - deadline) < 0 ? bound : deadline);
+        if (refused != 0) {
+            diagnose_after_handshake(o, *conn, refused, true, m_diagnosis);
+            if (cache) cache->clear();
+            return Errc::not_permitted;
+        }
+    }
+    const std::uint32_t t2 = now_ms();
 
     tls::HandshakeInfo info;
     info.stack = std::string("wolfssl ") + wolfSSL_lib_version();

@@ -7,11 +7,11 @@
 #include <cstring>
 #include <ctime>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "sebind/tls/host_name.hpp"
 
 namespace sebind::tls_wolfssl {
 
@@ -70,9 +70,44 @@ int on_ticket(WOLFSSL*, const unsigned char*, int, void* ctx) {
     return 0;
 }
 
-bool is_ip_literal(const std::string& host) {
-    unsigned char buf[sizeof(in6_addr)];
-    return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+std::string asn1_text(WOLFSSL_ASN1_STRING* s) {
+    const unsigned char* p = s ? wolfSSL_ASN1_STRING_get0_data(s) : nullptr;
+    const int n = s ? wolfSSL_ASN1_STRING_length(s) : 0;
+    return p != nullptr && n > 0 ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+}
+
+// GeneralName choices (RFC 5280 §4.2.1.6), as the type of a WOLFSSL_GENERAL_NAME.
+constexpr int kDnsName = 2;
+constexpr int kIpAddress = 7;
+
+/// The names a certificate presents: subjectAltName dNSName and iPAddress entries, subject CNs.
+tls::CertificateNames names_of(WOLFSSL_X509* x) {
+    tls::CertificateNames names;
+    auto* sans = static_cast<WOLFSSL_GENERAL_NAMES*>(wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr));
+    for (int i = 0; sans != nullptr && i < wolfSSL_sk_GENERAL_NAME_num(sans); ++i) {
+        const WOLFSSL_GENERAL_NAME* gn = wolfSSL_sk_GENERAL_NAME_value(sans, i);
+        if (gn == nullptr) continue;
+        if (gn->type == kDnsName) names.dns.push_back(asn1_text(gn->d.dNSName));
+        if (gn->type == kIpAddress) {
+            const std::string ip = asn1_text(gn->d.iPAddress);
+            names.ips.emplace_back(ip.begin(), ip.end());
+        }
+    }
+    if (sans != nullptr) wolfSSL_GENERAL_NAMES_free(sans);
+    WOLFSSL_X509_NAME* subject = wolfSSL_X509_get_subject_name(x);
+    for (int i = -1; subject != nullptr && (i = wolfSSL_X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;)
+        names.common_names.push_back(asn1_text(wolfSSL_X509_NAME_ENTRY_get_data(wolfSSL_X509_NAME_get_entry(subject, i))));
+    return names;
+}
+
+/// The certificate-verify callback (called for the server's leaf, and for any certificate that
+/// failed): wolfSSL's chain verdict stands; at the leaf the name rule both stacks share decides.
+int verify_server(int preverify, WOLFSSL_X509_STORE_CTX* store) {
+    if (preverify == 0 || store == nullptr || store->error_depth != 0) return preverify;
+    auto* c = static_cast<Connection*>(store->userCtx);
+    if (c == nullptr || store->current_cert == nullptr) return 0;
+    c->name_mismatch = !tls::certificate_names_host(names_of(store->current_cert), c->host);
+    return c->name_mismatch ? 0 : 1;
 }
 
 WOLFSSL_METHOD* method_for(TlsVersions v, bool max_tls12) {
@@ -121,7 +156,7 @@ int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const L
         // Everything the library offers, nothing verified: only to see the server's choices.
         wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, nullptr);
     } else {
-        wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, nullptr);
+        wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, verify_server);
         if (wolfSSL_CTX_load_verify_locations(ctx, o.ca_file.c_str(), nullptr) != WOLFSSL_SUCCESS)
             return fail("CA file", WOLFSSL_BAD_FILE);
         if (wolfSSL_CTX_set_cipher_list(ctx, kCipherList) != WOLFSSL_SUCCESS) return fail("cipher list", WOLFSSL_FAILURE);
@@ -154,20 +189,15 @@ int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const L
     wolfSSL_SetIOWriteCtx(ssl, &io);
     wolfSSL_SetEccSignCtx(ssl, &signer);
     if (wolfSSL_set_SessionTicket_cb(ssl, on_ticket, this) != WOLFSSL_SUCCESS) return fail("ticket callback", WOLFSSL_FAILURE);
-    const bool ip = is_ip_literal(o.host);
+    host = o.host;
+    wolfSSL_SetCertCbCtx(ssl, this);
     // RFC 6066 §3: SNI carries host names only, never IP literals. The probe sends it too: a
     // server may choose its certificate by it.
-    if (!ip && wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, o.host.data(), static_cast<word16>(o.host.size())) != WOLFSSL_SUCCESS)
+    if (!tls::is_ip_literal(o.host) && wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, o.host.data(), static_cast<word16>(o.host.size())) != WOLFSSL_SUCCESS)
         return fail("SNI", WOLFSSL_FAILURE);
     if (mode == Mode::client) {
-        // Always checked: DNS names against dNSName SANs (and the CN), IP literals against
-        // iPAddress SANs.
-        if (ip) {
-            if (wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(ssl), o.host.c_str()) != WOLFSSL_SUCCESS)
-                return fail("IP address check", WOLFSSL_FAILURE);
-        } else if (wolfSSL_check_domain_name(ssl, o.host.c_str()) != WOLFSSL_SUCCESS) {
-            return fail("host name check", WOLFSSL_FAILURE);
-        }
+        // The name is always checked, by verify_server (not wolfSSL's own check, which takes a
+        // wildcard anywhere in a name).
         if (!o.alpn.empty()) {
             for (const auto& p : o.alpn) alpn_list += (alpn_list.empty() ? "" : ",") + p;
             if (wolfSSL_UseALPN(ssl, alpn_list.data(), static_cast<unsigned>(alpn_list.size()),
@@ -192,9 +222,23 @@ bool Connection::wait(bool for_write, std::uint32_t deadline_ms) noexcept {
 
 TcpError Connection::open_tcp(const ClientOptions& o, std::uint32_t deadline_ms) noexcept {
     const auto left = static_cast<std::int32_t>(deadline_ms - now_ms());
-    const tls::TcpConnection tcp = tls::tcp_connect(o.host, o.port, left > 0 ? static_cast<std::uint32_t>(left) : 0, true);
+    const tls::TcpConnection tcp = tls::tcp_connect(o.connect_address.empty() ? o.host : o.connect_address, o.port,
+                                                    left > 0 ? static_cast<std::uint32_t>(left) : 0, true);
     io.fd = tcp.fd;
+    resolver_error = tcp.resolver_error;
     return tcp.error;
+}
+
+int Connection::await_verdict(std::uint32_t deadline_ms) noexcept {
+    for (;;) {
+        // peek handles handshake records (tickets) and leaves application data for the reader.
+        unsigned char first;
+        const int n = wolfSSL_peek(ssl, &first, 1);
+        if (n > 0 || ticket_arrived) return 0;
+        const int err = wolfSSL_get_error(ssl, n);
+        if (err != WOLFSSL_ERROR_WANT_READ && err != WOLFSSL_ERROR_WANT_WRITE) return err;
+        if (!wait(err == WOLFSSL_ERROR_WANT_WRITE, deadline_ms)) return 0;
+    }
 }
 
 int Connection::handshake(std::uint32_t deadline_ms) noexcept {

@@ -40,15 +40,22 @@ struct Connection {
     int setup(const ClientOptions& o, Mode mode, bool cap_tls12, const LeafKey* leaf, std::string& what) noexcept;
     /// tls::tcp_connect within `deadline_ms` (a now_ms() value), the socket non-blocking.
     TcpError open_tcp(const ClientOptions& o, std::uint32_t deadline_ms) noexcept;
+    int resolver_error = 0;  ///< getaddrinfo's code when open_tcp gave unknown_host
     /// Runs wolfSSL_connect to completion or `deadline_ms`; 0 or a wolfSSL error code.
     int handshake(std::uint32_t deadline_ms) noexcept;
     /// Waits for the socket to become readable (or writable) until `deadline_ms`; false = time out.
     bool wait(bool for_write, std::uint32_t deadline_ms) noexcept;
+    /// After a TLS 1.3 handshake: reads until the server's first record, a session ticket or
+    /// data (left for the reader), or until `deadline_ms`; 0 then, or the wolfSSL error its
+    /// alert (or close) caused.
+    int await_verdict(std::uint32_t deadline_ms) noexcept;
 
     WOLFSSL_CTX* ctx = nullptr;
     WOLFSSL* ssl = nullptr;
     Io io;
     ChipSigner signer;
+    std::string host;             ///< the name the server's certificate must carry (tls/host_name.hpp)
+    bool name_mismatch = false;   ///< the server's certificate verified but does not name `host`
     bool max_tls12 = false;       ///< as set up: the key cannot sign in TLS 1.3
     bool timed_out = false;
     bool ticket_arrived = false;  ///< a NewSessionTicket came in since the cache was last refreshed

@@ -5,11 +5,15 @@
 
 #include <cstdio>
 
+#include "sebind/tls/host_name.hpp"
+
 namespace sebind::tls_wolfssl {
 
 namespace {
 
 std::string where(const ClientOptions& o) { return o.host + ":" + std::to_string(o.port); }
+
+std::string alert_name(int code) { return tls::alert_name(static_cast<std::uint8_t>(code)); }
 
 std::string name_text(WOLFSSL_X509_NAME* name) {
     std::string out;
@@ -99,15 +103,16 @@ void probe_server(const ClientOptions& o, bool max_tls12, tls::Diagnosis& d) {
 
 bool verification_failure(const ClientOptions& o, Connection& c, int err, tls::Diagnosis& d) {
     const auto peer = peer_certificate(c.ssl);
+    if (c.name_mismatch) {
+        tls::diagnoses::hostname_mismatch(d, o.host);
+        return true;
+    }
     switch (err) {
         case ASN_AFTER_DATE_E:
-        case ASN_BEFORE_DATE_E:
             tls::diagnoses::server_cert_expired(d, peer ? peer->not_after : "?");
             return true;
-        case DOMAIN_NAME_MISMATCH:
-        case IPADDR_MISMATCH:
-            tls::set_diagnosis(d, tls::Failure::hostname_mismatch, "the server's certificate is not issued for '" + o.host + "'",
-                               "connect by a DNS name in its subjectAltName (or an IP address it lists as iPAddress)");
+        case ASN_BEFORE_DATE_E:
+            tls::diagnoses::server_cert_not_yet_valid(d, peer ? peer->not_before : "?");
             return true;
         case ASN_NO_SIGNER_E:
         case ASN_SELF_SIGNED_E:
@@ -123,33 +128,6 @@ bool verification_failure(const ClientOptions& o, Connection& c, int err, tls::D
 
 }  // namespace
 
-std::string alert_name(int code) {
-    switch (code) {
-        case close_notify: return "close_notify";
-        case unexpected_message: return "unexpected_message";
-        case handshake_failure: return "handshake_failure";
-        case bad_certificate: return "bad_certificate";
-        case unsupported_certificate: return "unsupported_certificate";
-        case certificate_revoked: return "certificate_revoked";
-        case certificate_expired: return "certificate_expired";
-        case certificate_unknown: return "certificate_unknown";
-        case illegal_parameter: return "illegal_parameter";
-        case unknown_ca: return "unknown_ca";
-        case access_denied: return "access_denied";
-        case decode_error: return "decode_error";
-        case decrypt_error: return "decrypt_error";
-        case protocol_version: return "protocol_version";
-        case insufficient_security: return "insufficient_security";
-        case internal_error: return "internal_error";
-        case missing_extension: return "missing_extension";
-        case unsupported_extension: return "unsupported_extension";
-        case unrecognized_name: return "unrecognized_name";
-        case certificate_required: return "certificate_required";
-        case no_application_protocol: return "no_application_protocol";
-        default: return "alert " + std::to_string(code);
-    }
-}
-
 std::optional<PeerCertificate> peer_certificate(WOLFSSL* ssl) {
     // With OPENSSL_EXTRA, wolfSSL_get_peer_certificate returns a copy the caller frees.
     WOLFSSL_X509* x = ssl ? wolfSSL_get_peer_certificate(ssl) : nullptr;
@@ -157,6 +135,7 @@ std::optional<PeerCertificate> peer_certificate(WOLFSSL* ssl) {
     PeerCertificate p;
     p.subject = name_text(wolfSSL_X509_get_subject_name(x));
     p.issuer = name_text(wolfSSL_X509_get_issuer_name(x));
+    p.not_before = date_text(wolfSSL_X509_get_notBefore(x));
     p.not_after = date_text(wolfSSL_X509_get_notAfter(x));
     p.rsa = wolfSSL_X509_get_pubkey_type(x) == RSAk;
     wolfSSL_X509_free(x);
@@ -188,11 +167,10 @@ void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Dia
         return;
     }
     if (alert == protocol_version || err == VERSION_ERROR) {
-        tls::set_diagnosis(d, tls::Failure::protocol_error,
-                           std::string("the server does not accept ") +
-                               (o.versions == TlsVersions::tls12_only ? "TLS 1.2" : o.versions == TlsVersions::tls13_only ? "TLS 1.3" : "TLS 1.2 or 1.3") +
-                               " (alert " + alert_name(alert ? alert : protocol_version) + ")",
-                           "allow both TLS 1.2 and 1.3 on the client, or the broker's version on both sides");
+        using tls::diagnoses::Offered;
+        tls::diagnoses::no_common_version(d, c.max_tls12 || o.versions == TlsVersions::tls12_only ? Offered::tls12
+                                             : o.versions == TlsVersions::tls13_only             ? Offered::tls13
+                                                                                                 : Offered::tls12_and_13);
         return;
     }
     if (alert == handshake_failure || alert == insufficient_security || err == MATCH_SUITE_ERROR) {
@@ -218,7 +196,7 @@ void diagnose_after_handshake(const ClientOptions& o, Connection& c, int err, bo
     d.alert = static_cast<std::uint8_t>(alert);
     // TLS 1.3 (RFC 8446 §4.4.2, §6.2): the server checks our certificate after our Finished,
     // when the client already counts the handshake as done; a refusal is its first record.
-    if (tls13_first_records && is_certificate_alert(alert)) {
+    if (tls13_first_records && (is_certificate_alert(alert) || (alert == 0 && (c.io.peer_closed || c.io.peer_reset)))) {
         client_cert_rejected(o, alert, d);
         return;
     }

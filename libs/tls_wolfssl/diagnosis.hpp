@@ -13,7 +13,7 @@ namespace sebind::tls_wolfssl {
 /// What the client learnt of the server's certificate (also after a failed verification).
 struct PeerCertificate {
     std::string subject, issuer;  ///< "C=FR, O=Acme, CN=broker"
-    std::string not_after;        ///< "2030-01-31"
+    std::string not_before, not_after;  ///< "2030-01-31"
     bool rsa = false;             ///< RSA public key
 };
 std::optional<PeerCertificate> peer_certificate(WOLFSSL* ssl);
@@ -26,8 +26,5 @@ void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Dia
 /// data has arrived yet on a TLS 1.3 connection, so an alert judges our certificate.
 void diagnose_after_handshake(const ClientOptions& o, Connection& c, int err, bool tls13_first_records,
                               tls::Diagnosis& d);
-
-/// "TLSv1.2"-style name of an alert, or "alert <n>".
-std::string alert_name(int code);
 
 }  // namespace sebind::tls_wolfssl

@@ -12,8 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host_name_cases.hpp"
 #include "peer.hpp"
 #include "process.hpp"
+#include "sebind/tls/host_name.hpp"
 
 #ifndef SEBIND_BIN
 #error "SEBIND_BIN must name the sebind executable"
@@ -42,6 +44,10 @@ const Stack kWolfssl12{"wolfssl_tls12", {"--stack", "wolfssl", "--tls", "1.2"}, 
 const Stack kWolfssl13{"wolfssl_tls13", {"--stack", "wolfssl", "--tls", "1.3"}, "TLSv1.3"};
 
 class ConnectCli : public ::testing::Test {
+    friend std::vector<std::string> fail_on_each(ConnectCli& t, const std::vector<Stack>& stacks, const std::vector<std::string>& server_args,
+                                                 const std::string& client_ca, const std::vector<std::string>& args, int code,
+                                                 const std::string& piece);
+
 protected:
     /// A chip as a factory leaves it (slot 0 + zone 0), then provisioned the way docs/provisioning.md
     /// says: a P-384 key in slot 1, a CSR the chip signs, `sebind pki sign`, the certificate in zone 4.
@@ -115,12 +121,13 @@ protected:
         return scratch.file("sca.pem");
     }
 
-    /// openssl s_server demanding a client certificate from our CAs, on a fresh port.
-    std::unique_ptr<test::Peer> s_server(const std::vector<std::string>& extra, int naccept = 1) {
+    /// openssl s_server demanding a client certificate from `client_ca` (default: our CAs), on a
+    /// fresh port.
+    std::unique_ptr<test::Peer> s_server(const std::vector<std::string>& extra, int naccept = 1, const std::string& client_ca = "") {
         port = test::free_port();
         std::vector<std::string> args = {"openssl", "s_server", "-accept", std::to_string(port), "-naccept", std::to_string(naccept),
                                          "-cert", scratch.file("srv.pem"), "-key", scratch.file("srv.key"), "-CAfile",
-                                         file("clients-ca.pem"), "-Verify", "1", "-verify_return_error"};
+                                         client_ca.empty() ? file("clients-ca.pem") : client_ca, "-Verify", "1", "-verify_return_error"};
         args.insert(args.end(), extra.begin(), extra.end());
         auto p = std::make_unique<test::Peer>(args);
         EXPECT_TRUE(p->wait_for("ACCEPT")) << p->output();
@@ -250,7 +257,17 @@ TEST_F(ConnectCli, WrongCaHostnameAndNobodyListening) {
     start_broker();
     const std::string p = std::to_string(port);
     expect_failure(connect({"--port", p, "--ca", file("se/factory-ca.pem")}), 23, "(issuer CN=sebind development CA");
-    expect_failure(connect({"--port", p, "--ca", file("pki/ca.pem"), "--host", "127.0.0.1"}), 24, "DNS name");
+    // The broker's certificate (sebind pki dev) lists DNS:localhost and IP:127.0.0.1: by that address
+    // both stacks accept it; another address or name is refused alike (the rule of tls/host_name.hpp).
+    for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
+        std::vector<std::string> args = {"--port", p, "--ca", file("pki/ca.pem"), "--host", "127.0.0.1"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto by_ip = connect(args);
+        EXPECT_EQ(by_ip.exit_code, 0) << stack.name << ": " << by_ip.output;
+        args[5] = "127.0.0.2";
+        args.insert(args.end(), {"--connect-to", "127.0.0.1"});
+        expect_failure(connect(args), 24, "sebind: the server's certificate is not issued for '127.0.0.2' — connect by a DNS name");
+    }
     expect_failure(connect({"--port", p, "--ca", file("se/factory-ca.pem"), "--stack", "wolfssl"}), 23, "");
     broker.reset();
     expect_failure(connect({"--port", std::to_string(test::free_port()), "--ca", file("pki/ca.pem")}), 20, "");
@@ -320,6 +337,160 @@ TEST_F(ConnectCli, PlainTlsServerWithoutNoMqttAndUsageMistakes) {
     const auto r = connect({"--port", "1", "--ca", ca, "--tls", "1.3"});
     EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_NE(r.output.find("--stack wolfssl"), std::string::npos) << r.output;
+}
+
+/// The stderr line of a failed `sebind connect` (the one line it prints).
+std::string failure_line(const test::RunResult& r) {
+    const std::size_t at = r.output.find("sebind: ");
+    return at == std::string::npos ? r.output : r.output.substr(at, r.output.find('\n', at) - at);
+}
+
+/// The host-name rule (tls/host_name.hpp) against both stacks, by name: s_server presents a
+/// certificate with exactly the row's names, from the CA the client trusts; the client connects
+/// to 127.0.0.1 and verifies the row's host. For a name, s_server presents that certificate
+/// only when the ClientHello's SNI is the host (otherwise an untrusted decoy): a client that
+/// stops sending SNI fails the accepted rows.
+class HostNameRule : public ConnectCli, public ::testing::WithParamInterface<test::HostNameCase> {
+protected:
+    void certificates(const test::HostNameCase& c) {
+        const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
+        ok(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("sca.key"),
+                "-out", scratch.file("sca.pem"), "-subj", "/CN=host name CA", "-days", "30"}));
+        ok(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("row.key"),
+                "-out", scratch.file("row.csr"), "-subj", std::string("/CN=") + c.cn}));
+        test::write_file(scratch.file("row.ext"), std::string(*c.san ? "subjectAltName=" : "") + c.san + "\n");
+        ok(run({"openssl", "x509", "-req", "-in", scratch.file("row.csr"), "-CA", scratch.file("sca.pem"), "-CAkey", scratch.file("sca.key"),
+                "-CAcreateserial", "-days", "30", "-extfile", scratch.file("row.ext"), "-out", scratch.file("row.pem")}));
+        ok(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("decoy.key"),
+                "-out", scratch.file("decoy.pem"), "-subj", "/CN=decoy", "-addext", std::string("subjectAltName=DNS:") + c.host, "-days", "30"}));
+    }
+};
+
+TEST_P(HostNameRule, BothStacksGiveTheTablesVerdictByName) {
+    const auto& c = GetParam();
+    certificates(c);
+    if (HasFatalFailure()) return;
+    const bool by_ip = tls::is_ip_literal(c.host);
+    // s_server's default certificate (srv.pem): the row's for an IP literal (no SNI), else the decoy.
+    for (const char* f : {"pem", "key"})
+        test::write_file(scratch.file(std::string("srv.") + f), test::read_text(scratch.file(std::string(by_ip ? "row." : "decoy.") + f)));
+    std::vector<std::string> sni;
+    if (!by_ip) sni = {"-servername", c.host, "-cert2", scratch.file("row.pem"), "-key2", scratch.file("row.key")};
+    std::vector<std::string> lines;
+    for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
+        auto server = s_server(sni);
+        std::vector<std::string> args = {"--host", c.host, "--connect-to", "127.0.0.1", "--port", std::to_string(port),
+                                         "--ca", scratch.file("sca.pem"), "--slot", "0", "--no-mqtt"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args);
+        if (c.accept) {
+            EXPECT_EQ(r.exit_code, 0) << stack.name << ": " << r.output << server->output();
+            EXPECT_EQ(report(r)["connections"][0]["protocol"], stack.protocol) << r.output;
+        } else {
+            EXPECT_EQ(r.exit_code, 24) << stack.name << ": " << r.output;
+            lines.push_back(failure_line(r));
+        }
+    }
+    for (const auto& line : lines)  // one diagnosis, word for word, whichever stack and version
+        EXPECT_EQ(line, "sebind: the server's certificate is not issued for '" + std::string(c.host) +
+                            "' — connect by a DNS name in its subjectAltName (or an IP address it lists as iPAddress)");
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, HostNameRule, ::testing::ValuesIn(test::host_name_cases()),
+                         [](const auto& p) { return std::string(p.param.name); });
+
+/// The same failure from each of `stacks`: `connect` with `args` and the stack's options against a
+/// fresh s_server (`server_args`, client certificates from `client_ca`) for each. Returns the lines.
+std::vector<std::string> fail_on_each(ConnectCli& t, const std::vector<Stack>& stacks, const std::vector<std::string>& server_args,
+                                      const std::string& client_ca, const std::vector<std::string>& args, int code, const std::string& piece) {
+    std::vector<std::string> lines;
+    for (const auto& stack : stacks) {
+        auto server = t.s_server(server_args, 1, client_ca);
+        std::vector<std::string> argv = {"--port", std::to_string(t.port)};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.insert(argv.end(), stack.args.begin(), stack.args.end());
+        const auto r = t.connect(argv);
+        SCOPED_TRACE(stack.name);
+        expect_failure(r, code, piece);
+        lines.push_back(failure_line(r));
+    }
+    return lines;
+}
+
+TEST_F(ConnectCli, ServerRefusingOurCertificateIsExit28OnEveryStackAndVersion) {
+    // The server trusts only the development CA; slot 0's certificate is from the chip's factory
+    // CA. In TLS 1.3 the refusal comes after the client's Finished: connect must wait for it.
+    const std::string ca = server_pki("ec");
+    auto lines = fail_on_each(*this, {kMbedtls, kWolfssl12, kWolfssl13}, {}, file("pki/ca.pem"), {"--ca", ca, "--slot", "0", "--no-mqtt"}, 28,
+                              "the server rejected our certificate");
+    const auto with_mqtt = fail_on_each(*this, {kMbedtls, kWolfssl12, kWolfssl13}, {}, file("pki/ca.pem"), {"--ca", ca, "--slot", "0"}, 28,
+                                        "the server rejected our certificate");
+    lines.insert(lines.end(), with_mqtt.begin(), with_mqtt.end());
+    for (const auto& line : lines)
+        EXPECT_EQ(line, "sebind: the server rejected our certificate (alert unknown_ca) — run `sebind verify-pair`, and check the "
+                        "broker trusts the CA that issued the device certificate");
+}
+
+TEST_F(ConnectCli, Tls13ServerThatSendsNoTicketIsWaitedForBoundedly) {
+    // A server that accepted us but sends no ticket and no data gives no verdict: connect waits
+    // for one at most max(1 s, twice the handshake), not the whole timeout, then goes on.
+    const std::string ca = server_pki("ec");
+    auto server = s_server({"-tls1_3", "-num_tickets", "0"});
+    const auto r = connect({"--port", std::to_string(port), "--ca", ca, "--slot", "0", "--no-mqtt", "--stack", "wolfssl", "--tls", "1.3",
+                            "--timeout-ms", "20000"});
+    ASSERT_EQ(r.exit_code, 0) << r.output << server->output();
+    const auto handshake_ms = report(r)["connections"][0]["handshake_ms"].get<unsigned>();
+    EXPECT_GE(handshake_ms, 1000u) << r.output;
+    EXPECT_LT(handshake_ms, 10000u) << r.output;
+    EXPECT_TRUE(server->wait_for(kFactoryCn)) << server->output();  // s_server verified our certificate
+}
+
+TEST_F(ConnectCli, Tls13OnlyServerIsNamedAlikeByBothStacks) {
+    const std::string ca = server_pki("ec");
+    const auto lines = fail_on_each(*this, {kMbedtls, kWolfssl12}, {"-tls1_3"}, "", {"--ca", ca, "--no-mqtt"}, 27, "the server accepts only TLS 1.3");
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[0], lines[1]);
+    EXPECT_EQ(lines[0].find("--verbose"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("use --stack wolfssl --tls 1.3"), std::string::npos) << lines[0];
+}
+
+TEST_F(ConnectCli, NotYetValidServerCertificateSaysFromWhen) {
+    const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
+    server_pki("ec");
+    ok(test::openssl_ca_sign(scratch.file("ca-db"), scratch.file("sca.pem"), scratch.file("sca.key"), scratch.file("srv.csr"),
+                             scratch.file("srv.pem"), "20400101000000Z", "20410101000000Z"));
+    const auto lines = fail_on_each(*this, {kMbedtls, kWolfssl12, kWolfssl13}, {}, "", {"--ca", scratch.file("sca.pem"), "--no-mqtt"}, 25,
+                                    "the server's certificate is not valid before 2040-01-01");
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0], lines[1]);
+    EXPECT_EQ(lines[0], lines[2]);
+    EXPECT_EQ(lines[0].find("until"), std::string::npos) << lines[0];
+}
+
+TEST_F(ConnectCli, UnknownHostInAPrivateNetworkNamespace) {
+    // No DNS query may leave the machine: the client runs in a network namespace of its own (only
+    // a loopback that is down), where the resolver reaches no server.
+    std::vector<std::string> unshare = {"unshare", "-n"};
+    if (const auto probe = run({"unshare", "-n", "true"}); probe.exit_code != 0) {
+        unshare = {"unshare", "-r", "-n"};  // not root: a user namespace may still allow it
+        if (const auto user = run({"unshare", "-r", "-n", "true"}); user.exit_code != 0)
+            GTEST_SKIP() << "cannot create a private network namespace here (unshare -n: " << probe.output << "; unshare -r -n: "
+                         << user.output << "); this test needs root or unprivileged user namespaces";
+    }
+    std::vector<std::string> lines;
+    for (const auto& stack : {kMbedtls, kWolfssl12}) {
+        std::vector<std::string> argv = unshare;
+        argv.insert(argv.end(), {SEBIND_BIN, "--se", "emu:" + file("se"), "connect", "--host", "name.invalid", "--port", "8883", "--ca",
+                                 file("pki/ca.pem"), "--timeout-ms", "5000"});
+        argv.insert(argv.end(), stack.args.begin(), stack.args.end());
+        const auto r = run(argv);
+        expect_failure(r, 21, "cannot resolve 'name.invalid': ");
+        const std::string line = failure_line(r);
+        EXPECT_TRUE(line.find("': no DNS server answered — ") != std::string::npos || line.find("': no such host — ") != std::string::npos)
+            << line;
+        lines.push_back(line);
+    }
+    EXPECT_EQ(lines[0], lines[1]);
 }
 
 }  // namespace

@@ -21,7 +21,10 @@
 namespace sebind::tls {
 
 struct ClientOptions {
-    std::string host;                 ///< DNS name: connected to, sent as SNI, checked in the certificate
+    std::string host;                 ///< DNS name or IP literal: connected to, sent as SNI (names only), checked in the certificate (tls/host_name.hpp)
+    /// When set, the TCP connection goes to this address (a name or an IP literal) instead of
+    /// `host`, which stays what SNI carries and the certificate must name (like curl --connect-to).
+    std::string connect_address;
     std::uint16_t port = 8883;
     std::string ca_file;              ///< PEM file of trusted CAs for the server certificate
     const mbedtls_x509_crt* own_chain = nullptr;  ///< client certificate chain, leaf first

@@ -20,6 +20,7 @@ enum class Failure : std::uint8_t {
     server_cert_expired,
     server_cert_rsa,       ///< server only has an RSA certificate: no ECDSA suite possible
     no_shared_cipher,      ///< the server wants suites this client does not offer
+    no_common_version,     ///< the server refused every TLS version offered (alert protocol_version)
     client_cert_rejected,  ///< the server refused our certificate (CA, or key/cert mismatch)
     chip_error,            ///< the secure element failed while signing
     protocol_error,
@@ -37,6 +38,7 @@ constexpr const char* to_string(Failure f) noexcept {
         case Failure::server_cert_expired: return "server_cert_expired";
         case Failure::server_cert_rsa: return "server_cert_rsa";
         case Failure::no_shared_cipher: return "no_shared_cipher";
+        case Failure::no_common_version: return "no_common_version";
         case Failure::client_cert_rejected: return "client_cert_rejected";
         case Failure::chip_error: return "chip_error";
         case Failure::protocol_error: return "protocol_error";
@@ -60,13 +62,40 @@ inline void set_diagnosis(Diagnosis& d, Failure f, std::string cause, std::strin
     d.fix = std::move(fix);
 }
 
+/// The name of a TLS alert (RFC 8446 §6, RFC 5246 §7.2), or "alert <n>".
+inline std::string alert_name(std::uint8_t code) {
+    switch (code) {
+        case 0: return "close_notify";
+        case 10: return "unexpected_message";
+        case 20: return "bad_record_mac";
+        case 40: return "handshake_failure";
+        case 42: return "bad_certificate";
+        case 43: return "unsupported_certificate";
+        case 44: return "certificate_revoked";
+        case 45: return "certificate_expired";
+        case 46: return "certificate_unknown";
+        case 47: return "illegal_parameter";
+        case 48: return "unknown_ca";
+        case 49: return "access_denied";
+        case 50: return "decode_error";
+        case 51: return "decrypt_error";
+        case 70: return "protocol_version";
+        case 71: return "insufficient_security";
+        case 80: return "internal_error";
+        case 86: return "inappropriate_fallback";
+        case 90: return "user_canceled";
+        case 109: return "missing_extension";
+        case 110: return "unsupported_extension";
+        case 112: return "unrecognized_name";
+        case 116: return "certificate_required";
+        case 120: return "no_application_protocol";
+        default: return "alert " + std::to_string(code);
+    }
+}
+
 /// The diagnoses both stacks give in the same words: `sebind connect` prints them and its
 /// tests expect them whichever stack made the handshake. `where` is "host:port".
 namespace diagnoses {
-
-inline void unknown_host(Diagnosis& d, const std::string& host) {
-    set_diagnosis(d, Failure::unknown_host, "cannot resolve '" + host + "'", "use a name the device can resolve (e.g. localhost)");
-}
 
 inline void refused(Diagnosis& d, const std::string& where) {
     set_diagnosis(d, Failure::not_listening, "nothing accepts connections on " + where, "start the broker, or check --host and --port");
@@ -81,6 +110,11 @@ inline void chip_failed_signing(Diagnosis& d, const char* status) {
 inline void server_cert_expired(Diagnosis& d, const std::string& not_after) {
     set_diagnosis(d, Failure::server_cert_expired, "the server's certificate is outside its validity (until " + not_after + ")",
                   "renew the broker's certificate (or check the device clock)");
+}
+
+inline void server_cert_not_yet_valid(Diagnosis& d, const std::string& not_before) {
+    set_diagnosis(d, Failure::server_cert_expired, "the server's certificate is not valid before " + not_before,
+                  "check the device clock (or the broker's certificate)");
 }
 
 /// `issuer` empty: not known, left out.
@@ -104,6 +138,29 @@ inline void no_shared_cipher(Diagnosis& d, const char* chosen, std::string fix) 
     set_diagnosis(d, Failure::no_shared_cipher,
                   std::string("no cipher suite in common: the server ") + (named ? std::string("chose ") + chosen : "accepted none of ours"),
                   std::move(fix));
+}
+
+/// The TLS versions a client offered, for no_common_version.
+enum class Offered : std::uint8_t { tls12, tls13, tls12_and_13 };
+
+/// The server answered the ClientHello with alert protocol_version: none of the offered versions
+/// is one it accepts. This client offers nothing below TLS 1.2, so a server refusing TLS 1.2 wants
+/// TLS 1.3, and one refusing TLS 1.3 wants TLS 1.2.
+inline void no_common_version(Diagnosis& d, Offered offered) {
+    switch (offered) {
+        case Offered::tls12:
+            set_diagnosis(d, Failure::no_common_version, "the server accepts only TLS 1.3; this client offered TLS 1.2 (alert protocol_version)",
+                          "use --stack wolfssl --tls 1.3 (mbedTLS 2.28 speaks TLS 1.2 only), or allow TLS 1.2 on the broker");
+            return;
+        case Offered::tls13:
+            set_diagnosis(d, Failure::no_common_version, "the server does not accept TLS 1.3; this client offered only TLS 1.3 (alert protocol_version)",
+                          "leave out --tls 1.3 (or use --tls 1.2), or allow TLS 1.3 on the broker");
+            return;
+        case Offered::tls12_and_13:
+            set_diagnosis(d, Failure::no_common_version, "the server accepts neither TLS 1.2 nor TLS 1.3 (alert protocol_version)",
+                          "allow TLS 1.2 or 1.3 on the broker");
+            return;
+    }
 }
 
 }  // namespace diagnoses

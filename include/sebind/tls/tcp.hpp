@@ -26,6 +26,7 @@ enum class TcpError : std::uint8_t { none, unknown_host, refused, unreachable, t
 struct TcpConnection {
     int fd = -1;  ///< the connected socket (the caller closes it), or -1
     TcpError error = TcpError::refused;
+    int resolver_error = 0;  ///< getaddrinfo's EAI_* code when error is unknown_host
 };
 
 /// Connects to `host`:`port`, trying each address it resolves to until one accepts, all within
@@ -41,8 +42,10 @@ inline TcpConnection tcp_connect(const std::string& host, std::uint16_t port, st
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* list = nullptr;
     TcpConnection result;
-    if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list) != 0 || list == nullptr) {
+    if (const int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list); rc != 0 || list == nullptr) {
+        if (list != nullptr) ::freeaddrinfo(list);
         result.error = TcpError::unknown_host;
+        result.resolver_error = rc != 0 ? rc : EAI_NONAME;
         return result;
     }
     for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
@@ -83,10 +86,38 @@ inline TcpConnection tcp_connect(const std::string& host, std::uint16_t port, st
 
 namespace diagnoses {
 
-/// Why tcp_connect failed; `where` is "host:port".
-inline void tcp_failure(Diagnosis& d, TcpError e, const std::string& host, const std::string& where, std::uint32_t timeout_ms) {
+/// getaddrinfo failed for `host` with `resolver_error` (EAI_*): exit class unknown_host, and
+/// whether the name is unknown or no resolver answered.
+inline void resolver_failure(Diagnosis& d, const std::string& host, int resolver_error) {
+    switch (resolver_error) {
+        case EAI_NONAME:
+#ifdef EAI_NODATA
+        case EAI_NODATA:
+#endif
+            set_diagnosis(d, Failure::unknown_host, "cannot resolve '" + host + "': no such host",
+                          "check --host (a name the device's DNS or /etc/hosts knows, e.g. localhost)");
+            return;
+        case EAI_AGAIN:
+            set_diagnosis(d, Failure::unknown_host, "cannot resolve '" + host + "': no DNS server answered",
+                          "check the device's network and DNS servers (/etc/resolv.conf), or connect by IP address");
+            return;
+        case EAI_FAIL:
+            set_diagnosis(d, Failure::unknown_host, "cannot resolve '" + host + "': the DNS server failed",
+                          "check the device's DNS servers (/etc/resolv.conf)");
+            return;
+        default:
+            set_diagnosis(d, Failure::unknown_host,
+                          "cannot resolve '" + host + "'" + (resolver_error != 0 ? std::string(" (") + ::gai_strerror(resolver_error) + ")" : std::string()),
+                          "use a name the device can resolve (e.g. localhost)");
+            return;
+    }
+}
+
+/// Why tcp_connect failed; `where` is "host:port", `resolver_error` getaddrinfo's code.
+inline void tcp_failure(Diagnosis& d, TcpError e, const std::string& host, const std::string& where, std::uint32_t timeout_ms,
+                        int resolver_error = 0) {
     switch (e) {
-        case TcpError::unknown_host: unknown_host(d, host); return;
+        case TcpError::unknown_host: resolver_failure(d, host, resolver_error); return;
         case TcpError::timeout:
             set_diagnosis(d, Failure::timeout, "no TCP answer from " + where + " within " + std::to_string(timeout_ms) + " ms",
                           "check the broker's address, port and firewall");

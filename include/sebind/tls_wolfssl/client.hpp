@@ -40,10 +40,12 @@ enum class TlsVersions : std::uint8_t {
 const char* to_string(TlsVersions v) noexcept;
 
 struct ClientOptions {
-    /// DNS name or IP literal: connected to, checked against the server certificate (DNS names
-    /// against its DNS subjectAltNames/CN, IP literals against its IP subjectAltNames) and, when
-    /// a name, sent as SNI.
+    /// DNS name or IP literal: connected to, checked against the server certificate by the rule
+    /// both stacks share (include/sebind/tls/host_name.hpp) and, when a name, sent as SNI.
     std::string host;
+    /// When set, the TCP connection goes to this address (a name or an IP literal) instead of
+    /// `host`, which stays what SNI carries and the certificate must name (like curl --connect-to).
+    std::string connect_address;
     std::uint16_t port = 8883;
     std::string ca_file;  ///< PEM file of trusted CAs for the server certificate
     /// The chip whose `slot` holds the client key; it must outlive the Client. nullptr (or an
@@ -92,7 +94,10 @@ public:
     /// an A110 curve), invalid_argument (CA file or chain unusable; the leaf's curve is not the
     /// slot's), the chip's error when the slot's curve cannot be read, not_permitted (the
     /// handshake failed). In TLS 1.3 the server judges the client certificate after the
-    /// client's handshake is done: a refusal then surfaces on the first read (or write), which
+    /// client's Finished: a full handshake therefore also waits for the server's first record
+    /// (a session ticket or data: accepted; an alert: refused, not_permitted) up to the larger of
+    /// 1 s and twice the handshake's time, within timeout_ms. A server that says nothing in that
+    /// time is taken at its word; a later refusal surfaces on the first read (or write), which
     /// fails with communication_failure and updates diagnosis().
     Result<tls::HandshakeInfo> connect(const ClientOptions& options, SessionCache* cache = nullptr);
     const tls::Diagnosis& diagnosis() const noexcept { return m_diagnosis; }
