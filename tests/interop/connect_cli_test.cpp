@@ -238,12 +238,16 @@ INSTANTIATE_TEST_SUITE_P(
         ServerCase{"tls13_wolfssl_slot0", "P-256", {"-tls1_3"}, kWolfssl13, kSlot0, "TLS13"}),
     [](const auto& p) { return std::string(p.param.name); });
 
-/// One failure: the exit code and a piece of the single line on stderr.
+/// One failure: the exit code and a piece of the single line on stderr, which is JSON under
+/// --json: {"error":{"exit":N,"class":"...","message":"<cause> — <fix>"}}.
 void expect_failure(const test::RunResult& r, int code, const std::string& piece) {
     EXPECT_EQ(r.exit_code, code) << r.output;
-    EXPECT_NE(r.output.find(piece), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("sebind: "), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find(" — "), std::string::npos) << "no fix in: " << r.output;  // cause — fix
+    const json j = json::parse(r.output, nullptr, false);
+    ASSERT_TRUE(j.is_object() && j.contains("error")) << r.output;
+    EXPECT_EQ(j["error"]["exit"], code) << r.output;
+    const std::string message = j["error"].value("message", "");
+    EXPECT_NE(message.find(piece), std::string::npos) << r.output;
+    EXPECT_NE(message.find(" — "), std::string::npos) << "no fix in: " << r.output;  // cause — fix
 }
 
 TEST_F(ConnectCli, WrongCaHostnameAndNobodyListening) {
