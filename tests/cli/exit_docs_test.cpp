@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -17,12 +16,7 @@ using sebind::cli::kExitCodes;
 
 namespace {
 
-std::string read(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using sebind::test::read_text;
 
 std::vector<std::string> cells(const std::string& line) {
     std::vector<std::string> out;
@@ -101,7 +95,7 @@ std::string row_text(const ExitCodeInfo& e) {
 }  // namespace
 
 TEST(ExitCodeDocs, ReadmeTableIsTheCodesTable) {
-    const auto tables = exit_tables("README.md", read(SEBIND_SOURCE_DIR "/README.md"));
+    const auto tables = exit_tables("README.md", read_text(SEBIND_SOURCE_DIR "/README.md"));
     const ExitTable* full = nullptr;
     for (const auto& t : tables)
         if (t.header == std::vector<std::string>{"Exit", "Class", "Meaning"}) full = &t;
@@ -131,7 +125,7 @@ TEST(ExitCodeDocs, HelpPrintsTheCodesTable) {
 TEST(ExitCodeDocs, EveryExitTableInTheDocsNamesRealCodesAndTheirClasses) {
     int tables_seen = 0, class_rows = 0;
     for (const auto& file : documents()) {
-        for (const auto& t : exit_tables(file, read(file))) {
+        for (const auto& t : exit_tables(file, read_text(file))) {
             ++tables_seen;
             const int exit_col = t.column("Exit"), class_col = t.column("Class");
             for (const auto& [line, row] : t.rows) {
@@ -164,7 +158,7 @@ TEST(ExitCodeDocs, EveryExitCodeInTheProseExists) {
     const std::regex mention("\\bexits?(?: with)?(?: code)? ([0-9]+)\\b");
     int seen = 0;
     for (const auto& file : documents()) {
-        std::istringstream in(read(file));
+        std::istringstream in(read_text(file));
         std::string line;
         for (int n = 1; std::getline(in, line); ++n) {
             for (auto it = std::sregex_iterator(line.begin(), line.end(), mention); it != std::sregex_iterator(); ++it, ++seen) {
