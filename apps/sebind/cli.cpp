@@ -154,7 +154,7 @@ std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global, c
     }
     if (text.empty())
         throw Failure(Exit::no_se,
-                      "no secure element: pass --se URI or set SEBIND_SE (e.g. `sebind emu init ./se && export SEBIND_SE=emu:./se`)");
+                      "no secure element — pass --se URI or set SEBIND_SE (e.g. `sebind emu init ./se && export SEBIND_SE=emu:./se`)");
     auto uri = port_linux::parse_se_uri(text);
     if (!uri)
         throw Failure(Exit::usage, "bad secure element URI '" + text +

@@ -87,7 +87,7 @@ void add_show(CLI::App* cert, GlobalOptions& global) {
     cmd->add_option("--zone", a->zone, "Zone (0 = the factory certificate, 4 = slot 1's by default)")->check(CLI::Range(0, 255));
     auto* pem = cmd->add_flag("--pem", a->pem, "Print the certificate as PEM");
     cmd->callback([&global, a, pem] {
-        if (pem->count() && global.json) throw Failure(Exit::usage, "cert show: pick one of --pem and --json");
+        if (pem->count() && global.json) throw Failure(Exit::usage, "cert show: --pem and --json exclude each other — pick one");
         auto se = open_se(global);
         require_zone(se->device(), static_cast<std::uint8_t>(a->zone));
         auto stored = identity::read_certificate(se->device(), static_cast<std::uint8_t>(a->zone));

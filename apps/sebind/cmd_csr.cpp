@@ -26,7 +26,7 @@ void add_csr_command(CLI::App& app, GlobalOptions& global) {
         std::vector<std::string> dns;
         for (const auto& s : a->sans) {
             if (s.rfind("dns:", 0) != 0 || s.size() == 4)
-                throw Failure(Exit::invalid_input, "--san takes dns:NAME (e.g. dns:device-001.example), got '" + s + "'");
+                throw Failure(Exit::invalid_input, "--san '" + s + "' is not dns:NAME — pass e.g. dns:device-001.example");
             dns.push_back(s.substr(4));
         }
         // The rules `pki sign` applies, checked before the chip signs anything.
