@@ -38,9 +38,9 @@ std::string failure_line(Exit code, const std::string& message, bool json) {
     if (!json) return "sebind: " + message;
     const ExitCodeInfo* info = exit_code_info(static_cast<int>(code));
     const nlohmann::ordered_json j = {{"error",
-                               {{"exit", static_cast<int>(code)},
-                                {"class", info ? std::string(info->name) : std::string("unknown")},
-                                {"message", message}}}};
+                                       {{"exit", static_cast<int>(code)},
+                                        {"class", info ? std::string(info->name) : std::string("unknown")},
+                                        {"message", message}}}};
     // Invalid UTF-8 (a file name, a peer's text) is replaced, never a reason to fail here.
     return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }

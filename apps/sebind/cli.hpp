@@ -8,7 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "exit_codes.hpp"
+#include "exit_codes.hpp"  // the exit codes (enum Exit) and their table, one source
 #include "sebind/core/status.hpp"
 #include "sebind/port_linux/se_uri.hpp"
 

@@ -31,8 +31,10 @@ enum class PeerKind {
     unanswered,          ///< a port that drops SYNs (test::UnansweredPort)
     broker,              ///< mosquitto from `sebind pki dev` (mutual TLS, CN as username, ACL)
     broker_prefix_only,  ///< the same, accepting only client ids starting with "gateway-"
+    plain_broker,        ///< mosquitto without TLS: the port does not speak TLS
     tls_server,          ///< openssl s_server demanding a client certificate from the dev CA
     tls_server_ccm8,     ///< the same, offering only ECDHE-ECDSA-AES256-CCM8
+    tls_server_expired,  ///< the same, with a server certificate valid only in January 2020
 };
 
 struct Row {
@@ -106,7 +108,9 @@ const std::vector<Row> kRows = {
      PeerKind::unanswered, 22, "within 300 ms"},
     {"connect_untrusted_server", {"connect", "--port", "{port}", "--ca", "{se_dir}/factory-ca.pem", "--se", "{se}"}, PeerKind::broker, 23, "--ca"},
     {"connect_name_mismatch", {"connect", "--host", "127.0.0.1", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--se", "{se}"}, PeerKind::broker, 24, "127.0.0.1"},
+    {"connect_server_expired", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--no-mqtt", "--se", "{se}"}, PeerKind::tls_server_expired, 25, "validity"},
     {"connect_no_common_suite", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--no-mqtt", "--se", "{se}"}, PeerKind::tls_server_ccm8, 27, "suite"},
+    {"connect_port_without_tls", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--se", "{se}"}, PeerKind::plain_broker, 29, "handshake"},
     {"connect_plain_tls_server", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--timeout-ms", "300", "--se", "{se}"}, PeerKind::tls_server, 30, "--no-mqtt"},
     {"connect_refused_not_authorized", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--se", "{se}"}, PeerKind::broker_prefix_only, 35, "not authorized"},
     // 36 agent configuration
@@ -146,6 +150,14 @@ protected:
         const auto expired = sebind::test::openssl_ca_sign(path("ca-db"), path("pki/ca.pem"), path("pki/ca.key"), path("dev.csr"),
                                                            path("expired.crt"), "20200101000000Z", "20200201000000Z");
         ASSERT_EQ(expired.exit_code, 0) << expired.output;
+        // A broker certificate for localhost from the development CA, valid only in January 2020.
+        const auto server_csr = run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                                     path("old-broker.key"), "-out", path("old-broker.csr"), "-subj", "/CN=localhost", "-addext",
+                                     "subjectAltName=DNS:localhost"});
+        ASSERT_EQ(server_csr.exit_code, 0) << server_csr.output;
+        const auto old_server = sebind::test::openssl_ca_sign(path("ca-db2"), path("pki/ca.pem"), path("pki/ca.key"), path("old-broker.csr"),
+                                                              path("old-broker.pem"), "20200101000000Z", "20200201000000Z");
+        ASSERT_EQ(old_server.exit_code, 0) << old_server.output;
         sebind::test::write_file(path("garbage.pem"), std::string("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"));
         sebind::test::write_file(path("bad.toml"), std::string("[broker]\nport = 70000\n"));
     }
@@ -184,6 +196,12 @@ protected:
             case PeerKind::unanswered:
                 unanswered = std::make_unique<sebind::test::UnansweredPort>();
                 return unanswered->port();
+            case PeerKind::plain_broker: {
+                int port = sebind::test::free_port();
+                sebind::test::write_file(scratch.file("plain.conf"), "# MQTT without TLS\nlistener " + std::to_string(port) + " 127.0.0.1\nallow_anonymous true\n");
+                EXPECT_TRUE(sebind::test::start_mosquitto(scratch.file("plain.conf"), port, peer)) << (peer ? peer->output() : "");
+                return port;
+            }
             case PeerKind::broker:
             case PeerKind::broker_prefix_only: {
                 int port = sebind::test::free_port();
@@ -195,10 +213,12 @@ protected:
                 return port;
             }
             case PeerKind::tls_server:
-            case PeerKind::tls_server_ccm8: {
+            case PeerKind::tls_server_ccm8:
+            case PeerKind::tls_server_expired: {
                 const int port = sebind::test::free_port();
+                const std::string cert = kind == PeerKind::tls_server_expired ? path("old-broker") : pki + "/broker";
                 std::vector<std::string> args = {"openssl", "s_server", "-accept", std::to_string(port), "-naccept", "2",
-                                                 "-cert", pki + "/broker.pem", "-key", pki + "/broker.key", "-CAfile", pki + "/ca.pem",
+                                                 "-cert", cert + ".pem", "-key", cert + ".key", "-CAfile", pki + "/ca.pem",
                                                  "-Verify", "1", "-verify_return_error", "-no_tls1_3"};
                 if (kind == PeerKind::tls_server_ccm8) args.insert(args.end(), {"-cipher", "ECDHE-ECDSA-AES256-CCM8"});
                 peer = std::make_unique<sebind::test::Peer>(args);
