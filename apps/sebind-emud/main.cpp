@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // sebind-emud: serve emulated chips (state directories from `sebind emu init`) on a Unix socket.
 // A thin main around port_linux::EmuDaemon; the protocol is docs/emud-protocol.md.
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -10,17 +11,19 @@
 
 #include <CLI/CLI.hpp>
 
+#include "exit_codes.hpp"
 #include "sebind/port_linux/daemon.hpp"
 
 namespace {
 
-// Exit codes (the same classes as the sebind CLI's).
-constexpr int kExitUsage = 2;
-constexpr int kExitUnreachable = 4;
-constexpr int kExitNotFound = 6;
-constexpr int kExitAlreadyExists = 7;
-constexpr int kExitStorage = 10;
-constexpr int kExitIntegrity = 11;
+// Exit codes: the classes of the sebind CLI (exit_codes.hpp).
+using sebind::cli::Exit;
+constexpr int kExitUsage = static_cast<int>(Exit::usage);
+constexpr int kExitUnreachable = static_cast<int>(Exit::se_unreachable);
+constexpr int kExitNotFound = static_cast<int>(Exit::not_found);
+constexpr int kExitAlreadyExists = static_cast<int>(Exit::already_exists);
+constexpr int kExitStorage = static_cast<int>(Exit::storage);
+constexpr int kExitIntegrity = static_cast<int>(Exit::integrity);
 
 sebind::port_linux::EmuDaemon* g_daemon = nullptr;
 
@@ -42,11 +45,24 @@ int main(int argc, char** argv) {
     app.add_option("--faults", faults_spec,
                    "Fault injection for every chip: seed=N,crc=RATE,cmd=RATE,nack=RATE,nacklen=N,powerloss=N");
     app.add_option("--ready-fd", ready_fd, "Write one byte to this file descriptor once listening, then close it")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+                int fd = -1;
+                if (CLI::detail::lexical_cast(text, fd) && fd >= 0) return {};
+                return "takes an open file descriptor number (0 to " + std::to_string(INT_MAX) + "), got '" + text + "'";
+            },
+            "FD"));
     app.add_flag("--no-persist", no_persist, "Keep changes in memory; never write the state files");
     app.add_option("dirs", dirs, "Chip state directories (created by `sebind emu init DIR`); chip name = base name")
         ->required();
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        // One line with the exit code of a usage error, whatever CLI11's own code for it.
+        std::fprintf(stderr, "sebind-emud: %s\n", sebind::cli::usage_line(e.what(), "sebind-emud").c_str());
+        return kExitUsage;
+    }
 
     sebind::emu::OpenOptions options;
     options.latency = latency == "realistic" ? sebind::emu::Latency::realistic : sebind::emu::Latency::zero;

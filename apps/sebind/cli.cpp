@@ -5,24 +5,44 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <nlohmann/json.hpp>
+
 #include "sebind/core/log.hpp"
 #include "sebind/stsafe/protocol.hpp"
 
 namespace sebind::cli {
 
 std::string exit_code_help() {
-    return "Exit codes:\n"
-           "  0 success            1 internal error      2 usage error\n"
-           "  3 no secure element  4 SE unreachable/busy 5 chip refused (access condition, limit)\n"
-           "  6 not found          7 already exists      8 invalid input\n"
-           "  9 cert/key mismatch  10 host storage       11 integrity (MAC, checksum)\n"
-           "  12 expired           13 too large\n"
-           "  20 nothing listening 21 unknown host       22 timeout\n"
-           "  23 untrusted server  24 name mismatch      25 server cert expired\n"
-           "  26 RSA-only server   27 no common suite/version  28 our cert refused  29 other TLS error\n"
-           "  30 MQTT failure      31-35 broker refused CONNECT (30 + return code)\n"
-           "  36 bad agent configuration (device.toml)\n"
-           "SE URIs: emu:DIR | emud:SOCKET[#CHIP] | i2c:/dev/i2c-N[?addr=0x20]  (or set SEBIND_SE)\n";
+    std::string text = "Exit codes (class in --json failures):\n";
+    for (const ExitCodeInfo& e : kExitCodes) {
+        char row[160];
+        std::snprintf(row, sizeof row, "  %2d  %-28.*s %.*s\n", static_cast<int>(e.code), static_cast<int>(e.name.size()),
+                      e.name.data(), static_cast<int>(e.meaning.size()), e.meaning.data());
+        text += row;
+    }
+    return text + "Options --se, --json and -v go before or after the subcommand.\n"
+                  "SE URIs: emu:DIR | emud:SOCKET[#CHIP] | i2c:/dev/i2c-N[?addr=0x20]  (or set SEBIND_SE)\n";
+}
+
+void add_global_options(CLI::App& app, GlobalOptions& global) {
+    if (app.get_prefix_command()) return;
+    const char* group = "Global options (before or after the subcommand)";
+    app.add_option("--se", global.se_uri, "Secure element URI: emu:DIR, emud:SOCKET[#CHIP], i2c:/dev/i2c-N[?addr=0x20] (default: $SEBIND_SE)")
+        ->group(group);
+    app.add_flag("--json", global.json, "Machine-readable output; failures as one JSON line on stderr")->group(group);
+    app.add_flag("-v,--verbose", global.verbose, "Log driver activity to stderr")->group(group);
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) add_global_options(*sub, global);
+}
+
+std::string failure_line(Exit code, const std::string& message, bool json) {
+    if (!json) return "sebind: " + message;
+    const ExitCodeInfo* info = exit_code_info(static_cast<int>(code));
+    const nlohmann::ordered_json j = {{"error",
+                                       {{"exit", static_cast<int>(code)},
+                                        {"class", info ? std::string(info->name) : std::string("unknown")},
+                                        {"message", message}}}};
+    // Invalid UTF-8 (a file name, a peer's text) is replaced, never a reason to fail here.
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 Exit exit_for(Status s) noexcept {
@@ -106,6 +126,22 @@ void log_to_stderr(void*, LogLevel, const char* message) { std::fprintf(stderr, 
 
 void fail(Status s, const std::string& what) { throw Failure(exit_for(s), what + ": " + cause_and_fix(s)); }
 
+void require_zone(stsafe::Device& device, std::uint8_t zone) {
+    auto partition = device.query_partition();
+    if (!partition) fail(partition.status(), "query data partition");
+    if (partition->find(zone)) return;
+    std::string zones;  // "0-7", or the indices as ranges
+    for (std::size_t i = 0; i < partition->zone_count;) {
+        std::size_t j = i;
+        while (j + 1 < partition->zone_count && partition->zones[j + 1].index == partition->zones[j].index + 1) ++j;
+        zones += (zones.empty() ? "" : ", ") + std::to_string(partition->zones[i].index) +
+                 (j > i ? "-" + std::to_string(partition->zones[j].index) : "");
+        i = j + 1;
+    }
+    throw Failure(Exit::not_found, "zone " + std::to_string(zone) + " does not exist on this chip (its zones: " + zones +
+                                       ") — pick one of them (`sebind info` lists them)");
+}
+
 std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global, const port_linux::ConnectOptions& options) {
     if (global.verbose) {
         set_log_sink(log_to_stderr, nullptr);
@@ -118,12 +154,13 @@ std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global, c
     }
     if (text.empty())
         throw Failure(Exit::no_se,
-                      "no secure element: pass --se URI or set SEBIND_SE (e.g. `sebind emu init ./se && export SEBIND_SE=emu:./se`)");
+                      "no secure element — pass --se URI or set SEBIND_SE (e.g. `sebind emu init ./se && export SEBIND_SE=emu:./se`)");
     auto uri = port_linux::parse_se_uri(text);
     if (!uri)
         throw Failure(Exit::usage, "bad secure element URI '" + text +
                                        "' — use emu:DIR, emud:SOCKET[#CHIP] or i2c:/dev/i2c-N[?addr=0x20]");
-    auto conn = port_linux::open_se(*uri, options);
+    std::string detail;
+    auto conn = port_linux::open_se(*uri, options, &detail);
     if (!conn) {
         const Status s = conn.status();
         switch (uri->kind) {
@@ -136,6 +173,8 @@ std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global, c
             case port_linux::SeKind::daemon:
                 if (s.code() == Errc::does_not_exist)
                     throw Failure(Exit::not_found, "sebind-emud at " + uri->path + " has no chip named '" + uri->chip + "'");
+                // The path or chip name can never work (e.g. longer than a socket address holds).
+                if (s.code() == Errc::invalid_argument) throw Failure(Exit::invalid_input, "--se: " + detail);
                 throw Failure(Exit::se_unreachable, "cannot connect to sebind-emud at " + uri->path + " (" +
                                                         to_string(s.code()) + ") — start it with `sebind-emud --socket " +
                                                         uri->path + " DIR` or check the path");

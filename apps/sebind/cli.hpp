@@ -8,46 +8,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include "exit_codes.hpp"  // the exit codes (enum Exit) and their table, one source
 #include "sebind/core/status.hpp"
 #include "sebind/port_linux/se_uri.hpp"
 
 namespace sebind::cli {
 
-/// Exit codes, one per failure class; `sebind --help` prints this table.
-enum class Exit : int {
-    ok = 0,
-    internal = 1,          ///< a bug in sebind
-    usage = 2,             ///< bad arguments
-    no_se = 3,             ///< no --se and no SEBIND_SE
-    se_unreachable = 4,    ///< bus, daemon or chip not answering / busy / CRC errors
-    se_refused = 5,        ///< the chip refused: access condition, usage limit, life cycle
-    not_found = 6,         ///< empty slot, unknown zone, missing file
-    already_exists = 7,    ///< would overwrite something (use --force where offered)
-    invalid_input = 8,     ///< garbage file, bad certificate/CSR, wrong curve
-    mismatch = 9,          ///< certificate and key do not belong together
-    storage = 10,          ///< host file system (disk full, permissions, state file)
-    integrity = 11,        ///< MAC / checksum / corrupted data
-    expired = 12,          ///< certificate expired or not yet valid (use --force)
-    too_large = 13,        ///< does not fit the zone or the frame
-    // 20-29: TLS and connection failures (connect; `run` retries these instead)
-    tls_not_listening = 20,     ///< nothing listens at host:port, or it is unreachable
-    tls_unknown_host = 21,      ///< the host name does not resolve
-    tls_timeout = 22,           ///< TCP connect, handshake or read took too long
-    tls_untrusted_server = 23,  ///< the server certificate is not from the --ca
-    tls_hostname = 24,          ///< the server certificate does not name --host
-    tls_server_expired = 25,    ///< the server certificate is expired or not yet valid
-    tls_server_rsa = 26,        ///< the server has only an RSA certificate (no ECDSA suite possible)
-    tls_no_common_suite = 27,   ///< the server wants suites, curves or a TLS version we do not offer
-    tls_client_rejected = 28,   ///< the server refused our certificate (verify-pair; the broker's CA)
-    tls_protocol = 29,          ///< any other TLS failure (the message has the stack's error)
-    mqtt_failure = 30,     ///< 30-39: MQTT and agent failures; 31-35: CONNECT refused (30 + 3.1.1 return code)
-    agent_config = 36,     ///< `sebind run`: device.toml unreadable or invalid (the message names the key and the fix)
-};
-
-/// The table printed in --help.
+/// The table printed in --help (from kExitCodes).
 std::string exit_code_help();
 
-/// Thrown by subcommands; main prints "sebind: <message>" on one line and exits with `code`.
+/// Thrown by subcommands; main prints "sebind: <message>" on one line (under --json the line
+/// `{"error":{"exit":N,"class":"NAME","message":"..."}}`) and exits with `code`.
 /// The message names the cause and the fix.
 struct Failure : std::runtime_error {
     Failure(Exit c, const std::string& message) : std::runtime_error(message), code(c) {}
@@ -66,10 +37,23 @@ struct GlobalOptions {
     bool verbose = false;
 };
 
+/// Adds --se, --json and -v/--verbose to `app` and to every subcommand below it, so that they
+/// are accepted before or after any subcommand and shown in each --help (commands that hand
+/// their arguments to another program, `emu serve`, are left alone).
+void add_global_options(CLI::App& app, GlobalOptions& global);
+
+/// The one line a failure prints on stderr: "sebind: <message>", or under --json
+/// {"error":{"exit":N,"class":"NAME","message":"..."}}.
+std::string failure_line(Exit code, const std::string& message, bool json);
+
 /// Opens the secure element named by --se or SEBIND_SE; throws Failure(no_se) with a line
 /// saying how to pass one or create an emulator when neither is set.
 std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global,
                                                   const port_linux::ConnectOptions& options = {});
+
+/// The one rule for --zone in every command: the zone must be in the chip's partition (Query);
+/// otherwise Failure(not_found) "zone N does not exist on this chip (zones ...)".
+void require_zone(stsafe::Device& device, std::uint8_t zone);
 
 // One function per subcommand file: each adds its subcommand(s) to the app.
 void add_emu_commands(CLI::App& app, GlobalOptions& global);

@@ -19,11 +19,10 @@ void add_store(CLI::App* cert, GlobalOptions& global) {
     };
     auto a = std::make_shared<Args>();
     auto* cmd = cert->add_subcommand("store", "Store a certificate for a slot (PEM, DER or a chain file: the leaf is stored)");
-    cmd->add_option("--zone", a->zone, "Zone (default 4)")->check(CLI::Range(0, 15));
+    cmd->add_option("--zone", a->zone, "Zone (default 4)")->check(CLI::Range(0, 255));
     cmd->add_option("--slot", a->slot, "Key slot the certificate belongs to (default 1)")->check(CLI::IsMember({1u}));
     cmd->add_flag("--force", a->force, "Store even if expired or not yet valid");
     cmd->add_option("file", a->file, "Certificate file")->required();
-    add_json_flag(cmd, global);
     cmd->callback([&global, a] {
         const std::string input = read_file_or_fail(a->file);
         auto se = open_se(global);
@@ -31,6 +30,7 @@ void add_store(CLI::App* cert, GlobalOptions& global) {
         o.slot = static_cast<std::uint8_t>(a->slot);
         o.zone = a->zone >= 0 ? static_cast<std::uint8_t>(a->zone) : identity::default_zone(o.slot);
         o.force = a->force;
+        require_zone(se->device(), o.zone);
         std::string why;
         auto report = identity::store_certificate(
             se->device(), Bytes(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()), o, &why);
@@ -84,12 +84,12 @@ void add_show(CLI::App* cert, GlobalOptions& global) {
     };
     auto a = std::make_shared<Args>();
     auto* cmd = cert->add_subcommand("show", "Read a certificate back from a zone (factory layout or sebind's)");
-    cmd->add_option("--zone", a->zone, "Zone (0 = the factory certificate, 4 = slot 1's by default)")->check(CLI::Range(0, 15));
+    cmd->add_option("--zone", a->zone, "Zone (0 = the factory certificate, 4 = slot 1's by default)")->check(CLI::Range(0, 255));
     auto* pem = cmd->add_flag("--pem", a->pem, "Print the certificate as PEM");
-    add_json_flag(cmd, global);
     cmd->callback([&global, a, pem] {
-        if (pem->count() && global.json) throw Failure(Exit::usage, "cert show: pick one of --pem and --json");
+        if (pem->count() && global.json) throw Failure(Exit::usage, "cert show: --pem and --json exclude each other — pick one");
         auto se = open_se(global);
+        require_zone(se->device(), static_cast<std::uint8_t>(a->zone));
         auto stored = identity::read_certificate(se->device(), static_cast<std::uint8_t>(a->zone));
         if (!stored) {
             const std::string zone = std::to_string(a->zone);

@@ -125,7 +125,8 @@ json run_mqtt(tls::Stream& stream, const Args& a, const std::string& client_id, 
     };
     if (!session.connect(transport).ok() || !drive([&] { return events.connected; })) {
         if (events.ended && events.why.code() == Errc::not_permitted)
-            throw Failure(static_cast<Exit>(30 + (events.reason <= 5 ? events.reason : 9)),
+            throw Failure(events.reason >= 1 && events.reason <= 5 ? static_cast<Exit>(static_cast<int>(Exit::mqtt_failure) + events.reason)
+                                                                   : Exit::mqtt_failure,
                           std::string("the broker refused MQTT CONNECT: ") + connack_meaning(events.reason) +
                               " — check the broker's ACL and use_identity_as_username");
         if (events.ended && events.why.code() == Errc::invalid_response)
@@ -168,7 +169,7 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--port", a->port, "Port")->check(CLI::Range(1u, 65535u));
     cmd->add_option("--ca", a->ca, "CA certificate(s) for the server (PEM)")->required();
     cmd->add_option("--slot", a->slot, "Key slot")->check(CLI::IsMember({0u, 1u}));
-    cmd->add_option("--zone", a->zone, "Zone holding the slot's certificate (default 0 for slot 0, 4 for slot 1)");
+    cmd->add_option("--zone", a->zone, "Zone holding the slot's certificate (default 0 for slot 0, 4 for slot 1)")->check(CLI::Range(0, 255));
     cmd->add_option("--stack", a->stack, "TLS stack: mbedtls (TLS 1.2) or wolfssl (TLS 1.2 and 1.3)")
         ->check(CLI::IsMember({"mbedtls", "wolfssl"}));
     cmd->add_option("--tls", a->tls_version, "TLS version (default: mbedtls 1.2; wolfssl 1.3, falling back to 1.2)")
@@ -189,6 +190,7 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
         auto& dev = se->device();
         const auto slot = static_cast<std::uint8_t>(a->slot);
         const auto zone = a->zone >= 0 ? static_cast<std::uint8_t>(a->zone) : identity::default_zone(slot);
+        require_zone(dev, zone);
         auto stored = identity::read_certificate(dev, zone);
         if (!stored && stored.status().code() == Errc::does_not_exist)
             throw Failure(Exit::not_found, "zone " + std::to_string(zone) + " holds no certificate — provision one (docs/provisioning.md)");

@@ -16,9 +16,9 @@ void add_csr_command(CLI::App& app, GlobalOptions& global) {
         std::string out;
     };
     auto a = std::make_shared<Args>();
-    auto* cmd = app.add_subcommand("csr", "A PKCS#10 certificate request signed by the chip (PEM)");
+    auto* cmd = app.add_subcommand("csr", "A PKCS#10 certificate request signed by the chip (PEM; --json: a summary, the PEM in it or in -o)");
     cmd->add_option("--slot", a->slot, "Key slot (default 1)")->check(CLI::IsMember({0u, 1u}));
-    cmd->add_option("--zone", a->zone, "Zone holding the slot's public key (default: 0 for slot 0, 4 for slot 1)")->check(CLI::Range(0, 15));
+    cmd->add_option("--zone", a->zone, "Zone holding the slot's public key (default: 0 for slot 0, 4 for slot 1)")->check(CLI::Range(0, 255));
     cmd->add_option("--subject", a->subject, "Subject, e.g. \"CN=device-001,O=Acme\"")->required();
     cmd->add_option("--san", a->sans, "Subject alternative name dns:NAME (repeatable)");
     cmd->add_option("-o,--out", a->out, "Output file (PEM); default stdout");
@@ -26,12 +26,16 @@ void add_csr_command(CLI::App& app, GlobalOptions& global) {
         std::vector<std::string> dns;
         for (const auto& s : a->sans) {
             if (s.rfind("dns:", 0) != 0 || s.size() == 4)
-                throw Failure(Exit::usage, "--san takes dns:NAME (e.g. dns:device-001.example), got '" + s + "'");
+                throw Failure(Exit::invalid_input, "--san '" + s + "' is not dns:NAME — pass e.g. dns:device-001.example");
             dns.push_back(s.substr(4));
         }
+        // The rules `pki sign` applies, checked before the chip signs anything.
+        if (std::string why; !identity::check_subject(a->subject, &why).ok())
+            throw Failure(Exit::invalid_input, "--subject: " + why + " — pass e.g. \"CN=device-001,O=Acme\"");
         auto se = open_se(global);
         const auto slot = static_cast<std::uint8_t>(a->slot);
         const auto zone = a->zone >= 0 ? static_cast<std::uint8_t>(a->zone) : identity::default_zone(slot);
+        require_zone(se->device(), zone);
         auto pem = identity::make_csr(se->device(), slot, zone, a->subject, dns);
         if (!pem) {
             const std::string s = std::to_string(slot), z = std::to_string(zone);
@@ -46,11 +50,27 @@ void add_csr_command(CLI::App& app, GlobalOptions& global) {
                                                   " (an interrupted keygen?) — run `sebind keygen --force` again, then `sebind csr`");
                 case Errc::corrupted_data:
                     throw Failure(Exit::integrity, "the key record in zone " + z + " is damaged — run `sebind keygen --force` again");
+                case Errc::buffer_too_small:
+                    throw Failure(Exit::too_large, "the request would be larger than " + std::to_string(identity::kMaxCsrPemSize) +
+                                                       " bytes (PEM), the CSR size limit, with " + std::to_string(dns.size()) +
+                                                       " --san name(s) — pass fewer or shorter --san names");
                 default: break;
             }
             fail(pem.status(), "csr (the chip did not sign)");
         }
-        write_output(a->out, *pem);
+        if (!global.json) {
+            write_output(a->out, *pem);
+            return;
+        }
+        // JSON: the summary on stdout; the request in it, or in -o FILE as PEM.
+        nlohmann::json j = {{"slot", slot}, {"zone", zone}, {"subject", a->subject}, {"dns_names", dns}};
+        if (a->out.empty() || a->out == "-") {
+            j["csr_pem"] = *pem;
+        } else {
+            write_output(a->out, *pem);
+            j["file"] = a->out;
+        }
+        write_output("", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     });
 }
 

@@ -115,8 +115,4 @@ std::vector<std::uint8_t> load_certificate_file(const std::string& path) {
     return der;
 }
 
-void add_json_flag(CLI::App* command, GlobalOptions& global) {
-    command->add_flag("--json", global.json, "Machine-readable output (same as the global --json)");
-}
-
 }  // namespace sebind::cli

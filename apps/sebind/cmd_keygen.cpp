@@ -22,10 +22,9 @@ void add_keygen_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--slot", a->slot, "Key slot (1; slot 0 is the factory key)")->check(CLI::IsMember({1u}));
     cmd->add_option("--curve", a->curve, "p256 | p384 | bp256 | bp384 (default p256)");
     cmd->add_option("--usage-limit", a->usage_limit, "Signatures allowed (65535 = unlimited)")->check(CLI::Range(1u, 65535u));
-    cmd->add_option("--zone", a->zone, "Zone recording the public key (default 4)")->check(CLI::Range(0, 15));
+    cmd->add_option("--zone", a->zone, "Zone recording the public key (default 4)")->check(CLI::Range(0, 255));
     cmd->add_flag("--force", a->force, "Replace an existing key: the old key and any certificate issued for it are lost");
     cmd->add_option("-o,--out", a->out, "Write the public key (PEM) to this file instead of stdout");
-    add_json_flag(cmd, global);
     cmd->callback([&global, a] {
         identity::KeygenOptions o;
         o.slot = static_cast<std::uint8_t>(a->slot);
@@ -34,6 +33,7 @@ void add_keygen_command(CLI::App& app, GlobalOptions& global) {
         o.zone = a->zone >= 0 ? static_cast<std::uint8_t>(a->zone) : identity::default_zone(o.slot);
         o.force = a->force;
         auto se = open_se(global);
+        require_zone(se->device(), o.zone);
         auto pub = identity::keygen(se->device(), o);
         if (!pub) {
             const std::string slot = std::to_string(a->slot), zone = std::to_string(o.zone);

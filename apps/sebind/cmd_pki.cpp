@@ -31,7 +31,7 @@ struct SignArgs {
     unsigned days = 365;
 };
 
-void run_dev(const DevArgs& a) {
+void run_dev(const DevArgs& a, const GlobalOptions& global) {
     identity::DevPkiOptions o;
     o.hosts = a.hosts;
     o.listen_address = a.listen;
@@ -54,6 +54,16 @@ void run_dev(const DevArgs& a) {
     const std::string dir = std::filesystem::canonical(a.out, ec).string();
     if (replacing)
         std::fprintf(stderr, "sebind: replaced the CA in %s: certificates signed by the old one no longer verify\n", dir.c_str());
+    if (global.json) {
+        const nlohmann::json j = {{"dir", dir},
+                                  {"ca", dir + "/ca.pem"},
+                                  {"mosquitto_conf", dir + "/mosquitto.conf"},
+                                  {"listen", a.listen},
+                                  {"port", a.port},
+                                  {"replaced", replacing}};
+        std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        return;
+    }
     std::printf("development PKI in %s (see README.txt there):\n", dir.c_str());
     std::printf("  ca.pem ca.key(0600)  broker.pem broker.key  monitor.pem monitor.key  acl  mosquitto.conf\n");
     std::printf("start the broker:  mosquitto -c %s/mosquitto.conf   (mutual TLS on %s:%u)\n", dir.c_str(), a.listen.c_str(), a.port);
@@ -143,7 +153,7 @@ void add_pki_commands(CLI::App& app, GlobalOptions& global) {
         ->check(CLI::Range(1u, 36500u))
         ->capture_default_str();
     dev->add_flag("--force", da->force, "Write into a non-empty directory, replacing an existing PKI (its certificates stop verifying)");
-    dev->callback([da] { run_dev(*da); });
+    dev->callback([da, &global] { run_dev(*da, global); });
 
     auto sa = std::make_shared<SignArgs>();
     auto* sign = pki->add_subcommand("sign", "Sign a CSR with the CA in a directory (ca.pem + ca.key)");

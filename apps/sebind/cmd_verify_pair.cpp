@@ -17,9 +17,8 @@ void add_verify_pair_command(CLI::App& app, GlobalOptions& global) {
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("verify-pair", "Prove the chip's key and a certificate belong together");
     cmd->add_option("--slot", a->slot, "Key slot (default 1)")->check(CLI::IsMember({0u, 1u}));
-    auto* zone_opt = cmd->add_option("--zone", a->zone, "Certificate from this zone (default: the slot's zone)")->check(CLI::Range(0, 15));
+    auto* zone_opt = cmd->add_option("--zone", a->zone, "Certificate from this zone (default: the slot's zone)")->check(CLI::Range(0, 255));
     cmd->add_option("--cert", a->cert, "Certificate from this file (PEM or DER)")->excludes(zone_opt);
-    add_json_flag(cmd, global);
     cmd->callback([&global, a] {
         const auto slot = static_cast<std::uint8_t>(a->slot);
         std::vector<std::uint8_t> der;
@@ -27,6 +26,7 @@ void add_verify_pair_command(CLI::App& app, GlobalOptions& global) {
         auto se = open_se(global);
         if (der.empty()) {
             const auto zone = a->zone >= 0 ? static_cast<std::uint8_t>(a->zone) : identity::default_zone(slot);
+            require_zone(se->device(), zone);
             auto stored = identity::read_certificate(se->device(), zone);
             if (!stored) {
                 if (stored.status().code() == Errc::does_not_exist)

@@ -26,7 +26,5 @@ nlohmann::json certificate_json(const std::vector<std::uint8_t>& der);
 stsafe::Curve parse_curve(const std::string& name);
 /// The first certificate of a PEM or DER file; Failure(invalid_input) naming the file otherwise.
 std::vector<std::uint8_t> load_certificate_file(const std::string& path);
-/// `--json` after the subcommand too (`sebind cert show --zone 4 --json`), same as the global flag.
-void add_json_flag(CLI::App* command, GlobalOptions& global);
 
 }  // namespace sebind::cli

@@ -1,19 +1,40 @@
 // SPDX-License-Identifier: Apache-2.0
-// sebind: one binary, one file per subcommand (see cli.hpp for exit codes).
+// sebind: one binary, one file per subcommand (see exit_codes.hpp for exit codes).
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 #include "cli.hpp"
 
+namespace {
+
+/// --json anywhere on the command line: a usage error found before the parser reached it is
+/// still reported as JSON.
+bool json_requested(int argc, char** argv) {
+    for (int i = 1; i < argc && std::strcmp(argv[i], "--") != 0; ++i)
+        if (std::strcmp(argv[i], "--json") == 0) return true;
+    return false;
+}
+
+/// The deepest subcommand the parser entered, for "see `sebind cert show --help`".
+std::string command_path(CLI::App& app) {
+    std::string path = app.get_name();
+    for (CLI::App* cmd = &app;;) {
+        const auto parsed = cmd->get_subcommands();
+        if (parsed.empty()) return path;
+        cmd = parsed.front();
+        path += " " + cmd->get_name();
+    }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace sebind::cli;
-    CLI::App app{"sebind: a device identity whose private key never leaves the secure element"};
+    CLI::App app{"sebind: a device identity whose private key never leaves the secure element", "sebind"};
     app.require_subcommand(1);
     app.footer(exit_code_help());
     GlobalOptions global;
-    app.add_option("--se", global.se_uri, "Secure element URI: emu:DIR, emud:SOCKET[#CHIP], i2c:/dev/i2c-N[?addr=0x20] (default: $SEBIND_SE)");
-    app.add_flag("--json", global.json, "Machine-readable output where the output is data");
-    app.add_flag("-v,--verbose", global.verbose, "Log driver activity to stderr");
 
     // Registration list: one line per subcommand file.
     add_emu_commands(app, global);
@@ -27,18 +48,21 @@ int main(int argc, char** argv) {
     add_pki_commands(app, global);
     add_connect_command(app, global);
     add_run_command(app, global);
+    add_global_options(app, global);
 
+    const auto report = [&](Exit code, const std::string& message) {
+        std::fprintf(stderr, "%s\n", failure_line(code, message, global.json || json_requested(argc, argv)).c_str());
+        return static_cast<int>(code);
+    };
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        const int rc = app.exit(e);
-        return rc == 0 ? 0 : static_cast<int>(Exit::usage);
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        return report(Exit::usage, usage_line(e.what(), command_path(app)));
     } catch (const Failure& f) {
-        std::fprintf(stderr, "sebind: %s\n", f.what());
-        return static_cast<int>(f.code);
+        return report(f.code, f.what());
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "sebind: internal error: %s (please report this)\n", e.what());
-        return static_cast<int>(Exit::internal);
+        return report(Exit::internal, std::string("internal error: ") + e.what() + " (please report this)");
     }
     return 0;
 }

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include <mbedtls/asn1write.h>
+#include <mbedtls/base64.h>
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/x509_crt.h>
@@ -48,7 +49,7 @@ bool valid_dns_name(const std::string& name) {
 
 /// subjectAltName ::= SEQUENCE OF GeneralName, dNSName [2] IA5String (RFC 5280 §4.2.1.6).
 Result<std::vector<unsigned char>> san_extension(const std::vector<std::string>& names) {
-    std::vector<unsigned char> buf(4096);
+    std::vector<unsigned char> buf(kMaxCsrPemSize);
     unsigned char* start = buf.data();
     unsigned char* p = start + buf.size();
     std::size_t len = 0;
@@ -94,6 +95,7 @@ Status check_csr_signature(const unsigned char* pem, mbedtls_pk_context& key) {
 
 Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t zone, const std::string& subject,
                              const std::vector<std::string>& dns_names) {
+    if (!check_subject(subject).ok()) return Errc::invalid_argument;
     SEBIND_TRY_ASSIGN(st::PublicKey pub, slot_public_key(device, slot, zone));
     mbedtls_pk_context key;
     mbedtls_pk_init(&key);
@@ -116,11 +118,14 @@ Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t
                                                 san.data(), san.size()) != 0)
             return Errc::invalid_argument;
     }
-    std::vector<unsigned char> pem(4096);
+    std::vector<unsigned char> pem(kMaxCsrPemSize);
     const int rc = mbedtls_x509write_csr_pem(&csr, pem.data(), pem.size(), no_host_rng, nullptr);
     if (rc != 0) {
         const Status chip = tls::se_key_last_error(key);
-        return chip.ok() ? Status(Errc::invalid_argument) : chip;
+        if (!chip.ok()) return chip;
+        const bool too_large = rc == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL || rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL ||
+                               rc == MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
+        return Status(too_large ? Errc::buffer_too_small : Errc::invalid_argument);
     }
     // The public key came from the zone record, the signature from the slot: if a keygen was cut
     // short after Generate Key, they differ and the CA would get a request nobody can verify.

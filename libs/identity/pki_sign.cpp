@@ -48,26 +48,10 @@ void set_detail(std::string* detail, const std::string& text) {
 /// mosquitto's use_identity_as_username makes the CN the MQTT username, and the development ACL
 /// substitutes it into `devices/%u/#`: it must be one non-empty topic level without wildcards.
 Status check_common_name(const mbedtls_x509_name& subject, std::string* detail) {
-    const mbedtls_x509_name* cn = nullptr;
-    for (const mbedtls_x509_name* n = &subject; n != nullptr; n = n->next) {
-        if (n->oid.p == nullptr || MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) != 0) continue;
-        if (cn) {
-            set_detail(detail, "the request has more than one CN; the broker would see only one of them");
-            return Status(Errc::not_supported);
-        }
-        cn = n;
-    }
-    if (!cn || cn->val.len == 0) {
-        set_detail(detail, "the request has no CN; the broker uses the CN as the device's MQTT username");
-        return Status(Errc::not_supported);
-    }
+    SEBIND_TRY(pki::check_subject_names(&subject, detail));
+    const mbedtls_x509_name* cn = &subject;
+    while (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &cn->oid) != 0) cn = cn->next;  // there is one: checked above
     const std::string name(reinterpret_cast<const char*>(cn->val.p), cn->val.len);
-    for (const unsigned char c : name) {
-        if (c == '/' || c == '+' || c == '#' || c < 0x20 || c == 0x7F) {
-            set_detail(detail, "CN '" + name + "' contains '/', '+', '#' or a control character, which cannot be one MQTT topic level");
-            return Status(Errc::not_supported);
-        }
-    }
     if (name == kMonitorCommonName) {
         set_detail(detail, "CN 'monitor' is reserved for the broker's monitor identity (it may read every device's data)");
         return Status(Errc::not_supported);

@@ -18,6 +18,10 @@
 
 namespace sebind::identity::pki {
 
+/// The subject rules of `check_subject` (identity.hpp) on a parsed or to-be-written name list:
+/// not_supported with `detail` naming the rule broken.
+Status check_subject_names(const mbedtls_asn1_named_data* names, std::string* detail);
+
 /// CTR-DRBG seeded from the platform entropy source.
 class Rng {
 public:

@@ -33,10 +33,12 @@ Result<std::unique_ptr<DaemonLink>> DaemonLink::connect(const std::string& path,
     sockaddr_un addr{};
     if (path.empty() || path.size() >= sizeof addr.sun_path)
         return failure(Errc::invalid_argument, detail,
-                       "sebind-emud socket path '" + path + "' is empty or longer than " +
-                           std::to_string(sizeof addr.sun_path - 1) + " bytes");
+                       "the socket path '" + path + "' is " + std::to_string(path.size()) +
+                           " bytes; a Unix socket path (sun_path) holds 1 to " + std::to_string(sizeof addr.sun_path - 1) +
+                           " — use a shorter path (e.g. under /run or /tmp)");
     if (chip.size() > kMaxChipName)
-        return failure(Errc::invalid_argument, detail, "chip name longer than 255 bytes");
+        return failure(Errc::invalid_argument, detail,
+                       "the chip name is longer than " + std::to_string(kMaxChipName) + " bytes — use the base name of the chip's directory");
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return failure(Errc::communication_failure, detail,

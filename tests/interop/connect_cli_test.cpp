@@ -245,12 +245,26 @@ INSTANTIATE_TEST_SUITE_P(
         ServerCase{"tls13_wolfssl_slot0", "P-256", {"-tls1_3"}, kWolfssl13, kSlot0, "TLS13"}),
     [](const auto& p) { return std::string(p.param.name); });
 
-/// One failure: the exit code and a piece of the single line on stderr.
+/// The stderr line of a failed `sebind connect` (the one line it prints), as "sebind: <message>"
+/// also when it came as the --json failure line.
+std::string failure_line(const test::RunResult& r) {
+    const json j = json::parse(r.output, nullptr, false);
+    if (j.is_object() && j.contains("error")) return "sebind: " + j["error"].value("message", std::string());
+    const std::size_t at = r.output.find("sebind: ");
+    return at == std::string::npos ? r.output : r.output.substr(at, r.output.find('\n', at) - at);
+}
+
+/// One failure: the exit code and a piece of the single line on stderr ("sebind: <cause> — <fix>",
+/// which is {"error":{"exit":N,"class":"...","message":"..."}} under --json).
 void expect_failure(const test::RunResult& r, int code, const std::string& piece) {
     EXPECT_EQ(r.exit_code, code) << r.output;
-    EXPECT_NE(r.output.find(piece), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("sebind: "), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find(" — "), std::string::npos) << "no fix in: " << r.output;  // cause — fix
+    const json j = json::parse(r.output, nullptr, false);
+    if (j.is_object() && j.contains("error")) {
+        EXPECT_EQ(j["error"]["exit"], code) << r.output;
+    }
+    const std::string line = failure_line(r);
+    EXPECT_NE(line.find(piece), std::string::npos) << r.output;
+    EXPECT_NE(line.find(" — "), std::string::npos) << "no fix in: " << r.output;  // cause — fix
 }
 
 TEST_F(ConnectCli, WrongCaHostnameAndNobodyListening) {
@@ -339,11 +353,6 @@ TEST_F(ConnectCli, PlainTlsServerWithoutNoMqttAndUsageMistakes) {
     EXPECT_NE(r.output.find("--stack wolfssl"), std::string::npos) << r.output;
 }
 
-/// The stderr line of a failed `sebind connect` (the one line it prints).
-std::string failure_line(const test::RunResult& r) {
-    const std::size_t at = r.output.find("sebind: ");
-    return at == std::string::npos ? r.output : r.output.substr(at, r.output.find('\n', at) - at);
-}
 
 /// The host-name rule (tls/host_name.hpp) against both stacks, by name: s_server presents a
 /// certificate with exactly the row's names, from the CA the client trusts; the client connects

@@ -40,11 +40,19 @@ Result<stsafe::PublicKey> slot_public_key(stsafe::Device& device, std::uint8_t s
 /// curves, SHA-384 for 384-bit ones). `subject` is an X.509 name string ("CN=device-001,O=Acme");
 /// `dns_names` become a subjectAltName extension. The public key is the slot's record in `zone`.
 /// Errors: does_not_exist (no key recorded for the slot), invalid_argument (subject or a DNS name
-/// malformed), invalid_signature (the chip's signature does not verify with the recorded public
+/// malformed, or a subject `check_subject` refuses), buffer_too_small (the request would be
+/// larger than kMaxCsrPemSize, e.g. hundreds of DNS names), invalid_signature (the chip's signature does not verify with the recorded public
 /// key: the slot's key changed after the record was written, e.g. an interrupted keygen — run
 /// keygen again), device errors (the chip refused or failed to sign).
+inline constexpr std::size_t kMaxCsrPemSize = 4096;  ///< the largest request make_csr writes (PEM, bytes)
 Result<std::string> make_csr(stsafe::Device& device, std::uint8_t slot, std::uint8_t zone, const std::string& subject,
                              const std::vector<std::string>& dns_names);
+
+/// The subject rules `make_csr` and `sign_csr` share: exactly one non-empty CN (the broker's MQTT
+/// username and the devices/<CN>/ topic level) without '/', '+' or '#', and no control character
+/// in any value. Errors: invalid_argument (not a name such as "CN=device-001,O=Acme"),
+/// not_supported (a rule above); `detail` gets a one-line cause.
+Status check_subject(const std::string& subject, std::string* detail = nullptr);
 
 /// Pairing check: a chip-generated random challenge signed by the chip and verified with the
 /// certificate's public key. ok = the key pairs; invalid_signature = mismatch; invalid_argument

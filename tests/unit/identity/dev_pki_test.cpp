@@ -12,6 +12,7 @@
 
 #include "process.hpp"
 #include "sebind/identity/dev_pki.hpp"
+#include "sebind/identity/identity.hpp"
 
 using namespace sebind;
 using test::run;
@@ -265,6 +266,19 @@ TEST_F(DevPki, NamesThatCannotBeAnMqttUsernameAreRefused) {
         EXPECT_EQ(sign_error(pki, csr, &detail), Errc::not_supported) << c.subject;
         EXPECT_FALSE(detail.empty()) << c.subject;
     }
+}
+
+TEST(CsrSubject, RefusesWhatTheSignerRefuses) {
+    // identity::check_subject (used by `sebind csr`) applies the rules sign_csr applies above.
+    EXPECT_TRUE(identity::check_subject("CN=device-001,O=Acme").ok());
+    for (const std::string& subject : std::vector<std::string>{"CN=a/b", "CN=dev#1", "CN=dev+1", "O=Acme", "no equals sign",
+                                                               "CN=a\x01z", "CN=dev,O=Ac\x7Fme", "CN=dev\tice"}) {
+        std::string detail;
+        EXPECT_EQ(identity::check_subject(subject, &detail).code(), Errc::not_supported) << subject;
+        EXPECT_FALSE(detail.empty()) << subject;
+        EXPECT_EQ(detail.find_first_of(std::string("\x01\x7F\t", 3)), std::string::npos) << "raw control character in: " << detail;
+    }
+    EXPECT_EQ(identity::check_subject("").code(), Errc::invalid_argument);
 }
 
 TEST_F(DevPki, AnotherCasDirectoryWorksAndItsKeyIdentifierIsKept) {
