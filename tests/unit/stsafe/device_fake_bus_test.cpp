@@ -3,6 +3,7 @@
 // re-reads instead of resends, resends after COMMUNICATION_ERROR, faults, garbage answers.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 
 #include "fake_chip.hpp"
@@ -287,19 +288,36 @@ TEST(DeviceTransport, ConfiguredAddressIsUsed) {
 // a success frame's bytes come back unchanged or not at all.
 TEST(DeviceTransport, GarbageAnswersNeverCrash) {
     std::mt19937 rng(1234);
-    int unframed = 0, refused = 0, accepted = 0;
+    int unframed = 0, damaged = 0, refused = 0, accepted = 0;
     for (int round = 0; round < 400; ++round) {
         SCOPED_TRACE(round);
         Rig rig;
         Frame junk(rng() % 80);
         for (auto& b : junk) b = static_cast<std::uint8_t>(rng());
+        // The oracle, built here rather than read back with the driver's own decoder: a valid
+        // frame's status and payload, or none (random bytes, or a frame whose CRC was damaged).
+        struct Built {
+            std::uint8_t status;
+            Frame payload;
+        };
+        std::optional<Built> frame;
         if (junk.size() >= 3 && round % 2 == 0) {
             // Half the time a plausible length field and a correct CRC around random content.
             Frame payload(junk.begin() + 3, junk.end());
-            junk = response_frame(static_cast<std::uint8_t>(round % 3 == 0 ? 0x00 : junk[0] & 0x5F), payload);
+            const auto status = static_cast<std::uint8_t>(round % 3 == 0 ? 0x00 : junk[0] & 0x5F);
+            if (round % 8 == 4) {
+                // Now and then an answer Generate Random would take, but one bit of its CRC wrong:
+                // no frame at all.
+                payload.resize(16);
+                junk = response_frame(0x00, payload);
+                junk.back() ^= 0x01;
+                ++damaged;
+            } else {
+                junk = response_frame(status, payload);
+                frame = Built{status, payload};
+            }
         }
         rig.bus.respond = [&](const CommandFrame&) { return junk; };
-        const auto frame = decode_response(junk);
         // What every command must come to: fail (no frame, an error status or an R-MAC the driver
         // did not ask for), or, on a plain success frame, return these very bytes.
         const bool plain_success = frame && frame->status == 0x00;
@@ -365,6 +383,7 @@ TEST(DeviceTransport, GarbageAnswersNeverCrash) {
     }
     // Each kind of garbage came up often enough to mean something.
     EXPECT_GE(unframed, 150);
+    EXPECT_GE(damaged, 20);
     EXPECT_GE(refused, 50);
     EXPECT_GE(accepted, 30);
 }
