@@ -42,10 +42,27 @@ void ChipImpl::clear_volatile() noexcept {
     m_password_verified = false;
 }
 
-bool ChipImpl::nvm_write() noexcept {
+std::size_t ChipImpl::tear_point(std::size_t size) const noexcept {
+    // splitmix64 of (seed, write index): the same fault configuration tears the same way.
+    std::uint64_t z = m_options.faults.seed + m_stats.nvm_writes * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return static_cast<std::size_t>(z % (size + 1));
+}
+
+bool ChipImpl::nvm_write(const PageWrite* page) noexcept {
     ++m_stats.nvm_writes;
     if (m_options.faults.power_loss_at_write != 0 && m_stats.nvm_writes == m_options.faults.power_loss_at_write) {
-        // The write never completes: NVM keeps its previous content, the chip goes dark.
+        // The write never completes, the chip goes dark. An all-or-nothing write (atomic Update,
+        // keys, counters, attributes) leaves NVM as it was; a plain Update's page write is cut
+        // part-way: a prefix of its bytes is programmed, the rest keeps the old bytes [I].
+        if (page) {
+            const std::size_t kept = tear_point(page->previous.size());
+            std::memcpy(page->at + kept, page->previous.data() + kept, page->previous.size() - kept);
+            if (kept < page->previous.size()) *page->ac = page->previous_ac;
+            (void)m_store->commit(encode_state(m_state));
+        }
         m_powered = false;
         m_response.clear();
         return false;

@@ -48,8 +48,20 @@ private:
     // Pipeline (chip.cpp).
     std::size_t execute(Bytes frame, MutableBytes out) noexcept;
     std::uint8_t dispatch(const Request& req, Reply& reply) noexcept;
-    /// One NVM write: commits the working state; false when the injected power loss hits it.
-    bool nvm_write() noexcept;
+    /// The page of a plain Update being written: its new bytes are already in the working state,
+    /// `previous` holds what they replace, `ac` the zone's AC byte (set with the last page).
+    struct PageWrite {
+        std::uint8_t* at;
+        Bytes previous;
+        std::uint8_t* ac;
+        std::uint8_t previous_ac;
+    };
+    /// One NVM write: commits the working state; false when the injected power loss hits it. A
+    /// page write hit by the power loss is torn: a prefix of its bytes (none, some or all) lands.
+    bool nvm_write(const PageWrite* page = nullptr) noexcept;
+    /// How many of `size` bytes of the page write being cut reach the cells (0..size), a function
+    /// of the fault seed and the write's index.
+    std::size_t tear_point(std::size_t size) const noexcept;
     void clear_volatile() noexcept;
     bool chance(double rate) noexcept;
     std::uint64_t next_random() noexcept;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Emulator handlers for the data partition: Read, Update, Decrement, access conditions (§4.6-§4.8,
-// §6). NVM model: an atomic Update is one write; a plain Update one write per 64-byte page.
+// §6). NVM model: an atomic Update is one all-or-nothing write; a plain Update one write per
+// 64-byte page, which a power loss can tear inside the page.
 #include <algorithm>
 #include <cstring>
 
@@ -89,15 +90,19 @@ std::uint8_t ChipImpl::cmd_update(const Request& req, Reply&) noexcept {
         zone->ac = final_ac;
         return nvm_write() ? 0x00 : kNoResponse;
     }
-    // Page by page: a power loss in between leaves earlier pages new and later pages old [I].
+    // Page by page: a power loss leaves earlier pages new, later pages old and the page being
+    // written torn anywhere inside (a prefix new, the rest old) [I].
     std::size_t done = 0;
     while (done < data.size()) {
         const std::size_t at = offset + done;
         const std::size_t n = std::min(data.size() - done, kPage - at % kPage);
+        std::uint8_t previous[kPage];
+        std::memcpy(previous, zone->data.data() + at, n);
         std::memcpy(zone->data.data() + at, data.data() + done, n);
         done += n;
+        const PageWrite page{zone->data.data() + at, Bytes(previous, n), &zone->ac, zone->ac};
         if (done == data.size()) zone->ac = final_ac;
-        if (!nvm_write()) return kNoResponse;
+        if (!nvm_write(&page)) return kNoResponse;
     }
     return 0x00;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reliability under injected faults: damaged frames and NACK bursts never yield a wrong result
-// accepted; power loss at any NVM write leaves a zone old or new (atomic) or torn only at page
-// boundaries (plain Update), as docs/emulator.md specifies.
+// accepted; power loss at any NVM write leaves a zone old or new (atomic) or torn anywhere inside
+// the page being written (plain Update), as docs/emulator.md specifies.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -120,11 +120,13 @@ TEST(Faults, TenThousandMixedCommandsNeverAcceptAWrongResult) {
 namespace {
 
 /// Runs `update` with power lost at its n-th NVM write for n = 1, 2, ... until it completes;
-/// after each loss the chip is power-cycled and `check` sees the zone.
+/// after each loss the chip is power-cycled and `check` sees the zone. `seed` picks where a torn
+/// page write is cut.
 template <class Update, class Check>
-int power_loss_sweep(test::TestChip& chip, Update update, Check check) {
+int power_loss_sweep(test::TestChip& chip, Update update, Check check, std::uint64_t seed = 1) {
     for (int n = 1; n < 100; ++n) {
         emu::FaultConfig faults;
+        faults.seed = seed;
         faults.power_loss_at_write = chip.stats().nvm_writes + static_cast<std::uint64_t>(n);
         chip.set_faults(faults);
         Status st = update();
@@ -145,41 +147,66 @@ int power_loss_sweep(test::TestChip& chip, Update update, Check check) {
 TEST(Faults, PowerLossDuringAtomicUpdateLeavesOldOrNew) {
     auto chip = test::make_test_chip();
     Device& se = chip->device();
-    const std::vector<std::uint8_t> old_data(64, 0x0A), new_data(64, 0xB0);
-    ASSERT_TRUE(se.update(3, 100, old_data, true).ok());
-    int losses = 0;
-    const int completed_at = power_loss_sweep(
-        *chip, [&] { return se.update(3, 100, new_data, true); },
-        [&](int) {
-            std::vector<std::uint8_t> now(64);
-            ASSERT_TRUE(se.read(3, 100, now).ok());
-            EXPECT_TRUE(now == old_data || now == new_data);
-            ++losses;
-        });
-    EXPECT_GE(losses, 1);
-    EXPECT_EQ(completed_at, losses + 1);
-    std::vector<std::uint8_t> now(64);
-    ASSERT_TRUE(se.read(3, 100, now).ok());
-    EXPECT_EQ(now, new_data);
+    // Whatever the seed that picks where a plain page write would tear, an atomic one does not.
+    for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+        SCOPED_TRACE(seed);
+        const std::vector<std::uint8_t> old_data(64, static_cast<std::uint8_t>(seed)), new_data(64, 0xB0);
+        ASSERT_TRUE(se.update(3, 100, old_data, true).ok());
+        int losses = 0;
+        const int completed_at = power_loss_sweep(
+            *chip, [&] { return se.update(3, 100, new_data, true); },
+            [&](int) {
+                std::vector<std::uint8_t> now(64);
+                ASSERT_TRUE(se.read(3, 100, now).ok());
+                EXPECT_TRUE(now == old_data || now == new_data);
+                ++losses;
+            },
+            seed);
+        EXPECT_GE(losses, 1);
+        EXPECT_EQ(completed_at, losses + 1);
+        std::vector<std::uint8_t> now(64);
+        ASSERT_TRUE(se.read(3, 100, now).ok());
+        EXPECT_EQ(now, new_data);
+    }
 }
 
-TEST(Faults, PowerLossDuringPlainUpdateTearsOnlyAtPageBoundaries) {
-    auto chip = test::make_test_chip();
+TEST(Faults, PowerLossDuringPlainUpdateTearsInsideThePageBeingWritten) {
+    test::TestChipOptions options;
+    options.on_disk = false;
+    options.open.persist = false;
+    auto chip = test::make_test_chip(options);
     Device& se = chip->device();
     // 200 bytes from offset 30 touch pages [30,64) [64,128) [128,192) [192,230): 4 NVM writes.
-    const std::vector<std::uint8_t> old_data(200, 0x11), new_data(200, 0xEE);
-    ASSERT_TRUE(se.update(3, 30, old_data).ok());
     const std::size_t boundaries[] = {0, 34, 98, 162, 200};
-    const int completed_at = power_loss_sweep(
-        *chip, [&] { return se.update(3, 30, new_data); },
-        [&](int n) {
-            std::vector<std::uint8_t> now(200);
-            ASSERT_TRUE(se.read(3, 30, now).ok());
-            const std::size_t torn_at = boundaries[n - 1];
-            for (std::size_t i = 0; i < now.size(); ++i)
-                ASSERT_EQ(now[i], i < torn_at ? 0xEE : 0x11) << "n=" << n << " i=" << i;
-        });
-    EXPECT_EQ(completed_at, 5);
+    const std::vector<std::uint8_t> new_data(200, 0xEE);
+    int lost = 0, inside = 0, whole = 0;
+    for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+        SCOPED_TRACE(seed);
+        const std::vector<std::uint8_t> old_data(200, 0x11);
+        ASSERT_TRUE(se.update(3, 30, old_data).ok());
+        const int completed_at = power_loss_sweep(
+            *chip, [&] { return se.update(3, 30, new_data); },
+            [&](int n) {
+                std::vector<std::uint8_t> now(200);
+                ASSERT_TRUE(se.read(3, 30, now).ok());
+                // Earlier pages new, later pages old; page n: a prefix new, the rest old.
+                const std::size_t begin = boundaries[n - 1], end = boundaries[n];
+                std::size_t i = 0;
+                for (; i < begin; ++i) ASSERT_EQ(now[i], 0xEE) << "n=" << n << " i=" << i;
+                while (i < end && now[i] == 0xEE) ++i;
+                const std::size_t kept = i - begin;
+                for (; i < now.size(); ++i) ASSERT_EQ(now[i], 0x11) << "n=" << n << " i=" << i;
+                if (kept == 0) ++lost;
+                else if (kept == end - begin) ++whole;
+                else ++inside;
+            },
+            seed);
+        EXPECT_EQ(completed_at, 5);
+    }
+    // Every outcome of a cut page write occurs: nothing written, a torn page, the whole page.
+    EXPECT_GE(lost, 1);
+    EXPECT_GE(whole, 1);
+    EXPECT_GE(inside, 100);
 }
 
 TEST(Faults, PowerLossDuringKeyGenerationKeepsTheOldKeyOrTheNew) {

@@ -63,6 +63,7 @@ TEST_F(ChipEcdheTls, FullHandshakeUsesTheEphemeralSlotResumedDoesNot) {
     EXPECT_EQ(resumed->chip_key_establishments, 0u);
     EXPECT_EQ(chip->stats().commands, commands);
     EXPECT_EQ(server->wait_exit(), 0) << server->output();
+    EXPECT_EQ(server->count_lines("Reused session-id"), 1u) << server->output();  // the server's view
 }
 
 TEST_F(ChipEcdheTls, OffByDefault) {

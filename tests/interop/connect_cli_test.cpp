@@ -15,6 +15,7 @@
 #include "host_name_cases.hpp"
 #include "peer.hpp"
 #include "process.hpp"
+#include "sebind/port_linux/daemon.hpp"
 #include "sebind/tls/host_name.hpp"
 
 #ifndef SEBIND_BIN
@@ -134,6 +135,31 @@ protected:
         return p;
     }
 
+    /// sebind-emud serving the suite's chip (changes kept in memory) and a control connection to
+    /// it: the chip's own counters, not what `sebind connect` reports about itself.
+    struct Emud {
+        std::string socket;
+        std::unique_ptr<test::Peer> process;
+        std::unique_ptr<port_linux::DaemonControl> control;
+        std::string uri() const { return "emud:" + socket; }
+        std::uint64_t signatures() {
+            auto s = control ? control->stats() : Result<emu::ChipStats>(Errc::communication_failure);
+            EXPECT_TRUE(s) << process->output();
+            return s ? s->signatures : 0;
+        }
+    };
+    Emud serve_chip() {
+        Emud e;
+        e.socket = scratch.file("emud.sock");
+        e.process = std::make_unique<test::Peer>(std::vector<std::string>{SEBIND_EMUD_BIN, "--socket", e.socket, "--no-persist", file("se")});
+        EXPECT_TRUE(e.process->wait_for("serving")) << e.process->output();
+        std::string why;
+        auto control = port_linux::DaemonControl::connect(e.socket, "", &why);
+        EXPECT_TRUE(control) << why;
+        if (control) e.control = std::move(*control);
+        return e;
+    }
+
     static json report(const test::RunResult& r) {
         json j = json::parse(r.output, nullptr, false);
         EXPECT_FALSE(j.is_discarded()) << r.output;
@@ -167,8 +193,13 @@ TEST_P(ConnectToMosquitto, PublishesReachesTheSubscriberUnderItsCnAndResumes) {
     std::vector<std::string> args = {"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--slot", id.slot,
                                      "--publish", text, "--reconnect", "1"};
     args.insert(args.end(), stack.args.begin(), stack.args.end());
-    const auto r = connect(args);
+    auto emud = serve_chip();
+    const auto signatures = emud.signatures();
+    const auto r = connect(args, emud.uri());
     ASSERT_EQ(r.exit_code, 0) << r.output << broker->output();
+    // Two connections the broker accepted (each with a client certificate) and one chip signature
+    // in all, counted by the chip: the second was resumed.
+    EXPECT_EQ(emud.signatures() - signatures, 1u);
 
     const json j = report(r);
     ASSERT_EQ(j["connections"].size(), 2u) << r.output;
@@ -216,8 +247,11 @@ TEST_P(ConnectToSServer, HandshakeWithTheChipKeyNoMqttAndAResumedReconnect) {
     auto server = s_server(c.server_args, 2);
     std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--slot", c.id.slot, "--no-mqtt", "--reconnect", "1"};
     args.insert(args.end(), c.stack.args.begin(), c.stack.args.end());
-    const auto r = connect(args);
+    auto emud = serve_chip();
+    const auto signatures = emud.signatures();
+    const auto r = connect(args, emud.uri());
     ASSERT_EQ(r.exit_code, 0) << r.output << server->output();
+    EXPECT_EQ(emud.signatures() - signatures, 1u);  // counted by the chip
     const json j = report(r);
     ASSERT_EQ(j["connections"].size(), 2u) << r.output;
     const json conn = j["connections"][0];
@@ -230,6 +264,9 @@ TEST_P(ConnectToSServer, HandshakeWithTheChipKeyNoMqttAndAResumedReconnect) {
     EXPECT_EQ(j["connections"][1]["chip_signatures"], 0);
     // s_server printed the client certificate it verified: ours, from the chip's zone.
     EXPECT_TRUE(server->wait_for(c.id.cn)) << server->output();
+    // And by its own account it resumed the second connection.
+    EXPECT_EQ(server->wait_exit(), 0) << server->output();
+    EXPECT_EQ(server->count_lines("Reused session-id"), 1u) << server->output();
 }
 
 // The seed's exact set-up (P-384 server, ECDHE-ECDSA-AES256-GCM-SHA384) with the P-384 key; P-256

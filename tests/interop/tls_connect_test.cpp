@@ -57,6 +57,7 @@ TEST_F(TlsConnect, OneSignaturePerFullHandshakeNoneWhenResumed) {
     }
     EXPECT_EQ(chip->stats().commands, commands);  // resumption touches the chip not at all
     EXPECT_EQ(chip->stats().signatures - before, 1u);
+    EXPECT_EQ(server_resumptions(*server), 2u);  // the server's view: both reconnects resumed
 }
 
 TEST_F(TlsConnect, WrongCaHostnameExpiryAndNobodyListening) {
@@ -180,6 +181,7 @@ TEST_F(TlsConnect, SharedContextAcrossConnections) {
         EXPECT_TRUE(client.write(ping).ok());
     }
     EXPECT_EQ(chip->stats().signatures - before, 1u);
+    EXPECT_EQ(server_resumptions(*server), 2u);
 }
 
 TEST_P(TlsResumption, TheCacheFollowsTheServerAcrossARestart) {
@@ -198,8 +200,11 @@ TEST_P(TlsResumption, TheCacheFollowsTheServerAcrossARestart) {
         EXPECT_TRUE(info) << client.diagnosis().cause;
         return info ? info->chip_signatures + (info->resumed ? 100u : 0u) : 0u;
     };
+    const auto first = chip->stats().signatures;
     EXPECT_EQ(connect(), 1u);    // full: one chip signature
     EXPECT_EQ(connect(), 100u);  // resumed, none
+    EXPECT_EQ(chip->stats().signatures - first, 1u);  // counted by the emulator
+    EXPECT_EQ(server_resumptions(*server), 1u);       // and resumed by the server's account
     // A restarted server knows neither the old session id nor the old ticket key: the offer is
     // declined, the handshake is a full one, and the cache must hold the new session afterwards.
     server->stop();
@@ -209,6 +214,7 @@ TEST_P(TlsResumption, TheCacheFollowsTheServerAcrossARestart) {
     EXPECT_EQ(connect(), 100u);
     EXPECT_EQ(connect(), 100u);  // and again: an unchanged session is kept as it was
     EXPECT_EQ(chip->stats().signatures - before, 1u);
+    EXPECT_EQ(server_resumptions(*server), 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(TicketOrId, TlsResumption, ::testing::Bool(),

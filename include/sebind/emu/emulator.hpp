@@ -51,7 +51,9 @@ struct FaultConfig {
     double nack_burst_rate = 0.0;
     std::uint32_t nack_burst_length = 3;
     /// 1-based index of the NVM write during which power is lost (0 = never). The write does not
-    /// happen, the chip stops answering (bus fault) until power_cycle().
+    /// complete, the chip stops answering (bus fault) until power_cycle(). An all-or-nothing write
+    /// leaves NVM as it was; a plain Update's page write is torn: a prefix of its bytes (none, some
+    /// or all, chosen from `seed` and the write's index) is written.
     std::uint64_t power_loss_at_write = 0;
 };
 

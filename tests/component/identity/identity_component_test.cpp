@@ -10,6 +10,7 @@
 #include <mbedtls/x509_csr.h>
 
 #include "harness.hpp"
+#include "host_crypto.hpp"
 #include "sebind/identity/identity.hpp"
 #include "sebind/tls/se_key.hpp"
 #include "software_ca.hpp"
@@ -53,6 +54,28 @@ protected:
     static bool same_key(const PublicKey& a, const PublicKey& b) {
         return a.curve == b.curve && std::equal(a.x.begin(), a.x.end(), b.x.begin(), b.x.end()) &&
                std::equal(a.y.begin(), a.y.end(), b.y.begin(), b.y.end());
+    }
+
+    /// What a CA checks of a PEM request: its signature verifies with the key it carries; and
+    /// that key is the slot's (the chip's own signature verifies with it).
+    ::testing::AssertionResult csr_verifies(const std::string& pem) {
+        mbedtls_x509_csr csr;
+        mbedtls_x509_csr_init(&csr);
+        struct Guard { mbedtls_x509_csr* c; ~Guard() { mbedtls_x509_csr_free(c); } } guard{&csr};
+        if (mbedtls_x509_csr_parse(&csr, reinterpret_cast<const unsigned char*>(pem.c_str()), pem.size() + 1) != 0)
+            return ::testing::AssertionFailure() << "not a PKCS#10 request";
+        const mbedtls_md_info_t* md = mbedtls_md_info_from_type(csr.sig_md);
+        unsigned char digest[MBEDTLS_MD_MAX_SIZE];
+        if (!md || mbedtls_md(md, csr.cri.p, csr.cri.len, digest) != 0) return ::testing::AssertionFailure() << "no digest";
+        if (mbedtls_pk_verify(&csr.pk, csr.sig_md, digest, mbedtls_md_get_size(md), csr.sig.p, csr.sig.len) != 0)
+            return ::testing::AssertionFailure() << "the signature does not verify with the request's key";
+        auto in_csr = tls::public_key_of(csr.pk);
+        if (!in_csr) return ::testing::AssertionFailure() << "the request's key is not an EC key";
+        const std::vector<std::uint8_t> probe(32, 0x5A);
+        auto sig = se.generate_signature(kSlotUser, probe);
+        if (!sig) return ::testing::AssertionFailure() << "the slot does not sign: " << to_string(sig.status().code());
+        if (!test::host_verify(*in_csr, *sig, probe)) return ::testing::AssertionFailure() << "the request's key is not the slot's";
+        return ::testing::AssertionSuccess();
     }
 
     std::unique_ptr<test::TestChip> chip = test::make_test_chip();
@@ -103,10 +126,7 @@ TEST_P(CsrPerCurve, ChipSignedRequestWithTheCurvesDigestAndTheSlotsKey) {
     ASSERT_TRUE(in_csr);
     EXPECT_TRUE(same_key(*in_csr, pub));
     // The signature verifies with the request's own key (what a CA checks first).
-    const mbedtls_md_info_t* md = mbedtls_md_info_from_type(csr.sig_md);
-    unsigned char digest[MBEDTLS_MD_MAX_SIZE];
-    ASSERT_EQ(mbedtls_md(md, csr.cri.p, csr.cri.len, digest), 0);
-    EXPECT_EQ(mbedtls_pk_verify(&csr.pk, csr.sig_md, digest, mbedtls_md_get_size(md), csr.sig.p, csr.sig.len), 0);
+    EXPECT_TRUE(csr_verifies(*pem));
     // The SAN extension carries both names as dNSName (context tag 2).
     const std::string raw(reinterpret_cast<const char*>(csr.raw.p), csr.raw.len);
     EXPECT_NE(raw.find(std::string("\x82\x10") + "device-001.local"), std::string::npos);
@@ -278,9 +298,13 @@ TEST_F(IdentityOnChip, PowerLossDuringKeygenNeverYieldsAnUnverifiableCsr) {
         if (!csr) {
             ++refused;
             EXPECT_EQ(csr.status().code(), Errc::invalid_signature) << n << ": " << to_string(csr.status().code());
+        } else {
+            EXPECT_TRUE(csr_verifies(*csr)) << n;
         }
         ASSERT_TRUE(identity::keygen(se, o)) << n;
-        EXPECT_TRUE(identity::make_csr(se, kSlotUser, kZone, "CN=recovered", {})) << n;
+        auto recovered = identity::make_csr(se, kSlotUser, kZone, "CN=recovered", {});
+        ASSERT_TRUE(recovered) << n;
+        EXPECT_TRUE(csr_verifies(*recovered)) << n;
     }
     // The window exists (new key, old record) and was hit; losses before Generate Key keep the old pair.
     EXPECT_GE(refused, 1);

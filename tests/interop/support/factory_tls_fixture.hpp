@@ -64,6 +64,14 @@ protected:
         return p;
     }
 
+    /// How many of its handshakes s_server resumed, by its own account: it prints "Reused
+    /// session-id" for each (id and ticket alike). Waits for it to exit after its -naccept
+    /// connections, so that every line is in.
+    static std::size_t server_resumptions(Peer& server) {
+        EXPECT_EQ(server.wait_exit(), 0) << server.output();
+        return server.count_lines("Reused session-id");
+    }
+
     /// Client options with the factory identity, trusting `ca`.
     tls::ClientOptions options(int port, const std::string& ca) {
         tls::ClientOptions o;

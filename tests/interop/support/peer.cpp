@@ -94,6 +94,17 @@ const std::string& Peer::output() {
     return m_output;
 }
 
+std::size_t Peer::count_lines(const std::string& token) {
+    const std::string& text = output();
+    std::size_t n = 0, at = 0;
+    while ((at = text.find(token, at)) != std::string::npos) {
+        ++n;
+        at = text.find('\n', at);
+        if (at == std::string::npos) break;
+    }
+    return n;
+}
+
 int Peer::wait_exit(int timeout_ms) {
     if (m_pid <= 0) return m_status;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

@@ -26,6 +26,8 @@ public:
     bool wait_for(const std::string& token, int timeout_ms = 10000);
     /// Everything captured so far (reads what is pending first).
     const std::string& output();
+    /// How many lines captured so far contain `token`.
+    std::size_t count_lines(const std::string& token);
     /// Waits for the process to exit; returns its exit status (-1 if killed or still running).
     int wait_exit(int timeout_ms = 10000);
     void stop();

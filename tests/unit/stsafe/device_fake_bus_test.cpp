@@ -3,6 +3,7 @@
 // re-reads instead of resends, resends after COMMUNICATION_ERROR, faults, garbage answers.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 
 #include "fake_chip.hpp"
@@ -282,45 +283,107 @@ TEST(DeviceTransport, ConfiguredAddressIsUsed) {
 }
 
 // Whatever a broken or hostile bus returns, every command ends in a Status (run under ASan/UBSan
-// in the sanitizer preset to catch out-of-bounds reads).
+// in the sanitizer preset to catch out-of-bounds reads), and never in a wrong value: an answer
+// that is not a valid frame fails every command, an error status fails it with that status, and
+// a success frame's bytes come back unchanged or not at all.
 TEST(DeviceTransport, GarbageAnswersNeverCrash) {
     std::mt19937 rng(1234);
+    int unframed = 0, damaged = 0, refused = 0, accepted = 0;
     for (int round = 0; round < 400; ++round) {
+        SCOPED_TRACE(round);
         Rig rig;
         Frame junk(rng() % 80);
         for (auto& b : junk) b = static_cast<std::uint8_t>(rng());
+        // The oracle, built here rather than read back with the driver's own decoder: a valid
+        // frame's status and payload, or none (random bytes, or a frame whose CRC was damaged).
+        struct Built {
+            std::uint8_t status;
+            Frame payload;
+        };
+        std::optional<Built> frame;
         if (junk.size() >= 3 && round % 2 == 0) {
             // Half the time a plausible length field and a correct CRC around random content.
             Frame payload(junk.begin() + 3, junk.end());
-            junk = response_frame(static_cast<std::uint8_t>(round % 3 == 0 ? 0x00 : junk[0] & 0x5F), payload);
+            const auto status = static_cast<std::uint8_t>(round % 3 == 0 ? 0x00 : junk[0] & 0x5F);
+            if (round % 8 == 4) {
+                // Now and then an answer Generate Random would take, but one bit of its CRC wrong:
+                // no frame at all.
+                payload.resize(16);
+                junk = response_frame(0x00, payload);
+                junk.back() ^= 0x01;
+                ++damaged;
+            } else {
+                junk = response_frame(status, payload);
+                frame = Built{status, payload};
+            }
         }
         rig.bus.respond = [&](const CommandFrame&) { return junk; };
+        // What every command must come to: fail (no frame, an error status or an R-MAC the driver
+        // did not ask for), or, on a plain success frame, return these very bytes.
+        const bool plain_success = frame && frame->status == 0x00;
+        if (!frame) ++unframed;
+        else if (plain_success) ++accepted;
+        else ++refused;
+        auto check = [&](const Status& st, const char* what) {
+            if (!frame) {
+                EXPECT_FALSE(st.ok()) << what << " accepted a response that is not a frame";
+            } else if (!plain_success) {
+                EXPECT_FALSE(st.ok()) << what << " accepted status " << int(frame->status);
+                if ((frame->status & 0x40) == 0 && frame->status != 0x01 && st.device_status() != 0) {
+                    EXPECT_EQ(st.device_status(), frame->status) << what;
+                }
+            }
+        };
         std::uint8_t buf[64];
         std::uint8_t digest[32];
         std::fill(std::begin(digest), std::end(digest), 7);
-        (void)rig.device.query_product_data();
-        (void)rig.device.query_partition();
-        (void)rig.device.query_key_table();
-        (void)rig.device.query_host_key_slot();
-        (void)rig.device.query_life_cycle();
-        (void)rig.device.query_i2c_parameters();
-        (void)rig.device.query_command_authorization();
-        (void)rig.device.query_local_envelope_keys();
-        (void)rig.device.read(1, 0, buf);
-        (void)rig.device.read_counter_zone(5, 0, Bytes(buf, 8).empty() ? MutableBytes() : MutableBytes(buf, 8));
-        (void)rig.device.generate_signature(0, digest);
-        (void)rig.device.generate_key_pair(1, Curve::p384);
-        (void)rig.device.decrement(5, 0, 1);
-        (void)rig.device.verify_password(Bytes(digest, 16));
+        check(rig.device.query_product_data().status(), "query_product_data");
+        check(rig.device.query_partition().status(), "query_partition");
+        check(rig.device.query_key_table().status(), "query_key_table");
+        check(rig.device.query_host_key_slot().status(), "query_host_key_slot");
+        check(rig.device.query_life_cycle().status(), "query_life_cycle");
+        check(rig.device.query_i2c_parameters().status(), "query_i2c_parameters");
+        check(rig.device.query_command_authorization().status(), "query_command_authorization");
+        check(rig.device.query_local_envelope_keys().status(), "query_local_envelope_keys");
+        std::fill(std::begin(buf), std::end(buf), 0);
+        const Status read = rig.device.read(1, 0, buf);
+        check(read, "read");
+        if (read.ok()) {
+            // 64 bytes, or a counter and 64 bytes: the data is the payload's last 64 bytes.
+            ASSERT_TRUE(frame->payload.size() == 64 || frame->payload.size() == 68);
+            EXPECT_TRUE(std::equal(std::begin(buf), std::end(buf), frame->payload.end() - 64));
+        }
+        std::uint8_t random[16] = {};
+        const Status rnd = rig.device.generate_random(random);
+        check(rnd, "generate_random");
+        if (rnd.ok()) {
+            EXPECT_TRUE(frame->payload.size() == 16 && std::equal(std::begin(random), std::end(random), frame->payload.begin()));
+        }
+        const std::uint8_t ping[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+        auto echoed = rig.device.echo(ping, buf);
+        check(echoed.status(), "echo");
+        if (echoed) {
+            EXPECT_TRUE(frame->payload.size() == 8 && std::equal(std::begin(ping), std::end(ping), buf));
+        }
+        check(rig.device.read_counter_zone(5, 0, Bytes(buf, 8).empty() ? MutableBytes() : MutableBytes(buf, 8)).status(),
+              "read_counter_zone");
+        check(rig.device.generate_signature(0, digest).status(), "generate_signature");
+        check(rig.device.generate_key_pair(1, Curve::p384).status(), "generate_key_pair");
+        check(rig.device.decrement(5, 0, 1).status(), "decrement");
+        check(rig.device.verify_password(Bytes(digest, 16)).status(), "verify_password");
         PublicKey peer;
         peer.x.resize(32);
         peer.y.resize(32);
-        (void)rig.device.establish_key(0, peer);
-        Signature sig;
-        sig.r.resize(32);
-        sig.s.resize(32);
-        (void)rig.device.verify_signature(peer, sig, digest);
-        (void)rig.device.unwrap(0, Bytes(buf, 24), buf);
+        check(rig.device.establish_key(0, peer).status(), "establish_key");
+        Signature sig0;
+        sig0.r.resize(32);
+        sig0.s.resize(32);
+        check(rig.device.verify_signature(peer, sig0, digest).status(), "verify_signature");
+        check(rig.device.unwrap(0, Bytes(buf, 24), buf).status(), "unwrap");
     }
-    SUCCEED();
+    // Each kind of garbage came up often enough to mean something.
+    EXPECT_GE(unframed, 150);
+    EXPECT_GE(damaged, 20);
+    EXPECT_GE(refused, 50);
+    EXPECT_GE(accepted, 30);
 }
