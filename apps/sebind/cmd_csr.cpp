@@ -29,6 +29,7 @@ void add_csr_command(CLI::App& app, GlobalOptions& global) {
                 throw Failure(Exit::usage, "--san takes dns:NAME (e.g. dns:device-001.example), got '" + s + "'");
             dns.push_back(s.substr(4));
         }
+        OutputFile output(a->out);
         auto se = open_se(global);
         const auto slot = static_cast<std::uint8_t>(a->slot);
         const auto zone = a->zone >= 0 ? static_cast<std::uint8_t>(a->zone) : identity::default_zone(slot);
@@ -50,7 +51,7 @@ void add_csr_command(CLI::App& app, GlobalOptions& global) {
             }
             fail(pem.status(), "csr (the chip did not sign)");
         }
-        write_output(a->out, *pem);
+        if (const int err = output.write(*pem)) fail_write(output.is_stdout() ? "standard output" : a->out, err);
     });
 }
 

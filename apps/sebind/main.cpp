@@ -7,6 +7,7 @@
 
 int main(int argc, char** argv) {
     using namespace sebind::cli;
+    guard_output();
     CLI::App app{"sebind: a device identity whose private key never leaves the secure element"};
     app.require_subcommand(1);
     app.footer(exit_code_help());
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
+        finish_stdout();
     } catch (const CLI::ParseError& e) {
         const int rc = app.exit(e);
         return rc == 0 ? 0 : static_cast<int>(Exit::usage);
