@@ -51,7 +51,7 @@ void add_csr_command(CLI::App& app, GlobalOptions& global) {
             }
             fail(pem.status(), "csr (the chip did not sign)");
         }
-        if (const int err = output.write(*pem)) fail_write(output.is_stdout() ? "standard output" : a->out, err);
+        output.write_or_fail(*pem);
     });
 }
 

@@ -47,9 +47,8 @@ int OutputFile::write(const std::string& text) {
     return 0;
 }
 
-void write_output(const std::string& path, const std::string& text) {
-    OutputFile out(path);
-    if (const int err = out.write(text)) fail_write(out.is_stdout() ? "standard output" : path, err);
+void OutputFile::write_or_fail(const std::string& text) {
+    if (const int err = write(text)) fail_write(name(), err);
 }
 
 std::string public_key_pem(const st::PublicKey& key) {

@@ -66,7 +66,7 @@ void add_keygen_command(CLI::App& app, GlobalOptions& global) {
         if (const int err = output.write(text))
             throw Failure(Exit::storage, "the key was generated in slot " + std::to_string(a->slot) + " (public key recorded in zone " +
                                              std::to_string(o.zone) + ") but could not be written to " +
-                                             (output.is_stdout() ? std::string("standard output") : output.path()) + ": " +
+                                             output.name() + ": " +
                                              std::strerror(err) + " — " + host::write_fix(err) +
                                              "; `sebind csr` uses the new key as it is");
     });

@@ -102,7 +102,7 @@ void run_sign(const SignArgs& a, const GlobalOptions& global) {
             default: fail(pem.status(), "pki sign " + a.csr + (detail.empty() ? "" : " (" + detail + ")"));
         }
     }
-    if (const int err = output.write(*pem)) fail_write(output.is_stdout() ? "standard output" : a.out, err);
+    output.write_or_fail(*pem);
     nlohmann::json j = describe(*pem);
     j["file"] = a.out;
     if (global.json) {

@@ -26,16 +26,17 @@ class OutputFile {
 public:
     explicit OutputFile(std::string path);
     bool is_stdout() const { return m_path.empty() || m_path == "-"; }
-    const std::string& path() const { return m_path; }
+    /// The file, or "standard output", as messages name it.
+    std::string name() const { return is_stdout() ? "standard output" : m_path; }
     /// Writes all of `text`; 0 or errno (the caller decides how to report it).
     int write(const std::string& text);
+    /// write(), with Failure(storage) naming the output and the reason when it fails.
+    void write_or_fail(const std::string& text);
 
 private:
     std::string m_path;
     host::FileReplacement m_file;
 };
-/// OutputFile(path).write(text); Failure(storage) naming the file and the reason when it fails.
-void write_output(const std::string& path, const std::string& text);
 /// SubjectPublicKeyInfo PEM of a chip public key.
 std::string public_key_pem(const stsafe::PublicKey& key);
 std::string certificate_pem(const std::vector<std::uint8_t>& der);
