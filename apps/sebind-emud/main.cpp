@@ -98,6 +98,9 @@ int main(int argc, char** argv) {
     sigaddset(&stop_signals, SIGINT);
     sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+    // A file-size limit makes a state save fail with EFBIG (the chip stops answering, the state
+    // file keeps its last complete write) instead of killing every chip with SIGXFSZ.
+    std::signal(SIGXFSZ, SIG_IGN);
 
     if (auto st = (*daemon)->listen(socket_path, &why); !st.ok()) {
         std::fprintf(stderr, "sebind-emud: %s\n", why.c_str());

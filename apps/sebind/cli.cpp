@@ -2,12 +2,17 @@
 // CLI plumbing: exit codes, one-line failures with a fix, opening the secure element.
 #include "cli.hpp"
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
 #include "sebind/core/log.hpp"
+#include "sebind/emu/emulator.hpp"
+#include "sebind/host/files.hpp"
 #include "sebind/stsafe/protocol.hpp"
 
 namespace sebind::cli {
@@ -71,7 +76,42 @@ Exit exit_for(Status s) noexcept {
 
 namespace {
 
+/// The secure element this command has open, while it is open: a storage failure of an emulated
+/// chip is its state file, named with its directory and the system's reason.
+struct OpenSe {
+    port_linux::SeConnection* connection = nullptr;
+    std::string dir;
+};
+OpenSe g_open_se;
+
+class TrackedConnection final : public port_linux::SeConnection {
+public:
+    TrackedConnection(std::unique_ptr<port_linux::SeConnection> inner, std::string dir) : m_inner(std::move(inner)) {
+        g_open_se = {m_inner.get(), std::move(dir)};
+    }
+    ~TrackedConnection() override { g_open_se = {}; }
+    TrackedConnection(const TrackedConnection&) = delete;
+    TrackedConnection& operator=(const TrackedConnection&) = delete;
+    stsafe::Device& device() noexcept override { return m_inner->device(); }
+    port_linux::SeKind kind() const noexcept override { return m_inner->kind(); }
+    emu::Chip* emulator() noexcept override { return m_inner->emulator(); }
+
+private:
+    std::unique_ptr<port_linux::SeConnection> m_inner;
+};
+
+/// errno of a failed state-file save of the open emulated chip, else 0.
+int emulator_storage_errno() {
+    emu::Chip* chip = g_open_se.connection ? g_open_se.connection->emulator() : nullptr;
+    return chip ? chip->storage_errno() : 0;
+}
+
 std::string cause_and_fix(Status s) {
+    if (s.code() == Errc::storage_failure) {
+        if (const int err = emulator_storage_errno())
+            return std::string("cannot save the emulator state in ") + g_open_se.dir + " (" + std::strerror(err) + ") — " +
+                   host::write_fix(err) + "; the state file keeps its last complete write";
+    }
     std::string cause;
     if (s.device_status()) {
         cause = std::string("the chip answered ") +
@@ -142,6 +182,22 @@ void require_zone(stsafe::Device& device, std::uint8_t zone) {
                                        ") — pick one of them (`sebind info` lists them)");
 }
 
+void fail_write(const std::string& what, int err) {
+    throw Failure(Exit::storage, "cannot write " + what + ": " + std::strerror(err) + " — " + host::write_fix(err));
+}
+
+void guard_output() { std::signal(SIGXFSZ, SIG_IGN); }
+
+void finish_stdout() {
+    errno = 0;
+    const bool flushed = std::fflush(stdout) == 0;
+    const int err = errno;
+    if (flushed && !std::ferror(stdout)) return;
+    std::clearerr(stdout);
+    if (err) fail_write("standard output", err);
+    throw Failure(Exit::storage, "cannot write standard output (part of the output was lost) — check where it goes and free space");
+}
+
 std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global, const port_linux::ConnectOptions& options) {
     if (global.verbose) {
         set_log_sink(log_to_stderr, nullptr);
@@ -185,7 +241,7 @@ std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global, c
         }
         fail(s, "cannot open the secure element");
     }
-    return std::move(*conn);
+    return std::make_unique<TrackedConnection>(std::move(*conn), uri->kind == port_linux::SeKind::emulator ? uri->path : std::string());
 }
 
 }  // namespace sebind::cli

@@ -31,6 +31,15 @@ Exit exit_for(Status s) noexcept;
 [[noreturn]] void fail(Status s, const std::string& what);
 inline void check(Status s, const std::string& what) { if (!s.ok()) fail(s, what); }
 
+/// Failure(storage): "cannot write <what>: <the system's reason> — <fix>" (free space, raise the
+/// file-size limit, make the directory writable...).
+[[noreturn]] void fail_write(const std::string& what, int err);
+/// At start: a file-size limit (ulimit -f) makes writes fail with EFBIG, reported like a full
+/// disk, instead of killing the program with SIGXFSZ.
+void guard_output();
+/// At the end of a command: flushes stdout; Failure(storage) when any of its output was lost.
+void finish_stdout();
+
 struct GlobalOptions {
     std::string se_uri;  ///< --se, else SEBIND_SE
     bool json = false;

@@ -32,6 +32,7 @@ void add_csr_command(CLI::App& app, GlobalOptions& global) {
         // The rules `pki sign` applies, checked before the chip signs anything.
         if (std::string why; !identity::check_subject(a->subject, &why).ok())
             throw Failure(Exit::invalid_input, "--subject: " + why + " — pass e.g. \"CN=device-001,O=Acme\"");
+        OutputFile output(a->out);
         auto se = open_se(global);
         const auto slot = static_cast<std::uint8_t>(a->slot);
         const auto zone = a->zone >= 0 ? static_cast<std::uint8_t>(a->zone) : identity::default_zone(slot);
@@ -59,18 +60,18 @@ void add_csr_command(CLI::App& app, GlobalOptions& global) {
             fail(pem.status(), "csr (the chip did not sign)");
         }
         if (!global.json) {
-            write_output(a->out, *pem);
+            output.write_or_fail(*pem);
             return;
         }
         // JSON: the summary on stdout; the request in it, or in -o FILE as PEM.
         nlohmann::json j = {{"slot", slot}, {"zone", zone}, {"subject", a->subject}, {"dns_names", dns}};
-        if (a->out.empty() || a->out == "-") {
+        if (output.is_stdout()) {
             j["csr_pem"] = *pem;
         } else {
-            write_output(a->out, *pem);
+            output.write_or_fail(*pem);
             j["file"] = a->out;
         }
-        write_output("", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+        OutputFile("").write_or_fail(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     });
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `sebind emu init DIR` and `sebind emu serve`: create and serve emulated chips.
+#include <cerrno>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -52,9 +53,11 @@ void add_emu_commands(CLI::App& app, GlobalOptions& global) {
         options.seed = init_args->seed;
         options.device_common_name = init_args->cn;
         options.certificate_days = init_args->days;
+        errno = 0;
         Status st = emu::init_chip(init_args->dir, options);
         if (st.code() == Errc::already_exists)
             throw Failure(Exit::already_exists, init_args->dir + " already holds a chip — pick another directory or delete it");
+        if (st.code() == Errc::storage_failure) fail_write("the emulator state in " + init_args->dir, errno ? errno : EIO);
         check(st, "emu init " + init_args->dir);
         if (global.json) {
             const nlohmann::json j = {{"dir", init_args->dir},

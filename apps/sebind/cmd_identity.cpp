@@ -2,9 +2,9 @@
 // Helpers shared by the identity subcommands (cmd_keygen, cmd_csr, cmd_cert, cmd_verify_pair).
 #include "identity_cli.hpp"
 
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <cstring>
 
 #include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
@@ -15,23 +15,40 @@ namespace sebind::cli {
 namespace st = stsafe;
 using nlohmann::json;
 
-std::string read_file_or_fail(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Failure(Exit::not_found, "cannot read " + path + " — check the path");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+std::string read_file_or_fail(const std::string& path, const char* kind, std::size_t limit) {
+    std::string text;
+    const int err = host::read_file(path, limit, text);
+    switch (err) {
+        case 0: return text;
+        case EFBIG:
+            throw Failure(Exit::too_large, path + " is larger than " + host::size_text(limit) + ", the limit for " + kind +
+                                               " — pass " + kind + " file (PEM or DER)");
+        case EISDIR: throw Failure(Exit::invalid_input, path + " is a directory — pass " + kind + " file");
+        case EAGAIN:
+            throw Failure(Exit::invalid_input, path + " has nothing to read without waiting — pass " + kind + " file, not a FIFO or device");
+        default:
+            throw Failure(Exit::not_found, "cannot read " + path + " (" + std::strerror(err) + ") — check the path");
+    }
 }
 
-void write_output(const std::string& path, const std::string& text) {
-    if (path.empty() || path == "-") {
-        if (std::fputs(text.c_str(), stdout) < 0 || std::fflush(stdout) != 0)
-            throw Failure(Exit::storage, "cannot write to standard output — check the redirection target");
-        return;
+OutputFile::OutputFile(std::string path) : m_path(std::move(path)) {
+    if (is_stdout()) return;
+    if (const int err = m_file.open(m_path)) fail_write(m_path, err);
+}
+
+int OutputFile::write(const std::string& text) {
+    if (!is_stdout()) return m_file.commit(text);
+    errno = 0;
+    if (std::fputs(text.c_str(), stdout) < 0 || std::fflush(stdout) != 0) {
+        const int err = errno ? errno : EIO;
+        std::clearerr(stdout);
+        return err;
     }
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw Failure(Exit::storage, "cannot write " + path + " — check the directory and free space");
+    return 0;
+}
+
+void OutputFile::write_or_fail(const std::string& text) {
+    if (const int err = write(text)) fail_write(name(), err);
 }
 
 std::string public_key_pem(const st::PublicKey& key) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `sebind keygen`: a key pair generated inside the chip; prints its public key.
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "identity_cli.hpp"
@@ -32,6 +33,8 @@ void add_keygen_command(CLI::App& app, GlobalOptions& global) {
         o.usage_limit = static_cast<std::uint16_t>(a->usage_limit);
         o.zone = a->zone >= 0 ? static_cast<std::uint8_t>(a->zone) : identity::default_zone(o.slot);
         o.force = a->force;
+        // An output that cannot be created is found before a key is generated.
+        OutputFile output(a->out);
         auto se = open_se(global);
         require_zone(se->device(), o.zone);
         auto pub = identity::keygen(se->device(), o);
@@ -53,14 +56,19 @@ void add_keygen_command(CLI::App& app, GlobalOptions& global) {
             fail(pub.status(), "keygen");
         }
         const std::string pem = public_key_pem(*pub);
+        std::string text = pem;
         if (global.json) {
             const nlohmann::json j = {{"slot", a->slot}, {"curve", stsafe::curve_info(pub->curve).name},
                                       {"bits", stsafe::curve_info(pub->curve).coordinate_size * 8}, {"zone", o.zone},
                                       {"usage_limit", a->usage_limit}, {"public_key_pem", pem}};
-            write_output(a->out, j.dump(2) + "\n");
-        } else {
-            write_output(a->out, pem);
+            text = j.dump(2) + "\n";
         }
+        if (const int err = output.write(text))
+            throw Failure(Exit::storage, "the key was generated in slot " + std::to_string(a->slot) + " (public key recorded in zone " +
+                                             std::to_string(o.zone) + ") but could not be written to " +
+                                             output.name() + ": " +
+                                             std::strerror(err) + " — " + host::write_fix(err) +
+                                             "; `sebind csr` uses the new key as it is");
     });
 }
 

@@ -3,13 +3,11 @@
 // signing with that CA (or any CA certificate + key placed in a directory as ca.pem / ca.key).
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <mbedtls/x509_crt.h>
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
+#include "identity_cli.hpp"
 #include "sebind/identity/dev_pki.hpp"
 
 namespace sebind::cli {
@@ -93,12 +91,10 @@ nlohmann::json describe(const std::string& pem) {
 }
 
 void run_sign(const SignArgs& a, const GlobalOptions& global) {
-    std::ifstream in(a.csr, std::ios::binary);
-    if (!in) throw Failure(Exit::not_found, "cannot read " + a.csr + " — check the CSR path (make one with `sebind csr`)");
-    std::stringstream ss;
-    ss << in.rdbuf();
+    const std::string csr = read_file_or_fail(a.csr, "a certificate request");
+    OutputFile output(a.out);
     std::string detail;
-    auto pem = identity::sign_csr(a.ca, ss.str(), a.days, &detail);
+    auto pem = identity::sign_csr(a.ca, csr, a.days, &detail);
     if (!pem) {
         switch (pem.status().code()) {
             case Errc::does_not_exist:
@@ -116,12 +112,7 @@ void run_sign(const SignArgs& a, const GlobalOptions& global) {
             default: fail(pem.status(), "pki sign " + a.csr + (detail.empty() ? "" : " (" + detail + ")"));
         }
     }
-    {
-        std::ofstream out(a.out, std::ios::binary | std::ios::trunc);
-        out << *pem;
-        out.close();
-        if (!out) throw Failure(Exit::storage, "cannot write " + a.out + " — check the path is writable and the disk is not full");
-    }
+    output.write_or_fail(*pem);
     nlohmann::json j = describe(*pem);
     j["file"] = a.out;
     if (global.json) {

@@ -50,6 +50,7 @@ private:
 void print_line(const std::string& line) {
     std::printf("%s %s\n", agent::rfc3339_utc(agent::unix_now_ms()).c_str(), line.c_str());
     std::fflush(stdout);  // one line at a time into journald or a pipe
+    std::clearerr(stdout);  // the log is best effort: a lost line must not fail the agent at exit
 }
 
 }  // namespace

@@ -40,8 +40,12 @@ void add_verify_pair_command(CLI::App& app, GlobalOptions& global) {
         if (st.code() == Errc::invalid_signature)
             throw Failure(Exit::mismatch, "MISMATCH: the certificate's public key is not the key in slot " + s +
                                           " — store the certificate issued for this slot's key (see `sebind csr`)");
-        if (st.code() == Errc::invalid_argument)
-            throw Failure(Exit::mismatch, "MISMATCH: the certificate's key is on another curve than slot " + s + "'s key (or not an EC key)");
+        if (st.code() == Errc::invalid_argument && !st.device_status()) {
+            auto curve = se->device().slot_curve(slot);
+            throw Failure(Exit::mismatch, "MISMATCH: the certificate has " + identity::certificate_key_name(der) + ", slot " + s +
+                                              " holds an EC " + (curve ? stsafe::curve_info(*curve).name : std::string("")) +
+                                              (curve ? " " : "") + "key — pass the certificate issued for this slot's key (see `sebind csr`)");
+        }
         if (st.code() == Errc::does_not_exist && !st.device_status())
             throw Failure(Exit::not_found, "slot " + s + " holds no key — run `sebind keygen` first");
         if (!st.ok()) fail(st, "verify-pair: CHIP ERROR, not a mismatch");

@@ -31,6 +31,7 @@ std::string command_path(CLI::App& app) {
 
 int main(int argc, char** argv) {
     using namespace sebind::cli;
+    guard_output();
     CLI::App app{"sebind: a device identity whose private key never leaves the secure element", "sebind"};
     app.require_subcommand(1);
     app.footer(exit_code_help());
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
     };
     try {
         app.parse(argc, argv);
+        finish_stdout();
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help
         return report(Exit::usage, usage_line(e.what(), command_path(app)));

@@ -3,13 +3,17 @@
 #include "sebind/agent/config.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
-#include <fstream>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
 
+#include <mbedtls/x509_crt.h>
 #include <toml++/toml.h>
+
+#include "sebind/host/files.hpp"
 
 #include "sebind/mqtt/codec/topic.hpp"
 
@@ -81,6 +85,9 @@ std::string suggestion(const std::string& name, const std::vector<std::string>& 
     }
     return best.empty() ? std::string() : "did you mean " + std::string(open) + best + close + "? ";
 }
+
+/// RFC 1035: a DNS name is at most 253 characters in text form.
+constexpr std::size_t kMaxHostName = 253;
 
 class Reader {
 public:
@@ -236,6 +243,28 @@ void read_sensor(const Reader& r, const toml::table& t, std::size_t index, Agent
     cfg.sensors.push_back(std::move(s));
 }
 
+/// The broker CA must be readable PEM certificates now, not at the first connection attempt: a
+/// wrong file is a configuration error (36), never a reason to retry forever.
+void check_ca_file(const Reader& r, const toml::source_region& where, const std::string& path) {
+    std::string text;
+    const int err = host::read_file(path, host::limits::certificate, text);
+    if (err == EFBIG)
+        r.fail(where, "[broker] ca_file " + path + " is larger than " + host::size_text(host::limits::certificate) +
+                          ", the limit for a CA bundle", "point ca_file at the broker CA's PEM file");
+    if (err == EISDIR) r.fail(where, "[broker] ca_file " + path + " is a directory", "point ca_file at the broker CA's PEM file in it");
+    if (err) r.fail(where, "[broker] ca_file " + path + " cannot be read (" + std::strerror(err) + ")", "check the path and its permissions");
+    mbedtls_x509_crt ca;
+    mbedtls_x509_crt_init(&ca);
+    text.push_back('\0');  // PEM parsing counts the terminating NUL
+    const bool pem = text.find("-----BEGIN CERTIFICATE-----") != std::string::npos;
+    const int rc = pem ? mbedtls_x509_crt_parse(&ca, reinterpret_cast<const unsigned char*>(text.data()), text.size()) : -1;
+    const bool any = rc >= 0 && ca.raw.len > 0;
+    mbedtls_x509_crt_free(&ca);
+    if (!pem || !any)
+        r.fail(where, "[broker] ca_file " + path + " holds no PEM certificate",
+               "point ca_file at the broker CA's certificate in PEM (-----BEGIN CERTIFICATE-----)");
+}
+
 AgentConfig read_config(const Reader& r, const toml::table& root, const std::string& source) {
     AgentConfig cfg;
     cfg.source = source;
@@ -257,14 +286,16 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
     r.check_keys(*broker, b, {"host", "port", "ca_file", "keep_alive", "client_id", "protocol", "stack", "tls", "session_tickets", "clean_start",
                               "session_expiry_s", "timeout_s", "reconnect_initial_s", "reconnect_max_s"});
     cfg.host = r.string(*broker, b, "host").value_or(cfg.host);
+    if (cfg.host.size() > kMaxHostName)
+        r.fail(broker->get("host")->source(), "[broker] host is " + std::to_string(cfg.host.size()) + " characters long, a DNS name has at most " +
+                                                  std::to_string(kMaxHostName), "use the broker's host name or address");
     if (cfg.host.find_first_of(" \t/") != std::string::npos)
         r.fail(broker->get("host")->source(), "[broker] host \"" + cfg.host + "\" is not a host name", "use a DNS name such as \"localhost\"");
     cfg.port = static_cast<std::uint16_t>(r.integer(*broker, b, "port", 1, 65535).value_or(cfg.port));
     const auto ca = r.string(*broker, b, "ca_file");
     if (!ca) r.fail_missing("[broker] ca_file is missing", "set it to the broker CA's PEM file (e.g. the ca.pem of `sebind pki dev`)");
     cfg.ca_file = r.path(*ca);
-    if (!std::ifstream(cfg.ca_file))
-        r.fail(broker->get("ca_file")->source(), "[broker] ca_file " + cfg.ca_file + " cannot be read", "check the path and its permissions");
+    check_ca_file(r, broker->get("ca_file")->source(), cfg.ca_file);
     cfg.keep_alive_s = static_cast<std::uint16_t>(r.integer(*broker, b, "keep_alive", 0, 65535).value_or(cfg.keep_alive_s));
     cfg.client_id = r.string(*broker, b, "client_id").value_or("");
     if (cfg.client_id.size() > 65535 || !mqtt::is_valid_utf8(cfg.client_id))
@@ -353,16 +384,25 @@ Result<AgentConfig> parse_config(const std::string& text, const std::string& sou
 }
 
 Result<AgentConfig> load_config(const std::string& path, std::string* error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        if (error) *error = "cannot read " + path + " — check the path (an example: examples/device.toml)";
-        return Errc::does_not_exist;
+    std::string text;
+    const int err = host::read_file(path, host::limits::agent_config, text);
+    if (err == EISDIR) {
+        if (error) *error = path + " is a directory — pass the device.toml file (e.g. --config " + path + "/device.toml)";
+        return Errc::invalid_argument;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
+    if (err == EFBIG) {
+        if (error)
+            *error = path + " is larger than " + host::size_text(host::limits::agent_config) +
+                     ", the limit for device.toml — pass the agent's configuration file (an example: examples/device.toml)";
+        return Errc::out_of_range;
+    }
+    if (err) {
+        if (error) *error = "cannot read " + path + " (" + std::strerror(err) + ") — check the path (an example: examples/device.toml)";
+        return err == ENOENT ? Errc::does_not_exist : Errc::storage_failure;
+    }
     const std::size_t slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-    return parse_config(ss.str(), path, dir, error);
+    return parse_config(text, path, dir, error);
 }
 
 }  // namespace sebind::agent

@@ -71,9 +71,10 @@ Result<std::unique_ptr<DeviceIdentity>> DeviceIdentity::load(stsafe::Device& dev
                     "`), or make a new CSR with `sebind csr` and have it signed");
                 break;
             case Errc::invalid_argument:
-                set("the certificate in " + where + " is on another curve than the key in " + s +
-                    " — store the certificate issued for this key");
-                break;
+                // Another curve (or not an EC key): a mismatch like any other, which a restart cannot fix.
+                set("the certificate in " + where + " has " + identity::certificate_key_name(stored->der) +
+                    ", not the key in " + s + " — store the certificate issued for this key");
+                return Errc::invalid_signature;
             case Errc::does_not_exist: set(s + " holds no key — run `sebind keygen --slot " + std::to_string(slot) + "` and provision it"); break;
             default: set("the secure element failed the pairing check (" + std::string(to_string(paired.code())) + ") — check the bus/URI and retry");
         }

@@ -11,9 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <numbers>
-#include <sstream>
+
+#include "sebind/host/files.hpp"
 
 namespace sebind::agent {
 
@@ -28,21 +28,25 @@ std::string trim(std::string s) {
     return s.substr(i);
 }
 
-/// The whole (small) file, or nullopt with errno's text in `why`.
+/// The whole (small) file, or nullopt with the cause in `why`. Bounded and non-blocking: a
+/// sensor pointed at /dev/zero or a FIFO neither fills memory nor stalls the agent.
 std::optional<std::string> slurp(const std::string& path, std::string& why) {
-    errno = 0;
-    std::ifstream in(path);
-    if (!in) {
-        why = "cannot read " + path + ": " + std::strerror(errno != 0 ? errno : ENOENT);
+    std::string text;
+    const int err = host::read_file(path, host::limits::sensor_value, text);
+    if (err == EFBIG) {
+        why = path + " holds more than " + host::size_text(host::limits::sensor_value) +
+              ", the limit for a sensor value — point the sensor at a value file (sysfs, /proc/loadavg)";
         return std::nullopt;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) {
-        why = "cannot read " + path;
+    if (err == EAGAIN) {
+        why = path + " has no value to read without waiting — point the sensor at a value file, not a FIFO or device";
         return std::nullopt;
     }
-    return ss.str();
+    if (err) {
+        why = "cannot read " + path + ": " + std::strerror(err);
+        return std::nullopt;
+    }
+    return text;
 }
 
 /// "thermal_zone12" -> 12, for natural ordering (zone10 after zone9).

@@ -7,24 +7,11 @@
 #include <string_view>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "sebind/host/files.hpp"
+
 namespace sebind::agent {
-
-namespace {
-
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-}  // namespace
 
 Result<SeqStore> SeqStore::open(const std::string& dir, std::uint64_t block) {
     const std::string path = dir + "/agent.seq";
@@ -67,25 +54,8 @@ Status SeqStore::close() {
 }
 
 Status SeqStore::write(std::uint64_t value) {
-    // Write a new file and rename it over the old one: a crash leaves the old or the new value.
-    const std::string tmp = m_path + ".new";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Status(Errc::storage_failure);
-    const std::string text = std::to_string(value) + "\n";
-    const bool ok = write_all(fd, text) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), m_path.c_str()) != 0) {
-        ::unlink(tmp.c_str());
-        return Status(Errc::storage_failure);
-    }
-    const std::size_t slash = m_path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : m_path.substr(0, slash == 0 ? 1 : slash);
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)::fsync(dfd);
-        ::close(dfd);
-    }
-    return Status::success();
+    // A new file renamed over the old one: a crash leaves the old or the new value.
+    return host::replace_file(m_path, std::to_string(value) + "\n") == 0 ? Status::success() : Status(Errc::storage_failure);
 }
 
 }  // namespace sebind::agent

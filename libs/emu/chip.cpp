@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The emulated chip's I2C face and its command pipeline (processing order of protocol doc §11).
+#include <cerrno>
 #include <cstring>
 
 #include "chip_impl.hpp"
@@ -68,7 +69,9 @@ bool ChipImpl::nvm_write(const PageWrite* page) noexcept {
         return false;
     }
     if (!m_store->commit(encode_state(m_state)).ok()) {
-        // The host-side disk failed: behave like a chip whose NVM write failed (no answer).
+        // The host-side disk failed: behave like a chip whose NVM write failed (no answer), and
+        // keep the cause so the bus can say it is the host's storage, not the wiring.
+        m_storage_errno = m_store->last_errno() ? m_store->last_errno() : EIO;
         m_powered = false;
         return false;
     }
@@ -83,6 +86,7 @@ Status ChipImpl::power_cycle() noexcept {
     m_state = std::move(*state);
     m_options.faults.power_loss_at_write = 0;
     m_powered = true;
+    m_storage_errno = 0;
     m_hung = false;
     m_asleep = false;
     m_sleep_mode = 0;
@@ -98,7 +102,7 @@ Status ChipImpl::power_cycle() noexcept {
 
 bool ChipImpl::transaction_allowed(std::uint8_t address, std::uint32_t now_ms, bool is_write, BusResult& result) noexcept {
     if (!m_powered) {
-        result = BusResult::fault;
+        result = m_storage_errno ? BusResult::host_storage : BusResult::fault;
         return false;
     }
     // A hung chip, a foreign address, and (from the next command on) a chip in hibernation that

@@ -43,6 +43,7 @@ public:
     void set_faults(const FaultConfig& faults) noexcept override;
     void set_latency(Latency latency) noexcept override { m_options.latency = latency; }
     const ChipStats& stats() const noexcept override { return m_stats; }
+    int storage_errno() const noexcept override { return m_storage_errno; }
 
 private:
     // Pipeline (chip.cpp).
@@ -106,6 +107,7 @@ private:
     std::uint8_t m_address;  ///< I2C address in force since the last power-up
     std::vector<std::uint8_t> m_response;
     bool m_powered = true;
+    int m_storage_errno = 0;  ///< see Chip::storage_errno
     bool m_hung = false;
     std::uint8_t m_sleep_mode = 0;  ///< non-zero after Hibernate: the wake-up mode
     bool m_asleep = false;

@@ -97,6 +97,10 @@ Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t
                              const std::vector<std::string>& dns_names) {
     if (!check_subject(subject).ok()) return Errc::invalid_argument;
     SEBIND_TRY_ASSIGN(st::PublicKey pub, slot_public_key(device, slot, zone));
+    // A keygen cut short after Generate Key on another curve leaves a record of the old curve:
+    // the recorded key is not the slot's, the same mismatch the signature check below finds.
+    SEBIND_TRY_ASSIGN(st::Curve slot_curve, device.slot_curve(slot));
+    if (slot_curve != pub.curve) return Errc::invalid_signature;
     mbedtls_pk_context key;
     mbedtls_pk_init(&key);
     mbedtls_x509write_csr csr;
@@ -146,7 +150,8 @@ Status verify_pair(st::Device& device, std::uint8_t slot, Bytes certificate_der)
     } guard{&crt, &key};
     if (mbedtls_x509_crt_parse_der(&crt, certificate_der.data(), certificate_der.size()) != 0) return Status(Errc::invalid_argument);
     auto cert_key = tls::public_key_of(crt.pk);
-    if (!cert_key) return cert_key.status();
+    // The chip's keys are EC keys on its curves: any other key (RSA) cannot be the slot's.
+    if (!cert_key) return cert_key.status().code() == Errc::not_supported ? Status(Errc::invalid_argument) : cert_key.status();
     SEBIND_TRY_ASSIGN(st::Curve curve, device.slot_curve(slot));
     if (curve != cert_key->curve) return Status(Errc::invalid_argument);
 
@@ -167,6 +172,23 @@ Status verify_pair(st::Device& device, std::uint8_t slot, Bytes certificate_der)
     }
     return mbedtls_pk_verify(&crt.pk, md, digest, digest_size, sig, sig_len) == 0 ? Status::success()
                                                                                   : Status(Errc::invalid_signature);
+}
+
+std::string certificate_key_name(Bytes certificate_der) {
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    std::string name = "an unreadable key";
+    if (mbedtls_x509_crt_parse_der(&crt, certificate_der.data(), certificate_der.size()) == 0) {
+        if (auto ec = tls::public_key_of(crt.pk)) {
+            name = std::string("an EC ") + st::curve_info(ec->curve).name + " key";
+        } else if (mbedtls_pk_get_type(&crt.pk) == MBEDTLS_PK_RSA) {
+            name = "an RSA-" + std::to_string(mbedtls_pk_get_bitlen(&crt.pk)) + " key";
+        } else {
+            name = std::string("a ") + mbedtls_pk_get_name(&crt.pk) + " key";
+        }
+    }
+    mbedtls_x509_crt_free(&crt);
+    return name;
 }
 
 }  // namespace sebind::identity

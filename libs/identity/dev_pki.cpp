@@ -18,6 +18,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "pki_x509.hpp"
+#include "sebind/host/files.hpp"
 
 namespace sebind::identity {
 
@@ -91,26 +92,6 @@ Result<std::string> key_pem(mbedtls_pk_context& key) {
     std::string pem(reinterpret_cast<const char*>(buf.data()));
     mbedtls_platform_zeroize(buf.data(), buf.size());
     return pem;
-}
-
-/// Writes through a temporary file in the same directory and renames it over `path`, so the file
-/// is never seen half-written and a key file never exists with looser permissions than `mode`.
-Status write_atomically(const std::string& path, const std::string& text, mode_t mode) {
-    std::string tmp = path + ".tmp-XXXXXX";
-    const int fd = ::mkstemp(tmp.data());  // created 0600
-    if (fd < 0) return Status(Errc::storage_failure);
-    bool ok = ::fchmod(fd, mode) == 0;
-    std::size_t done = 0;
-    while (ok && done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        ok = n > 0;
-        if (ok) done += static_cast<std::size_t>(n);
-    }
-    ok = ok && ::fsync(fd) == 0;
-    ok = ::close(fd) == 0 && ok;
-    ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0;
-    if (!ok) ::unlink(tmp.c_str());
-    return ok ? Status::success() : Status(Errc::storage_failure);
 }
 
 std::string hex_of(const unsigned char* p, std::size_t n) {
@@ -302,11 +283,13 @@ Status create_dev_pki(const std::string& dir, const DevPkiOptions& options, std:
     };
     for (auto& out : outputs) {
         if (!out.text) return out.text.status();
-        const Status st = write_atomically(layout.abs + "/" + out.name, *out.text, out.mode);
+        // Through a temporary file renamed over the name (file and directory synced): never seen
+        // half-written, and a key file never exists with looser permissions than its mode.
+        const int err = host::replace_file(layout.abs + "/" + out.name, *out.text, out.mode);
         mbedtls_platform_zeroize(out.text->data(), out.text->size());
-        if (!st.ok()) {
-            set_detail(detail, "cannot write " + layout.abs + "/" + out.name);
-            return st;
+        if (err) {
+            set_detail(detail, "cannot write " + layout.abs + "/" + out.name + ": " + std::strerror(err));
+            return Status(Errc::storage_failure);
         }
     }
     return Status::success();

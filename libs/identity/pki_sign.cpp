@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // `sign_csr`: the development CA (or any CA certificate + key in a directory) signs a PKCS#10
 // request after checking its proof of possession; subject and subjectAltNames are copied exactly.
+#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <utility>
 
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/platform_util.h>
 
 #include "pki_x509.hpp"
+#include "sebind/host/files.hpp"
 #include "sebind/identity/dev_pki.hpp"
 
 namespace sebind::identity {
@@ -31,15 +32,6 @@ struct CrtHolder {
     CrtHolder(const CrtHolder&) = delete;
     CrtHolder& operator=(const CrtHolder&) = delete;
 };
-
-bool read_file(const std::string& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
-    return true;
-}
 
 void set_detail(std::string* detail, const std::string& text) {
     if (detail) *detail = text;
@@ -67,9 +59,17 @@ Result<std::string> sign_csr(const std::string& ca_dir, const std::string& csr_t
         return Errc::invalid_argument;
     }
     std::string ca_pem, ca_key_pem;
-    if (!read_file(ca_dir + "/ca.pem", ca_pem) || !read_file(ca_dir + "/ca.key", ca_key_pem)) {
-        set_detail(detail, "no ca.pem and ca.key in " + ca_dir);
-        return Errc::does_not_exist;
+    for (const auto& [name, text] : {std::pair<const char*, std::string*>{"ca.pem", &ca_pem}, {"ca.key", &ca_key_pem}}) {
+        const int err = host::read_file(ca_dir + "/" + name, host::limits::certificate, *text);
+        if (err == EFBIG) {
+            set_detail(detail, ca_dir + "/" + name + " is larger than " + host::size_text(host::limits::certificate) +
+                                   ", the limit for a CA certificate or key");
+            return Errc::corrupted_data;
+        }
+        if (err) {
+            set_detail(detail, "no ca.pem and ca.key in " + ca_dir);
+            return Errc::does_not_exist;
+        }
     }
     CrtHolder ca;
     pki::PkKey ca_key;

@@ -19,6 +19,7 @@ set(SEBIND_MQTT_OUTBOX_SOURCES
   ${SEBIND_MQTT_DIR}/outbox/outbox.cpp
   ${SEBIND_MQTT_DIR}/outbox/outbox_recovery.cpp
   ${SEBIND_MQTT_DIR}/outbox/memory_store.cpp)
-# POSIX file backend of the outbox (firmware plugs its own OutboxStorage instead).
+# POSIX file backend of the outbox (firmware plugs its own OutboxStorage instead); it writes
+# through the host file utilities (libs/host/files.cpp, the sebind::host target).
 set(SEBIND_MQTT_POSIX_SOURCES
   ${SEBIND_MQTT_DIR}/outbox/posix_storage.cpp)

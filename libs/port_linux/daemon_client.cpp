@@ -144,6 +144,7 @@ stsafe::BusResult to_bus_result(std::uint8_t ack) noexcept {
         case Ack::ack: return stsafe::BusResult::ok;
         case Ack::nack: return stsafe::BusResult::nack;
         case Ack::fault: return stsafe::BusResult::fault;
+        case Ack::host_storage: return stsafe::BusResult::host_storage;
     }
     return stsafe::BusResult::fault;
 }

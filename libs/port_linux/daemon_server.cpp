@@ -116,9 +116,10 @@ struct EmuDaemon::Impl {
         if (c.chip < 0) return refuse(c, ErrorCode::hello_required, "send HELLO first");
         emu::Chip& chip = *chips[static_cast<std::size_t>(c.chip)];
         auto ack = [](stsafe::BusResult r) {
-            return static_cast<std::uint8_t>(r == stsafe::BusResult::ok     ? Ack::ack
-                                             : r == stsafe::BusResult::nack ? Ack::nack
-                                                                            : Ack::fault);
+            return static_cast<std::uint8_t>(r == stsafe::BusResult::ok             ? Ack::ack
+                                             : r == stsafe::BusResult::nack         ? Ack::nack
+                                             : r == stsafe::BusResult::host_storage ? Ack::host_storage
+                                                                                    : Ack::fault);
         };
         // The chip's timing model compares these timestamps: busy time passes in real time.
         switch (req.op) {

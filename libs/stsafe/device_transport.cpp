@@ -82,6 +82,7 @@ Status Device::write_frame(Bytes frame) noexcept {
         switch (m_bus.write(m_config.address, frame)) {
             case BusResult::ok: return Status::success();
             case BusResult::fault: return Status(Errc::communication_failure);
+            case BusResult::host_storage: return Status(Errc::storage_failure);
             case BusResult::nack: break;
         }
         ++m_stats.nacks;
@@ -97,6 +98,7 @@ Status Device::read_bytes(std::size_t n, std::uint32_t start_ms) noexcept {
         switch (m_bus.read(m_config.address, MutableBytes(m_rx.data(), n))) {
             case BusResult::ok: return Status::success();
             case BusResult::fault: return Status(Errc::communication_failure);
+            case BusResult::host_storage: return Status(Errc::storage_failure);
             case BusResult::nack: break;
         }
         ++m_stats.nacks;

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_support.hpp"
 #include "process.hpp"
 #include "sebind/core/hex.hpp"
 #include "sebind/port_linux/se_uri.hpp"
@@ -21,32 +22,9 @@ using sebind::test::run;
 using sebind::test::RunResult;
 using sebind::test::TempDir;
 
-namespace {
-
-RunResult run_sebind(std::vector<std::string> args) {
-    args.insert(args.begin(), SEBIND_BIN);
-    return run(args);
-}
-
-int lines(const std::string& s) {
-    int n = 0;
-    for (char c : s) n += c == '\n';
-    return n;
-}
-
-class Cli : public ::testing::Test {
-protected:
-    void SetUp() override {
-        ::unsetenv("SEBIND_SE");
-        auto r = run_sebind({"emu", "init", dir.file("se"), "--cn", "device-001"});
-        ASSERT_EQ(r.exit_code, 0) << r.output;
-        uri = "emu:" + dir.file("se");
-    }
-    TempDir dir;
-    std::string uri;
-};
-
-}  // namespace
+using sebind::test::lines;
+using sebind::test::run_sebind;
+using Cli = sebind::test::CliTest;
 
 TEST_F(Cli, InitSaysItIsEmulatedAndRefusesToOverwrite) {
     auto again = run_sebind({"emu", "init", dir.file("se")});
@@ -218,22 +196,9 @@ TEST_F(Cli, FailuresAreOneLineWithDistinctCodes) {
 
 TEST_F(Cli, DaemonServesTheSameChip) {
     const std::string sock = dir.file("emud.sock");
-    int ready[2];
-    ASSERT_EQ(::pipe(ready), 0);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-        ::close(ready[0]);
-        const std::string fd = std::to_string(ready[1]);
-        // `sebind emu serve` execs sebind-emud in place (same PID), found next to sebind.
-        ::execl(SEBIND_BIN, SEBIND_BIN, "emu", "serve", "--socket", sock.c_str(), "--ready-fd", fd.c_str(),
-                dir.file("se").c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    ::close(ready[1]);
-    char b = 0;
-    ASSERT_EQ(::read(ready[0], &b, 1), 1);
-    ::close(ready[0]);
+    // `sebind emu serve` execs sebind-emud in place (same PID), found next to sebind.
+    const pid_t pid = sebind::test::start_ready({SEBIND_BIN, "emu", "serve", "--socket", sock, "--ready-fd", "{ready}", dir.file("se")});
+    ASSERT_GT(pid, 0);
     auto direct = run_sebind({"--se", uri, "--json", "info"});
     auto served = run_sebind({"--se", "emud:" + sock + "#se", "--json", "info"});
     ::kill(pid, SIGTERM);

@@ -74,7 +74,8 @@ struct OpenOptions {
 
 /// Creates a new chip in `dir` (created if missing; refused if it already holds a chip): product
 /// data with a random serial, the A110 zone layout, a P-256 key in slot 0, a factory CA and a
-/// device certificate it signs (DER in zone 0), and `dir/factory-ca.pem`.
+/// device certificate it signs (DER in zone 0), and `dir/factory-ca.pem`. On storage_failure
+/// errno holds the file system's reason.
 Status init_chip(std::string_view dir, const InitOptions& options);
 
 struct ChipStats {
@@ -108,6 +109,10 @@ public:
     /// last completed write, power-loss fault disarmed.
     virtual Status power_cycle() noexcept = 0;
     virtual bool powered() const noexcept = 0;
+    /// errno of the state-file save that failed on the host (disk full, read-only directory,
+    /// file-size limit), 0 when none did since the last power cycle. Such a chip stops
+    /// answering, and its bus reports BusResult::host_storage instead of a bus fault.
+    virtual int storage_errno() const noexcept = 0;
     virtual void set_faults(const FaultConfig& faults) noexcept = 0;
     virtual void set_latency(Latency latency) noexcept = 0;
     virtual const ChipStats& stats() const noexcept = 0;

@@ -56,8 +56,13 @@ Status check_subject(const std::string& subject, std::string* detail = nullptr);
 
 /// Pairing check: a chip-generated random challenge signed by the chip and verified with the
 /// certificate's public key. ok = the key pairs; invalid_signature = mismatch; invalid_argument
-/// = the certificate is on another curve than the slot; other errors = the chip failed.
+/// = the certificate's key cannot be the slot's: another curve, or not an EC key at all (RSA;
+/// certificate_key_name says which); other errors = the chip failed.
 Status verify_pair(stsafe::Device& device, std::uint8_t slot, Bytes certificate_der);
+
+/// A certificate's public key as messages name it: "an EC P-256 key", "an RSA-2048 key", "an
+/// Ed25519 key"..., or "an unreadable key".
+std::string certificate_key_name(Bytes certificate_der);
 
 struct StoreOptions {
     std::uint8_t zone = 4;

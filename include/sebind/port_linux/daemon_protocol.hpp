@@ -41,7 +41,7 @@ inline constexpr std::uint8_t kReplyBit = 0x80;
 inline constexpr std::uint8_t kErrorOp = 0xFF;
 
 /// Result byte of WRITE and READ replies.
-enum class Ack : std::uint8_t { ack = 0, nack = 1, fault = 2 };
+enum class Ack : std::uint8_t { ack = 0, nack = 1, fault = 2, host_storage = 3 };
 /// First byte of a HELLO reply.
 enum class HelloStatus : std::uint8_t { ok = 0, no_such_chip = 1, unsupported_version = 2 };
 /// First byte of an error (kErrorOp) body; the rest is a short ASCII explanation.

@@ -3,6 +3,8 @@
 // write-new + fsync + rename + fsync(directory).
 #include "sebind/mqtt/outbox/posix_storage.hpp"
 
+#include "sebind/host/files.hpp"
+
 #include <cerrno>
 #include <new>
 #include <utility>
@@ -18,19 +20,7 @@ constexpr const char* kLogName = "/outbox.log";
 constexpr const char* kNewSuffix = ".new";
 
 /// write() until everything is out; a short write followed by an error (ENOSPC...) is an error.
-int write_all(int fd, Bytes data) noexcept {
-    std::size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (n == 0) return EIO;
-        done += static_cast<std::size_t>(n);
-    }
-    return 0;
-}
+int write_all(int fd, Bytes data) noexcept { return host::write_all(fd, data.data(), data.size()); }
 
 int open_log(const std::string& path, int extra_flags) noexcept {
     int fd;

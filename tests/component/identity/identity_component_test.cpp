@@ -35,6 +35,23 @@ protected:
         return pub ? *pub : PublicKey{};
     }
 
+    /// A forced keygen on `curve` with power lost at the n-th NVM write from now. Returns true
+    /// when it completed (the loss would have come later); otherwise the chip is power-cycled.
+    bool forced_keygen_with_power_loss(std::uint64_t n, Curve curve) {
+        emu::FaultConfig faults;
+        faults.power_loss_at_write = chip->stats().nvm_writes + n;
+        chip->set_faults(faults);
+        identity::KeygenOptions o;
+        o.force = true;
+        o.curve = curve;
+        const bool completed = identity::keygen(se, o).ok();
+        chip->set_faults({});
+        if (completed) return true;
+        EXPECT_TRUE(chip->power_cycle().ok());
+        se.invalidate_caches();
+        return false;
+    }
+
     /// A certificate for the slot's current key, issued by the software CA.
     std::vector<std::uint8_t> certificate_for_slot(const PublicKey& pub, const std::string& cn = "CN=device-001") {
         mbedtls_pk_context k;
@@ -282,18 +299,11 @@ TEST_F(IdentityOnChip, PowerLossDuringKeygenNeverYieldsAnUnverifiableCsr) {
     // verifies, and a second keygen --force always recovers.
     keygen(Curve::p256);
     int refused = 0, losses = 0;
+    identity::KeygenOptions o;
+    o.force = true;
     for (std::uint64_t n = 1; n < 100; ++n) {
-        emu::FaultConfig faults;
-        faults.power_loss_at_write = chip->stats().nvm_writes + n;
-        chip->set_faults(faults);
-        identity::KeygenOptions o;
-        o.force = true;
-        const bool completed = identity::keygen(se, o).ok();
-        chip->set_faults({});
-        if (completed) break;
+        if (forced_keygen_with_power_loss(n, o.curve)) break;
         ++losses;
-        ASSERT_TRUE(chip->power_cycle().ok());
-        se.invalidate_caches();
         auto csr = identity::make_csr(se, kSlotUser, kZone, "CN=after-loss", {});
         if (!csr) {
             ++refused;
@@ -309,6 +319,23 @@ TEST_F(IdentityOnChip, PowerLossDuringKeygenNeverYieldsAnUnverifiableCsr) {
     // The window exists (new key, old record) and was hit; losses before Generate Key keep the old pair.
     EXPECT_GE(refused, 1);
     EXPECT_GT(losses, refused);
+}
+
+TEST_F(IdentityOnChip, PowerLossDuringACurveChangingKeygenIsAMismatchNotBadInput) {
+    // The same window with a new curve: the slot holds a P-384 key, the record still the P-256
+    // one. A CSR is refused as a mismatch (CLI: exit 9, "run keygen --force"), never as bad input.
+    keygen(Curve::p256);
+    int refused = 0;
+    for (std::uint64_t n = 1; n < 100; ++n) {
+        keygen(Curve::p256, true);
+        if (forced_keygen_with_power_loss(n, Curve::p384)) break;
+        auto csr = identity::make_csr(se, kSlotUser, kZone, "CN=after-loss", {});
+        if (!csr) {
+            ++refused;
+            EXPECT_EQ(csr.status().code(), Errc::invalid_signature) << n << ": " << to_string(csr.status().code());
+        }
+    }
+    EXPECT_GE(refused, 1);
 }
 
 TEST_F(IdentityOnChip, LargestCertificateThatFitsTheCopyIsStoredOneByteMoreIsNot) {

@@ -3,6 +3,7 @@
 // and the fix for each kind of mistake.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -14,9 +15,22 @@ using namespace sebind::agent;
 
 namespace {
 
+/// A self-signed P-256 CA certificate: ca_file must hold a PEM certificate.
+const char* const kCaPem =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBezCCASGgAwIBAgIUVu3VISuzOBcXA+IdCbr5YCbQU5EwCgYIKoZIzj0EAwIw\n"
+    "EjEQMA4GA1UEAwwHdGVzdC1jYTAgFw0yNjEyMDcyMTEyNDBaGA8yMTI2MTExMzIx\n"
+    "MTI0MFowEjEQMA4GA1UEAwwHdGVzdC1jYTBZMBMGByqGSM49AgEGCCqGSM49AwEH\n"
+    "A0IABEuYsxoheOUwMpO/U2AH0QqOjSn9lniQvHkB8HhTA5ZGdOq2NEYgELBNgwdB\n"
+    "fgNKzdBNWqeJalmzaMgDeDY7R7WjUzBRMB0GA1UdDgQWBBQscb+pmxha1RHq2Uf6\n"
+    "BQuT+/uu+TAfBgNVHSMEGDAWgBQscb+pmxha1RHq2Uf6BQuT+/uu+TAPBgNVHRMB\n"
+    "Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIFz1FBxno91IhgHq8E5uQsVmoakF\n"
+    "U9r+7zOd8n4zbO3PAiEA1LBfIb533tz19c725FK+Zwk03UmF4HheWXIavB0fvKM=\n"
+    "-----END CERTIFICATE-----\n";
+
 class Config : public ::testing::Test {
 protected:
-    void SetUp() override { ca = dir.put("ca.pem", "-----BEGIN CERTIFICATE-----\n"); }
+    void SetUp() override { ca = dir.put("ca.pem", kCaPem); }
 
     /// Parses `text` as if read from <dir>/device.toml; returns the error ("" on success).
     std::string error_of(const std::string& text) {
@@ -262,4 +276,49 @@ TEST(ConfigTopic, CnPlaceholderIsReplacedEverywhere) {
     EXPECT_EQ(expand_topic("devices/{cn}/telemetry", "device-001"), "devices/device-001/telemetry");
     EXPECT_EQ(expand_topic("{cn}/{cn}", "a"), "a/a");
     EXPECT_EQ(expand_topic("fixed/topic", "a"), "fixed/topic");
+}
+
+TEST_F(Config, CaFileThatIsNotAPemCertificateIsRefusedAtLoadNamingTheKey) {
+    // Refused when the file is read, as a configuration error naming the device.toml key, never
+    // deferred to connection attempts (which would retry it forever).
+    const std::string sensor = "[[sensor]]\ntype = \"loadavg\"\n";
+    dir.put("garbage.pem", "this is not a certificate\n");
+    dir.put("header-only.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    for (const char* file : {"garbage.pem", "header-only.pem"}) {
+        const std::string e = error_of(std::string("[broker]\nca_file = \"") + file + "\"\n" + sensor);
+        EXPECT_NE(e.find("[broker] ca_file"), std::string::npos) << e;
+        EXPECT_NE(e.find("no PEM certificate"), std::string::npos) << e;
+        EXPECT_EQ(e.find("--ca"), std::string::npos) << "no CLI option names in the agent's messages: " << e;
+    }
+    std::filesystem::create_directories(dir.file("cadir"));
+    EXPECT_NE(error_of("[broker]\nca_file = \"cadir\"\n" + sensor).find("is a directory"), std::string::npos);
+    dir.put("huge.pem", std::string(256 * 1024 + 1, 'A'));
+    EXPECT_NE(error_of("[broker]\nca_file = \"huge.pem\"\n" + sensor).find("256 KiB"), std::string::npos);
+}
+
+TEST_F(Config, HostLongerThanADnsNameIsRefusedNamingTheLimit) {
+    const std::string sensor = "[[sensor]]\ntype = \"loadavg\"\n";
+    const std::string e = error_of("[broker]\nca_file = \"ca.pem\"\nhost = \"" + std::string(5000, 'a') + "\"\n" + sensor);
+    EXPECT_NE(e.find("[broker] host"), std::string::npos) << e;
+    EXPECT_NE(e.find("253"), std::string::npos) << e;
+    EXPECT_LT(e.size(), 400u) << "the message does not repeat the value";
+    // 253 characters is still a host name.
+    EXPECT_EQ(parse("[broker]\nca_file = \"ca.pem\"\nhost = \"" + std::string(253, 'a') + "\"\n" + sensor).host.size(), 253u);
+}
+
+TEST_F(Config, LoadRefusesADirectoryAndAFileOverTheLimitNamingBoth) {
+    std::string error;
+    auto d = load_config(dir.path(), &error);
+    ASSERT_FALSE(d);
+    EXPECT_NE(error.find(dir.path() + " is a directory"), std::string::npos) << error;
+    EXPECT_EQ(error.find("[broker]"), std::string::npos) << error;
+
+    // Over 64 KiB (a valid file padded with a comment): refused before it is parsed.
+    const std::string big = dir.put("big.toml", minimal + "# " + std::string(64 * 1024, 'x') + "\n");
+    error.clear();
+    auto b = load_config(big, &error);
+    ASSERT_FALSE(b);
+    EXPECT_NE(error.find(big), std::string::npos) << error;
+    EXPECT_NE(error.find("64 KiB"), std::string::npos) << error;
+    EXPECT_EQ(error.find('\n'), std::string::npos) << error;
 }

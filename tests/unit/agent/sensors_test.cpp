@@ -4,7 +4,15 @@
 // temp[1-*]_input and _label, millidegrees Celsius), plus the simulated waveforms.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
+#include <memory>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "scratch_dir.hpp"
 #include "sebind/agent/sensors.hpp"
@@ -207,4 +215,41 @@ TEST(Sensors, WaveformsFollowTheirDefinition) {
     EXPECT_EQ(r[0].unit, "°C");
     EXPECT_EQ(r[0].label, "sine");
     EXPECT_EQ(r[0].value, 25.0);
+}
+
+TEST(Sensors, AValueFileOverTheLimitIsAnErrorNamingTheLimitNotAValue) {
+    // A sensor file holds a few bytes; anything over 4 KiB (here a valid number padded past the
+    // limit, /dev/zero in the field) is refused without being read into memory.
+    test::ScratchDir d;
+    d.put("t/thermal_zone0/temp", "1000" + std::string(5000, ' ') + "\n");
+    auto s = open_sensor(sensor(SensorType::thermal, "z", d.file("t")), nullptr);
+    ASSERT_TRUE(s);
+    const auto r = sample(**s);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_FALSE(r[0].value);
+    EXPECT_NE(r[0].error.find(d.file("t/thermal_zone0/temp") + " holds more than 4 KiB"), std::string::npos) << r[0].error;
+}
+
+TEST(Sensors, AFifoWithNothingToReadNeverBlocksTheSample) {
+    // A sensor path that would block (a FIFO whose writer sends nothing) is an error at once:
+    // a sample that waits would keep the agent from its readings and from SIGTERM.
+    test::ScratchDir d;
+    std::filesystem::create_directories(d.file("t/thermal_zone0"));
+    const std::string fifo = d.file("t/thermal_zone0/temp");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const int writer = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);  // a writer that never writes
+    ASSERT_GE(writer, 0);
+    auto s = open_sensor(sensor(SensorType::thermal, "z", d.file("t")), nullptr);
+    ASSERT_TRUE(s);
+    auto done = std::make_shared<std::promise<std::vector<Reading>>>();
+    auto result = done->get_future();
+    std::shared_ptr<Sensor> shared(std::move(*s));
+    // Detached: if the read blocked, the test reports it instead of hanging with it.
+    std::thread([shared, done] { done->set_value(sample(*shared)); }).detach();
+    ASSERT_EQ(result.wait_for(std::chrono::seconds(5)), std::future_status::ready) << "the sample blocked on the FIFO";
+    const auto r = result.get();
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_FALSE(r[0].value);
+    EXPECT_NE(r[0].error.find(fifo), std::string::npos) << r[0].error;
+    ::close(writer);
 }
