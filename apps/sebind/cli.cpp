@@ -19,7 +19,7 @@ std::string exit_code_help() {
            "  12 expired           13 too large\n"
            "  20 nothing listening 21 unknown host       22 timeout\n"
            "  23 untrusted server  24 name mismatch      25 server cert expired\n"
-           "  26 RSA-only server   27 no common suite    28 our cert refused     29 other TLS error\n"
+           "  26 static RSA only   27 no common suite    28 our cert refused     29 other TLS error\n"
            "  30 MQTT failure      31-35 broker refused CONNECT (30 + return code)\n"
            "  36 bad agent configuration (device.toml)\n"
            "SE URIs: emu:DIR | emud:SOCKET[#CHIP] | i2c:/dev/i2c-N[?addr=0x20]  (or set SEBIND_SE)\n";

@@ -36,7 +36,7 @@ enum class Exit : int {
     tls_untrusted_server = 23,  ///< the server certificate is not from the --ca
     tls_hostname = 24,          ///< the server certificate does not name --host
     tls_server_expired = 25,    ///< the server certificate is expired or not yet valid
-    tls_server_rsa = 26,        ///< the server has only an RSA certificate (no ECDSA suite possible)
+    tls_server_rsa = 26,        ///< the server offers only RSA key exchange (no ECDHE: no forward secrecy)
     tls_no_common_suite = 27,   ///< the server wants suites or curves we do not offer
     tls_client_rejected = 28,   ///< the server refused our certificate (verify-pair; the broker's CA)
     tls_protocol = 29,          ///< any other TLS failure (the message has the stack's error)

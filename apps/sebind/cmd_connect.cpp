@@ -33,7 +33,7 @@ Exit exit_for(tls::Failure f) {
         case tls::Failure::untrusted_server: return Exit::tls_untrusted_server;
         case tls::Failure::hostname_mismatch: return Exit::tls_hostname;
         case tls::Failure::server_cert_expired: return Exit::tls_server_expired;
-        case tls::Failure::server_cert_rsa: return Exit::tls_server_rsa;
+        case tls::Failure::rsa_key_exchange_only: return Exit::tls_server_rsa;
         case tls::Failure::no_shared_cipher: return Exit::tls_no_common_suite;
         case tls::Failure::client_cert_rejected: return Exit::tls_client_rejected;
         case tls::Failure::chip_error: return Exit::se_unreachable;

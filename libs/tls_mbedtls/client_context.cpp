@@ -20,12 +20,15 @@ namespace sebind::tls {
 
 namespace {
 
-// The chip key is EC: offer ECDHE-ECDSA suites only, strongest first. A server with only an
-// RSA certificate is diagnosed as such rather than silently negotiated around.
+// The chip key is EC and signs our CertificateVerify whatever the server's key is: ECDHE-ECDSA
+// suites for ECDSA servers, ECDHE-RSA ones for servers with RSA certificates (the server signs its
+// key exchange with RSA; we verify it). AEAD first. No static RSA key exchange: it has no forward
+// secrecy, and such a server is diagnosed as that.
 const int kSuites[] = {
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, 0};
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, 0};
 // X25519 and P-256 first: the library default starts with P-521, which servers that honour the
 // client's order then pay for (field notes).
 const mbedtls_ecp_group_id kCurves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1,

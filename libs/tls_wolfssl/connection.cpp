@@ -17,11 +17,13 @@ namespace sebind::tls_wolfssl {
 
 namespace {
 
-// TLS 1.3 suites, then ECDHE-ECDSA only for TLS 1.2: the chip key is EC, and a TLS 1.2 server
-// with an RSA certificate is diagnosed as such instead of being negotiated around.
+// TLS 1.3 suites, then for TLS 1.2 ECDHE with an ECDSA or an RSA server certificate (the chip
+// signs our CertificateVerify either way). No static RSA key exchange: it has no forward secrecy,
+// and such a server is diagnosed as that.
 constexpr const char* kCipherList =
     "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256:"
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:"
     "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384";
 // Signature algorithms we accept from the server and may use ourselves; no SHA-1 or SHA-224.
 // RSA stays: TLS 1.3 servers may have RSA certificates, and CAs sign with RSA.

@@ -14,7 +14,6 @@ namespace sebind::tls_wolfssl {
 struct PeerCertificate {
     std::string subject, issuer;  ///< "C=FR, O=Acme, CN=broker"
     std::string not_after;        ///< "2030-01-31"
-    bool rsa = false;             ///< RSA public key
 };
 std::optional<PeerCertificate> peer_certificate(WOLFSSL* ssl);
 

@@ -78,22 +78,27 @@ protected:
     }
 
     /// mosquitto with the development configuration on a fresh port; TLS 1.3 allowed as well, and
-    /// the factory CA added so the slot-0 identity is accepted too.
-    void start_broker() {
+    /// the factory CA added so the slot-0 identity is accepted too. `cert`/`key`: another server
+    /// certificate (PEM, leaf first) and its key; `client_ca`: another cafile for the devices.
+    void start_broker(const std::string& cert = "", const std::string& key = "", const std::string& client_ca = "") {
         port = test::free_port();
         std::string conf = test::read_text(file("pki/mosquitto.conf"));
         conf = std::regex_replace(conf, std::regex("\nlistener [0-9]+ "), "\nlistener " + std::to_string(port) + " ");
         conf = std::regex_replace(conf, std::regex("\ntls_version [^\n]*"), "");
-        conf = std::regex_replace(conf, std::regex("\ncafile [^\n]*"), "\ncafile " + file("clients-ca.pem"));
+        conf = std::regex_replace(conf, std::regex("\ncafile [^\n]*"), "\ncafile " + (client_ca.empty() ? file("clients-ca.pem") : client_ca));
+        if (!cert.empty()) conf = std::regex_replace(conf, std::regex("\ncertfile [^\n]*"), "\ncertfile " + cert);
+        if (!key.empty()) conf = std::regex_replace(conf, std::regex("\nkeyfile [^\n]*"), "\nkeyfile " + key);
         test::write_file(scratch.file("mosquitto.conf"), conf);
         broker = std::make_unique<test::Peer>(std::vector<std::string>{"mosquitto", "-c", scratch.file("mosquitto.conf")});
         ASSERT_TRUE(broker->wait_for(" running")) << broker->output();
     }
 
-    /// mosquitto_sub as the monitor identity; ready once its SUBACK is logged.
-    std::unique_ptr<test::Peer> subscribe(const std::string& topic) {
+    /// mosquitto_sub as the monitor identity; ready once its SUBACK is logged. `server_ca`: the
+    /// broker's CA when it is not the development CA.
+    std::unique_ptr<test::Peer> subscribe(const std::string& topic, const std::string& server_ca = "") {
         auto p = std::make_unique<test::Peer>(std::vector<std::string>{
-            "stdbuf", "-oL", "mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile", file("pki/ca.pem"), "--cert",
+            "stdbuf", "-oL", "mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile",
+            server_ca.empty() ? file("pki/ca.pem") : server_ca, "--cert",
             file("pki/monitor.pem"), "--key", file("pki/monitor.key"), "-t", topic, "-v", "-d"});
         EXPECT_TRUE(p->wait_for("SUBACK")) << p->output() << broker->output();
         return p;
@@ -101,10 +106,13 @@ protected:
 
     /// A CA and a server certificate for localhost signed by it; `key_spec` as for `openssl req
     /// -newkey` ("ec" takes `curve`). Returns the CA file for --ca.
+    /// The CA's key is P-256, or RSA with an RSA server key.
     std::string server_pki(const std::string& key_spec, const std::string& curve = "P-256") {
         const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
-        ok(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("sca.key"),
-                "-out", scratch.file("sca.pem"), "-subj", "/CN=test server CA", "-days", "30"}));
+        std::vector<std::string> ca = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                                       scratch.file("sca.key"), "-out", scratch.file("sca.pem"), "-subj", "/CN=test server CA", "-days", "30"};
+        if (key_spec != "ec") ca.erase(ca.begin() + 4, ca.begin() + 7), ca.insert(ca.begin() + 4, key_spec);
+        ok(run(ca));
         std::vector<std::string> req = {"openssl", "req", "-newkey", key_spec, "-nodes", "-keyout", scratch.file("srv.key"),
                                         "-out", scratch.file("srv.csr"), "-subj", "/CN=localhost"};
         if (key_spec == "ec") req.insert(req.begin() + 4, {"-pkeyopt", "ec_paramgen_curve:" + curve});
@@ -277,15 +285,59 @@ TEST_F(ConnectCli, ExpiredServerCertificate) {
     }
 }
 
-TEST_F(ConnectCli, RsaOnlyServerAndAMissingSuite) {
+TEST_F(ConnectCli, RsaCertifiedServerStaticRsaOnlyServerAndAMissingSuite) {
+    // A server certificate from an RSA CA: ECDHE-RSA in TLS 1.2 on both stacks, TLS 1.3 on wolfSSL;
+    // the chip signs once.
     std::string ca = server_pki("rsa:2048");
-    {
-        auto rsa = s_server({"-no_tls1_3"}, 2);  // the diagnosis probes with a second connection
-        expect_failure(connect({"--port", std::to_string(port), "--ca", ca, "--no-mqtt"}), 26, "RSA");
+    const std::vector<std::pair<Stack, std::vector<std::string>>> cases = {
+        {kMbedtls, {"-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-no_tls1_3"}},
+        {kMbedtls, {"-cipher", "ECDHE-RSA-AES256-GCM-SHA384", "-no_tls1_3"}},
+        {kWolfssl12, {"-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-no_tls1_3"}},
+        {kWolfssl12, {"-cipher", "ECDHE-RSA-AES256-GCM-SHA384", "-no_tls1_3"}},
+        {kWolfssl13, {"-tls1_3"}}};
+    for (const auto& [stack, server_args] : cases) {
+        auto server = s_server(server_args);
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--slot", "0"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args);
+        ASSERT_EQ(r.exit_code, 0) << stack.name << " " << server_args[1] << ": " << r.output << server->output();
+        const json conn = report(r)["connections"][0];
+        EXPECT_EQ(conn["protocol"], stack.protocol);
+        if (std::string(stack.protocol) == "TLSv1.2") {
+            const std::string aes = server_args[1].find("AES128") != std::string::npos ? "128" : "256";
+            EXPECT_NE(conn["ciphersuite"].get<std::string>().find("RSA"), std::string::npos) << conn.dump();
+            EXPECT_NE(conn["ciphersuite"].get<std::string>().find(aes), std::string::npos) << conn.dump();
+        }
+        EXPECT_EQ(conn["chip_signatures"], 1);
+        EXPECT_TRUE(server->wait_for(kFactoryCn)) << server->output();
+    }
+    // Static RSA key exchange only (no ECDHE): refused with its own line, on both stacks.
+    for (const auto& stack : {kMbedtls, kWolfssl12}) {
+        auto server = s_server({"-cipher", "AES128-GCM-SHA256", "-no_tls1_3"}, 3);  // the diagnosis probes the server
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--no-mqtt"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        expect_failure(connect(args), 26, "the server offers only RSA key exchange without forward secrecy");
     }
     ca = server_pki("ec");
     auto ccm = s_server({"-cipher", "ECDHE-ECDSA-AES256-CCM8", "-no_tls1_3"}, 2);
     expect_failure(connect({"--port", std::to_string(port), "--ca", ca, "--no-mqtt"}), 27, "");
+}
+
+TEST_F(ConnectCli, MosquittoWithAnRsaCertificateAcceptsTheDevice) {
+    const std::string ca = server_pki("rsa:2048");
+    start_broker(scratch.file("srv.pem"), scratch.file("srv.key"));
+    auto sub = subscribe("devices/+/telemetry", ca);
+    for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
+        const std::string text = std::string("rsa broker, ") + stack.name;
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--publish", text};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args);
+        ASSERT_EQ(r.exit_code, 0) << r.output << broker->output();
+        const json conn = report(r)["connections"][0];
+        EXPECT_EQ(conn["protocol"], stack.protocol);
+        EXPECT_EQ(conn["chip_signatures"], 1);
+        EXPECT_TRUE(sub->wait_for("devices/" + kDeviceCn + "/telemetry " + text)) << sub->output();
+    }
 }
 
 TEST_F(ConnectCli, KeyThatIsNotTheCertificatesIsRefusedByTheServer) {

@@ -18,7 +18,7 @@ enum class Failure : std::uint8_t {
     untrusted_server,      ///< server certificate not issued by the configured CA
     hostname_mismatch,
     server_cert_expired,
-    server_cert_rsa,       ///< server only has an RSA certificate: no ECDSA suite possible
+    rsa_key_exchange_only, ///< the server offers only static RSA key exchange (no ECDHE: no forward secrecy)
     no_shared_cipher,      ///< the server wants suites this client does not offer
     client_cert_rejected,  ///< the server refused our certificate (CA, or key/cert mismatch)
     chip_error,            ///< the secure element failed while signing
@@ -35,7 +35,7 @@ constexpr const char* to_string(Failure f) noexcept {
         case Failure::untrusted_server: return "untrusted_server";
         case Failure::hostname_mismatch: return "hostname_mismatch";
         case Failure::server_cert_expired: return "server_cert_expired";
-        case Failure::server_cert_rsa: return "server_cert_rsa";
+        case Failure::rsa_key_exchange_only: return "rsa_key_exchange_only";
         case Failure::no_shared_cipher: return "no_shared_cipher";
         case Failure::client_cert_rejected: return "client_cert_rejected";
         case Failure::chip_error: return "chip_error";
@@ -96,6 +96,20 @@ inline void client_cert_rejected(Diagnosis& d, const std::string& alert) {
     set_diagnosis(d, Failure::client_cert_rejected,
                   "the server rejected our certificate" + (alert.empty() ? std::string() : " (alert " + alert + ")"),
                   "run `sebind verify-pair`, and check the broker trusts the CA that issued the device certificate");
+}
+
+/// True for a suite with static RSA key exchange, by its IANA name in either stack's spelling
+/// ("TLS-RSA-WITH-..." in mbedTLS, "TLS_RSA_WITH_..." in wolfSSL).
+inline bool is_static_rsa_suite(const char* iana_name) {
+    const std::string n = iana_name ? iana_name : "";
+    return n.rfind("TLS-RSA-WITH-", 0) == 0 || n.rfind("TLS_RSA_WITH_", 0) == 0;
+}
+
+/// The server chose `chosen`, a static RSA suite, when allowed every suite: it has no ECDHE.
+inline void rsa_key_exchange_only(Diagnosis& d, const std::string& chosen) {
+    set_diagnosis(d, Failure::rsa_key_exchange_only,
+                  "the server offers only RSA key exchange without forward secrecy (it chose " + chosen + ")",
+                  "allow an ECDHE suite on the broker (e.g. ECDHE-RSA-AES128-GCM-SHA256 with its RSA certificate)");
 }
 
 /// `chosen` null or empty: the server accepted none of ours. `fix` names what to allow.
