@@ -38,6 +38,8 @@ Exit exit_for(tls::Failure f) {
         case tls::Failure::client_cert_rejected: return Exit::tls_client_rejected;
         case tls::Failure::chip_error: return Exit::se_unreachable;
         case tls::Failure::not_supported: return Exit::usage;
+        case tls::Failure::file_not_found: return Exit::not_found;
+        case tls::Failure::file_invalid: return Exit::invalid_input;
         case tls::Failure::none:
         case tls::Failure::protocol_error: break;
     }

@@ -11,9 +11,11 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <mbedtls/error.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
 #include "client_internal.hpp"
+#include "sebind/tls/pem_file.hpp"
 #include "sebind/tls/se_key.hpp"
 
 namespace sebind::tls {
@@ -44,6 +46,26 @@ const mbedtls_ecp_group_id kChipCurves[] = {MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_EC
 int no_entropy(void*, unsigned char*, std::size_t) { return MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED; }
 
 }  // namespace
+
+bool load_certificates(const std::string& what, const std::string& path, mbedtls_x509_crt& into, Diagnosis& d) {
+    const PemCertificates file = read_pem_certificates(path);
+    if (file.failure != Failure::none) {
+        diagnoses::bad_certificate_file(d, what, path, file.failure, file.reason, file.fix);
+        return false;
+    }
+    for (std::size_t i = 0; i < file.der.size(); ++i) {
+        if (const int rc = mbedtls_x509_crt_parse_der(&into, file.der[i].data(), file.der[i].size()); rc != 0) {
+            char text[160];
+            mbedtls_strerror(rc, text, sizeof text);
+            diagnoses::bad_certificate_file(d, what, path, Failure::file_invalid,
+                                            "certificate " + std::to_string(i + 1) + " in it does not parse (" + text + ")",
+                                            "export the certificate again");
+            d.stack_error = rc;
+            return false;
+        }
+    }
+    return true;
+}
 
 ClientContext::Impl::Impl() {
     mbedtls_ssl_config_init(&conf);
@@ -87,7 +109,7 @@ Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_
         mbedtls_entropy_free(entropy.get());
         entropy.reset();
     }
-    if (rc == 0 && !probe) rc = mbedtls_x509_crt_parse_file(&ca, options.ca_file.c_str());
+    if (rc == 0 && !probe && !load_certificates("CA file", options.ca_file, ca, d)) return Status(Errc::invalid_argument);
     if (rc == 0) rc = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
     if (rc == 0) {
         if (ecdhe.device) {

@@ -124,8 +124,11 @@ int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const L
         wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, nullptr);
     } else {
         wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, nullptr);
-        if (wolfSSL_CTX_load_verify_locations(ctx, o.ca_file.c_str(), nullptr) != WOLFSSL_SUCCESS)
-            return fail("CA file", WOLFSSL_BAD_FILE);
+        for (bad_trusted = 0; bad_trusted < trusted.size(); ++bad_trusted) {
+            const auto& der = trusted[bad_trusted];
+            if (wolfSSL_CTX_load_verify_buffer(ctx, der.data(), static_cast<long>(der.size()), WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+                return fail("CA file", WOLFSSL_BAD_FILE);
+        }
         if (wolfSSL_CTX_set_cipher_list(ctx, kCipherList) != WOLFSSL_SUCCESS) return fail("cipher list", WOLFSSL_FAILURE);
         if (wolfSSL_CTX_set1_sigalgs_list(ctx, kSigAlgs) != WOLFSSL_SUCCESS) return fail("signature algorithms", WOLFSSL_FAILURE);
         if (leaf != nullptr) {

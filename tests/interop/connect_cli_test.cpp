@@ -10,6 +10,8 @@
 #include <memory>
 #include <regex>
 
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
 #include "peer.hpp"
@@ -338,6 +340,36 @@ TEST_F(ConnectCli, MosquittoWithAnRsaCertificateAcceptsTheDevice) {
         EXPECT_EQ(conn["chip_signatures"], 1);
         EXPECT_TRUE(sub->wait_for("devices/" + kDeviceCn + "/telemetry " + text)) << sub->output();
     }
+}
+
+TEST_F(ConnectCli, BadCaFilesAreNamedWithTheirFixOnBothStacks) {
+    // Each refused before any connection (nothing listens on the port): exit 6 or 8, one line.
+    ASSERT_EQ(::mkdir(scratch.file("ca-dir").c_str(), 0700), 0);
+    test::write_file(scratch.file("text.pem"), std::string("not a certificate\n"));
+    ASSERT_EQ(run({"openssl", "ecparam", "-name", "prime256v1", "-genkey", "-out", scratch.file("key.pem")}).exit_code, 0);
+    test::write_file(scratch.file("damaged.pem"), std::string("-----BEGIN CERTIFICATE-----\nMIIB!!!!\n-----END CERTIFICATE-----\n"));
+    test::write_file(scratch.file("not-x509.pem"), std::string("-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n"));
+    test::write_file(scratch.file("huge.pem"), test::read_text(file("pki/ca.pem")) + std::string(1 << 20, '#'));
+    struct Case {
+        std::string path;
+        int code;
+        std::string reason;
+    };
+    const Case cases[] = {{scratch.file("missing.pem"), 6, "no such file"},
+                          {scratch.file("ca-dir"), 8, "it is a directory"},
+                          {scratch.file("text.pem"), 8, "not PEM"},
+                          {scratch.file("key.pem"), 8, "no certificate in it"},
+                          {scratch.file("damaged.pem"), 8, "certificate 1 in it is damaged"},
+                          {scratch.file("not-x509.pem"), 8, "certificate 1 in it does not parse"},
+                          {scratch.file("huge.pem"), 8, "larger than 1 MiB"}};
+    const std::string nobody = std::to_string(test::free_port());
+    for (const auto& c : cases)
+        for (const std::string stack : {"mbedtls", "wolfssl"}) {
+            SCOPED_TRACE(stack + " " + c.path);
+            const auto r = connect({"--port", nobody, "--ca", c.path, "--stack", stack});
+            expect_failure(r, c.code, "cannot read CA file " + c.path + ": " + c.reason);
+            EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+        }
 }
 
 TEST_F(ConnectCli, KeyThatIsNotTheCertificatesIsRefusedByTheServer) {

@@ -23,7 +23,7 @@ namespace sebind::tls {
 struct ClientOptions {
     std::string host;                 ///< DNS name: connected to, sent as SNI, checked in the certificate
     std::uint16_t port = 8883;
-    std::string ca_file;              ///< PEM file of trusted CAs for the server certificate
+    std::string ca_file;              ///< PEM file of trusted CAs for the server certificate (at most 1 MiB)
     const mbedtls_x509_crt* own_chain = nullptr;  ///< client certificate chain, leaf first
     mbedtls_pk_context* own_key = nullptr;        ///< e.g. from setup_se_key
     std::vector<std::string> alpn;    ///< optional protocol names
@@ -64,8 +64,9 @@ public:
 
     /// Seeds the DRBG from the system's entropy, parses `options.ca_file` and builds the TLS
     /// configuration (suites, curves, client certificate, ALPN). Replaces an earlier setup (no
-    /// Client may still be connected with it). Errors: invalid_argument (CA file unreadable or not
-    /// certificates, no entropy, a bad client certificate); `diagnosis` then says why.
+    /// Client may still be connected with it). Errors: invalid_argument (CA file missing, unreadable
+    /// or without a usable certificate: tls::read_pem_certificates, diagnosis file_not_found or
+    /// file_invalid; no entropy; a bad client certificate); `diagnosis` then says why.
     Status setup(const ClientOptions& options, Diagnosis* diagnosis = nullptr);
     bool ready() const noexcept;
     const ClientOptions& options() const noexcept;

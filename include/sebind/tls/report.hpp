@@ -24,6 +24,8 @@ enum class Failure : std::uint8_t {
     chip_error,            ///< the secure element failed while signing
     protocol_error,
     not_supported,         ///< asked for something this stack or build cannot do (e.g. TLS 1.3 on mbedTLS 2.28)
+    file_not_found,        ///< a file of certificates given to the client (CA, chain) does not exist
+    file_invalid,          ///< ... is a directory, unreadable, too large, not PEM, or holds no usable certificate
 };
 
 constexpr const char* to_string(Failure f) noexcept {
@@ -41,6 +43,8 @@ constexpr const char* to_string(Failure f) noexcept {
         case Failure::chip_error: return "chip_error";
         case Failure::protocol_error: return "protocol_error";
         case Failure::not_supported: return "not_supported";
+        case Failure::file_not_found: return "file_not_found";
+        case Failure::file_invalid: return "file_invalid";
     }
     return "unknown";
 }
