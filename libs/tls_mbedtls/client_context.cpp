@@ -47,7 +47,7 @@ int no_entropy(void*, unsigned char*, std::size_t) { return MBEDTLS_ERR_CTR_DRBG
 
 }  // namespace
 
-bool load_certificates(const std::string& what, const std::string& path, mbedtls_x509_crt& into, Diagnosis& d) {
+bool load_certificate_file(const std::string& what, const std::string& path, mbedtls_x509_crt& into, Diagnosis& d) {
     const PemCertificates file = read_pem_certificates(path);
     if (file.failure != Failure::none) {
         diagnoses::bad_certificate_file(d, what, path, file.failure, file.reason, file.fix);
@@ -65,6 +65,21 @@ bool load_certificates(const std::string& what, const std::string& path, mbedtls
         }
     }
     return true;
+}
+
+bool append_chain_file(const std::string& path, mbedtls_x509_crt& chain, Diagnosis& d) {
+    mbedtls_x509_crt file;
+    mbedtls_x509_crt_init(&file);
+    bool ok = load_certificate_file("chain file", path, file, d);
+    for (const mbedtls_x509_crt* c = &file; ok && c != nullptr && c->raw.p != nullptr; c = c->next) {
+        const bool leaf = c->raw.len == chain.raw.len && chain.raw.p != nullptr && std::memcmp(c->raw.p, chain.raw.p, c->raw.len) == 0;
+        if (!leaf && mbedtls_x509_crt_parse_der(&chain, c->raw.p, c->raw.len) != 0) {
+            set_diagnosis(d, Failure::file_invalid, "cannot add the chain file " + path + " to the device certificate", "check the file");
+            ok = false;
+        }
+    }
+    mbedtls_x509_crt_free(&file);
+    return ok;
 }
 
 ClientContext::Impl::Impl() {
@@ -109,7 +124,7 @@ Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_
         mbedtls_entropy_free(entropy.get());
         entropy.reset();
     }
-    if (rc == 0 && !probe && !load_certificates("CA file", options.ca_file, ca, d)) return Status(Errc::invalid_argument);
+    if (rc == 0 && !probe && !load_certificate_file("CA file", options.ca_file, ca, d)) return Status(Errc::invalid_argument);
     if (rc == 0) rc = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
     if (rc == 0) {
         if (ecdhe.device) {

@@ -108,6 +108,11 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
         diagnoses::client_cert_rejected(d, d.alert ? alert_name(d.alert) : "");
         return;
     }
+    if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL && !o.alpn.empty()) {
+        diagnoses::alpn_refused(d, o.alpn);
+        d.alert = MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL;
+        return;
+    }
     if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == 40) {
         probe_server(o, d);
         if (d.failure != Failure::none) return;

@@ -83,10 +83,6 @@ struct Connection {
     int handshake();
 };
 
-/// Appends the certificates of the PEM file `path` to `into` (tls::read_pem_certificates, then
-/// mbedTLS's parser); false with `d` saying "cannot read <what> <path>: <reason>" otherwise.
-bool load_certificates(const std::string& what, const std::string& path, mbedtls_x509_crt& into, Diagnosis& d);
-
 /// Fills `d` for a handshake that failed with `rc` on `c` (may open a probe connection).
 void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d);
 /// A protocol_error with mbedTLS's text for `rc` ("<what>: <text>") and stack_error = rc.

@@ -206,6 +206,10 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
     info.version = wolfSSL_get_version(conn->ssl);
     if (const char* suite = wolfSSL_get_cipher_name(conn->ssl)) info.ciphersuite = suite;
     if (const char* group = wolfSSL_get_curve_name(conn->ssl)) info.group = group;
+    char* alpn = nullptr;
+    unsigned short alpn_size = 0;
+    if (!o.alpn.empty() && wolfSSL_ALPN_GetProtocol(conn->ssl, &alpn, &alpn_size) == WOLFSSL_SUCCESS && alpn != nullptr)
+        info.alpn.assign(alpn, alpn_size);
     info.resumed = wolfSSL_session_reused(conn->ssl) != 0;
     info.chip_signatures = conn->signer.signatures;
     info.tcp_ms = t1 - t0;

@@ -196,6 +196,11 @@ void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Dia
                            "allow both TLS 1.2 and 1.3 on the client, or the broker's version on both sides");
         return;
     }
+    if (alert == no_application_protocol && !o.alpn.empty()) {
+        tls::diagnoses::alpn_refused(d, o.alpn);
+        d.alert = static_cast<std::uint8_t>(alert);
+        return;
+    }
     if (alert == handshake_failure || alert == insufficient_security || err == MATCH_SUITE_ERROR) {
         probe_server(o, c.max_tls12, d);
         if (d.failure != tls::Failure::none) return;

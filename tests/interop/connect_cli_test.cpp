@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <regex>
 
@@ -342,6 +343,30 @@ TEST_F(ConnectCli, MosquittoWithAnRsaCertificateAcceptsTheDevice) {
     }
 }
 
+TEST_F(ConnectCli, AlpnIsOfferedAndTheServersChoiceReported) {
+    const std::string ca = server_pki("ec");
+    for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
+        SCOPED_TRACE(stack.name);
+        auto server = s_server({"-alpn", "x-amzn-mqtt-ca"});
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--alpn", "mqtt", "--alpn", "x-amzn-mqtt-ca"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args);
+        ASSERT_EQ(r.exit_code, 0) << r.output << server->output();
+        EXPECT_EQ(report(r)["connections"][0]["alpn"], "x-amzn-mqtt-ca") << r.output;
+        EXPECT_TRUE(server->wait_for("ALPN protocols advertised by the client: mqtt, x-amzn-mqtt-ca")) << server->output();
+        // A server that knows none of ours refuses the handshake: said so, naming what we offered.
+        auto refusing = s_server({"-alpn", "x-amzn-mqtt-ca"});
+        args = {"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--alpn", "mqtt"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        expect_failure(connect(args), 29, "the server accepts none of the offered ALPN protocols (mqtt)");
+    }
+    // Without --alpn nothing is offered and nothing reported.
+    auto plain = s_server({"-alpn", "x-amzn-mqtt-ca", "-no_tls1_3"});
+    const auto r = connect({"--port", std::to_string(port), "--ca", ca, "--no-mqtt"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(report(r)["connections"][0]["alpn"], "") << r.output;
+}
+
 TEST_F(ConnectCli, BadCaFilesAreNamedWithTheirFixOnBothStacks) {
     // Each refused before any connection (nothing listens on the port): exit 6 or 8, one line.
     ASSERT_EQ(::mkdir(scratch.file("ca-dir").c_str(), 0700), 0);
@@ -370,6 +395,74 @@ TEST_F(ConnectCli, BadCaFilesAreNamedWithTheirFixOnBothStacks) {
             expect_failure(r, c.code, "cannot read CA file " + c.path + ": " + c.reason);
             EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
         }
+}
+
+/// A root CA and an intermediate it issued (scratch root.pem/.key, int.pem/.key); `leaf` names
+/// certificates to issue from the intermediate: {csr, extensions, out}.
+class ConnectThroughIntermediates : public ConnectCli {
+protected:
+    void SetUp() override {
+        const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
+        ok(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("root.key"),
+                "-out", scratch.file("root.pem"), "-subj", "/CN=test root CA", "-days", "30"}));
+        ok(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("int.key"), "-out",
+                scratch.file("int.csr"), "-subj", "/CN=test intermediate CA"}));
+        test::write_file(scratch.file("ca.ext"), std::string("basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n"));
+        ok(run({"openssl", "x509", "-req", "-in", scratch.file("int.csr"), "-CA", scratch.file("root.pem"), "-CAkey", scratch.file("root.key"),
+                "-CAcreateserial", "-days", "30", "-extfile", scratch.file("ca.ext"), "-out", scratch.file("int.pem")}));
+    }
+    void issue(const std::string& csr, const std::string& extensions, const std::string& out) {
+        test::write_file(scratch.file("leaf.ext"), extensions);
+        const auto r = run({"openssl", "x509", "-req", "-in", csr, "-CA", scratch.file("int.pem"), "-CAkey", scratch.file("int.key"),
+                            "-CAcreateserial", "-days", "30", "-extfile", scratch.file("leaf.ext"), "-out", out});
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    }
+};
+
+TEST_F(ConnectThroughIntermediates, ADeviceCertificateFromAnIntermediateGoesOutWithItsChain) {
+    // A copy of the chip whose slot-1 certificate (zone 4) is now issued by the intermediate; the
+    // broker trusts only the root (and the development CA, for the monitor).
+    std::filesystem::copy(file("se"), scratch.file("se"), std::filesystem::copy_options::recursive);
+    const std::string se = "emu:" + scratch.file("se");
+    issue(file("dev.csr"), "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n", scratch.file("dev-int.crt"));
+    const auto stored = run({SEBIND_BIN, "--se", se, "cert", "store", "--slot", "1", scratch.file("dev-int.crt")});
+    ASSERT_EQ(stored.exit_code, 0) << stored.output;
+    test::write_file(scratch.file("clients.pem"), test::read_text(scratch.file("root.pem")) + test::read_text(file("pki/ca.pem")));
+    start_broker("", "", scratch.file("clients.pem"));
+    auto sub = subscribe("devices/+/telemetry");
+    for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
+        const std::string text = std::string("through the intermediate, ") + stack.name;
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--chain", scratch.file("int.pem"),
+                                         "--publish", text};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args, se);
+        ASSERT_EQ(r.exit_code, 0) << r.output << broker->output();
+        EXPECT_EQ(report(r)["connections"][0]["protocol"], stack.protocol);
+        EXPECT_TRUE(sub->wait_for("devices/" + kDeviceCn + "/telemetry " + text)) << sub->output();
+    }
+    // Without the chain the broker cannot link the device to its root; a bad chain file is named.
+    expect_failure(connect({"--port", std::to_string(port), "--ca", file("pki/ca.pem")}, se), 28, "--chain");
+    expect_failure(connect({"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--chain", scratch.file("none.pem")}, se), 6,
+                   "cannot read chain file " + scratch.file("none.pem") + ": no such file");
+}
+
+TEST_F(ConnectThroughIntermediates, ABrokerCertificateFromAnIntermediateVerifiesAgainstTheRoot) {
+    // mosquitto sends its certificate and the intermediate; the device trusts only the root.
+    ASSERT_EQ(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("broker.key"),
+                   "-out", scratch.file("broker.csr"), "-subj", "/CN=localhost"}).exit_code, 0);
+    issue(scratch.file("broker.csr"), "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n", scratch.file("broker.pem"));
+    test::write_file(scratch.file("broker-chain.pem"), test::read_text(scratch.file("broker.pem")) + test::read_text(scratch.file("int.pem")));
+    start_broker(scratch.file("broker-chain.pem"), scratch.file("broker.key"));
+    auto sub = subscribe("devices/+/telemetry", scratch.file("root.pem"));
+    for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
+        const std::string text = std::string("to a broker under an intermediate, ") + stack.name;
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", scratch.file("root.pem"), "--publish", text};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args);
+        ASSERT_EQ(r.exit_code, 0) << r.output << broker->output();
+        EXPECT_NE(report(r)["connections"][0]["server"]["issuer"].get<std::string>().find("test intermediate CA"), std::string::npos) << r.output;
+        EXPECT_TRUE(sub->wait_for("devices/" + kDeviceCn + "/telemetry " + text)) << sub->output();
+    }
 }
 
 TEST_F(ConnectCli, KeyThatIsNotTheCertificatesIsRefusedByTheServer) {

@@ -42,6 +42,17 @@ struct ClientOptions {
     bool session_tickets = true;
 };
 
+/// Appends the certificates of the PEM file `path` to `into` (tls::read_pem_certificates, then
+/// mbedTLS's parser). `what` names the file in the diagnosis ("CA file"). false: `d` says
+/// "cannot read <what> <path>: <reason>" (file_not_found, file_invalid).
+bool load_certificate_file(const std::string& what, const std::string& path, mbedtls_x509_crt& into, Diagnosis& d);
+
+/// Appends the intermediate CA certificates of the PEM file `path` to `chain`, which holds the
+/// device certificate (the leaf): they go out with it in the handshake, so a broker that trusts
+/// only the root accepts a device certificate issued by an intermediate. A copy of the leaf in
+/// the file (a "full chain" file) is skipped. false: `d` says why, as load_certificate_file.
+bool append_chain_file(const std::string& path, mbedtls_x509_crt& chain, Diagnosis& d);
+
 /// What connections to one server share: the trusted CAs (parsed once), one DRBG (seeded once)
 /// and the TLS configuration. A device that reconnects keeps one and passes it to every
 /// Client::connect: a connection then costs its two record buffers and the handshake (~44 KB of

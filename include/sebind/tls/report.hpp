@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace sebind::tls {
 
@@ -99,7 +100,8 @@ inline void untrusted_server(Diagnosis& d, const std::string& issuer, const std:
 inline void client_cert_rejected(Diagnosis& d, const std::string& alert) {
     set_diagnosis(d, Failure::client_cert_rejected,
                   "the server rejected our certificate" + (alert.empty() ? std::string() : " (alert " + alert + ")"),
-                  "run `sebind verify-pair`, and check the broker trusts the CA that issued the device certificate");
+                  "run `sebind verify-pair`, and check the broker trusts the CA that issued the device certificate "
+                  "(one issued by an intermediate needs its chain: --chain)");
 }
 
 /// True for a suite with static RSA key exchange, by its IANA name in either stack's spelling
@@ -114,6 +116,14 @@ inline void rsa_key_exchange_only(Diagnosis& d, const std::string& chosen) {
     set_diagnosis(d, Failure::rsa_key_exchange_only,
                   "the server offers only RSA key exchange without forward secrecy (it chose " + chosen + ")",
                   "allow an ECDHE suite on the broker (e.g. ECDHE-RSA-AES128-GCM-SHA256 with its RSA certificate)");
+}
+
+/// The server ended the handshake with no_application_protocol: none of `offered` is its.
+inline void alpn_refused(Diagnosis& d, const std::vector<std::string>& offered) {
+    std::string list;
+    for (const auto& p : offered) list += (list.empty() ? "" : ", ") + p;
+    set_diagnosis(d, Failure::protocol_error, "the server accepts none of the offered ALPN protocols (" + list + ")",
+                  "offer the protocol the broker expects with --alpn (device.toml: alpn), e.g. x-amzn-mqtt-ca for AWS IoT on port 443");
 }
 
 /// `chosen` null or empty: the server accepted none of ours. `fix` names what to allow.
@@ -131,6 +141,7 @@ struct HandshakeInfo {
     std::string version;      ///< "TLSv1.2", "TLSv1.3"
     std::string ciphersuite;
     std::string group;        ///< ECDHE group, when the stack reports it
+    std::string alpn;         ///< the application protocol the server selected (ALPN); empty: none
     std::string server_subject, server_issuer, server_not_after;
     bool resumed = false;
     std::uint32_t chip_signatures = 0;  ///< SE signatures during this handshake
