@@ -367,6 +367,19 @@ TEST_F(ConnectCli, AlpnIsOfferedAndTheServersChoiceReported) {
     EXPECT_EQ(report(r)["connections"][0]["alpn"], "") << r.output;
 }
 
+TEST_F(ConnectCli, MosquittoAndOpensslStyleOptions) {
+    // -h HOST -p PORT --cafile CA, as mosquitto_pub takes them; help stays at --help.
+    start_broker();
+    const auto r = connect({"-h", "localhost", "-p", std::to_string(port), "--cafile", file("pki/ca.pem")});
+    ASSERT_EQ(r.exit_code, 0) << r.output << broker->output();
+    EXPECT_EQ(report(r)["connections"][0]["mqtt"]["connack"], "accepted") << r.output;
+    const auto help = run({SEBIND_BIN, "connect", "--help"});
+    EXPECT_EQ(help.exit_code, 0) << help.output;
+    EXPECT_NE(help.output.find("-h,--host"), std::string::npos) << help.output;
+    EXPECT_NE(help.output.find("--ca,--cafile"), std::string::npos) << help.output;
+    EXPECT_EQ(run({SEBIND_BIN, "--help"}).exit_code, 0);
+}
+
 TEST_F(ConnectCli, BadCaFilesAreNamedWithTheirFixOnBothStacks) {
     // Each refused before any connection (nothing listens on the port): exit 6 or 8, one line.
     ASSERT_EQ(::mkdir(scratch.file("ca-dir").c_str(), 0700), 0);

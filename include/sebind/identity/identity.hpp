@@ -37,14 +37,16 @@ Result<stsafe::PublicKey> keygen(stsafe::Device& device, const KeygenOptions& op
 Result<stsafe::PublicKey> slot_public_key(stsafe::Device& device, std::uint8_t slot, std::uint8_t zone);
 
 /// PKCS#10 request in PEM, signed by the chip through tls::setup_se_key (SHA-256 for 256-bit
-/// curves, SHA-384 for 384-bit ones). `subject` is an X.509 name string ("CN=device-001,O=Acme");
-/// `dns_names` become a subjectAltName extension. The public key is the slot's record in `zone`.
-/// Errors: does_not_exist (no key recorded for the slot), invalid_argument (subject or a DNS name
-/// malformed), invalid_signature (the chip's signature does not verify with the recorded public
+/// curves, SHA-384 for 384-bit ones). `subject` is an X.509 name string ("CN=device-001,O=Acme",
+/// or OpenSSL's "/CN=device-001/O=Acme"); `alt_names` become a subjectAltName extension: "DNS:name"
+/// (dNSName; a bare name too) or "IP:192.0.2.7" / "IP:2001:db8::7" (iPAddress), prefixes in either
+/// case. The public key is the slot's record in `zone`.
+/// Errors: does_not_exist (no key recorded for the slot), invalid_argument (subject, a DNS name
+/// or an IP address malformed), invalid_signature (the chip's signature does not verify with the recorded public
 /// key: the slot's key changed after the record was written, e.g. an interrupted keygen — run
 /// keygen again), device errors (the chip refused or failed to sign).
 Result<std::string> make_csr(stsafe::Device& device, std::uint8_t slot, std::uint8_t zone, const std::string& subject,
-                             const std::vector<std::string>& dns_names);
+                             const std::vector<std::string>& alt_names);
 
 /// Pairing check: a chip-generated random challenge signed by the chip and verified with the
 /// certificate's public key. ok = the key pairs; invalid_signature = mismatch; invalid_argument
