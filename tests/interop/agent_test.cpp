@@ -480,16 +480,9 @@ TEST_F(Agent, ADeviceCertificateFromAnIntermediateGoesOutWithChainFile) {
     // A root and an intermediate under it that issues the device certificate; mosquitto's cafile
     // holds the root (and the monitor's CA), so it accepts the device only with the intermediate.
     const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
-    ok(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir.file("root.key"),
-            "-out", dir.file("root.pem"), "-subj", "/CN=device root CA", "-days", "30"}));
-    ok(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir.file("int.key"), "-out",
-            dir.file("int.csr"), "-subj", "/CN=device intermediate CA"}));
-    test::write_file(dir.file("ca.ext"), std::string("basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n"));
-    ok(run({"openssl", "x509", "-req", "-in", dir.file("int.csr"), "-CA", dir.file("root.pem"), "-CAkey", dir.file("root.key"),
-            "-CAcreateserial", "-days", "30", "-extfile", dir.file("ca.ext"), "-out", dir.file("int.pem")}));
-    test::write_file(dir.file("leaf.ext"), std::string("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n"));
-    ok(run({"openssl", "x509", "-req", "-in", dir.file("dev.csr"), "-CA", dir.file("int.pem"), "-CAkey", dir.file("int.key"), "-CAcreateserial",
-            "-days", "30", "-extfile", dir.file("leaf.ext"), "-out", dir.file("dev-int.crt")}));
+    ok(test::openssl_root_and_intermediate(dir.path(), "device"));
+    ok(test::openssl_issue(dir.file("dev.csr"), dir.file("int.pem"), dir.file("int.key"),
+                           "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n", dir.file("dev-int.crt")));
     ok(run({SEBIND_BIN, "--se", "emu:" + dir.file("se"), "cert", "store", "--slot", "1", dir.file("dev-int.crt")}));
     test::write_file(dir.file("clients.pem"), test::read_text(dir.file("root.pem")) + test::read_text(pki() + "/ca.pem"));
     test::write_file(dir.file("mosquitto.conf"), std::regex_replace(test::read_text(pki() + "/mosquitto.conf"), std::regex("\ncafile [^\n]*"),

@@ -410,24 +410,16 @@ TEST_F(ConnectCli, BadCaFilesAreNamedWithTheirFixOnBothStacks) {
         }
 }
 
-/// A root CA and an intermediate it issued (scratch root.pem/.key, int.pem/.key); `leaf` names
-/// certificates to issue from the intermediate: {csr, extensions, out}.
+/// A root CA and an intermediate it issued (scratch root.pem/.key, int.pem/.key).
 class ConnectThroughIntermediates : public ConnectCli {
 protected:
     void SetUp() override {
-        const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
-        ok(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("root.key"),
-                "-out", scratch.file("root.pem"), "-subj", "/CN=test root CA", "-days", "30"}));
-        ok(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("int.key"), "-out",
-                scratch.file("int.csr"), "-subj", "/CN=test intermediate CA"}));
-        test::write_file(scratch.file("ca.ext"), std::string("basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n"));
-        ok(run({"openssl", "x509", "-req", "-in", scratch.file("int.csr"), "-CA", scratch.file("root.pem"), "-CAkey", scratch.file("root.key"),
-                "-CAcreateserial", "-days", "30", "-extfile", scratch.file("ca.ext"), "-out", scratch.file("int.pem")}));
+        const auto r = test::openssl_root_and_intermediate(scratch.path(), "test");
+        ASSERT_EQ(r.exit_code, 0) << r.output;
     }
+    /// A certificate for `csr` from the intermediate.
     void issue(const std::string& csr, const std::string& extensions, const std::string& out) {
-        test::write_file(scratch.file("leaf.ext"), extensions);
-        const auto r = run({"openssl", "x509", "-req", "-in", csr, "-CA", scratch.file("int.pem"), "-CAkey", scratch.file("int.key"),
-                            "-CAcreateserial", "-days", "30", "-extfile", scratch.file("leaf.ext"), "-out", out});
+        const auto r = test::openssl_issue(csr, scratch.file("int.pem"), scratch.file("int.key"), extensions, out);
         ASSERT_EQ(r.exit_code, 0) << r.output;
     }
 };
