@@ -2,6 +2,7 @@
 // Why a handshake failed, in terms a device engineer can act on: the mbedTLS error, the alert,
 // the certificate verification flags, the chip's last status, and a second look at the server.
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include <mbedtls/error.h>
@@ -41,6 +42,9 @@ const char* alert_name(std::uint8_t a) {
     }
 }
 
+/// True for a suite with static RSA key exchange, by mbedTLS's name ("TLS-RSA-WITH-...").
+bool is_static_rsa_suite(const char* name) { return name != nullptr && std::strncmp(name, "TLS-RSA-WITH-", 13) == 0; }
+
 /// A second, permissive handshake that learns what the server wanted: the suite it chooses when
 /// allowed every one.
 void probe_server(const ClientOptions& o, Diagnosis& d) {
@@ -55,7 +59,7 @@ void probe_server(const ClientOptions& o, Diagnosis& d) {
     const char* suite = peer && probe.ssl.session_negotiate
                             ? mbedtls_ssl_get_ciphersuite_name(probe.ssl.session_negotiate->ciphersuite)
                             : (rc == 0 ? mbedtls_ssl_get_ciphersuite(&probe.ssl) : nullptr);
-    if (diagnoses::is_static_rsa_suite(suite)) {
+    if (is_static_rsa_suite(suite)) {
         diagnoses::rsa_key_exchange_only(d, suite);
         return;
     }

@@ -56,7 +56,6 @@ struct Connection {
     std::string alpn_list;        ///< comma-separated, writable: what wolfSSL_UseALPN takes
     std::vector<std::vector<std::uint8_t>> trusted;  ///< the CA file's certificates (DER), set before setup
     std::size_t bad_trusted = 0;  ///< setup failed at "CA file": the index of the one wolfSSL refused
-
 };
 
 }  // namespace sebind::tls_wolfssl

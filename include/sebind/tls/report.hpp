@@ -101,14 +101,7 @@ inline void client_cert_rejected(Diagnosis& d, const std::string& alert) {
     set_diagnosis(d, Failure::client_cert_rejected,
                   "the server rejected our certificate" + (alert.empty() ? std::string() : " (alert " + alert + ")"),
                   "run `sebind verify-pair`, and check the broker trusts the CA that issued the device certificate "
-                  "(one issued by an intermediate needs its chain: --chain)");
-}
-
-/// True for a suite with static RSA key exchange, by its IANA name in either stack's spelling
-/// ("TLS-RSA-WITH-..." in mbedTLS, "TLS_RSA_WITH_..." in wolfSSL).
-inline bool is_static_rsa_suite(const char* iana_name) {
-    const std::string n = iana_name ? iana_name : "";
-    return n.rfind("TLS-RSA-WITH-", 0) == 0 || n.rfind("TLS_RSA_WITH_", 0) == 0;
+                  "(one issued by an intermediate needs its chain: --chain, or chain_file in device.toml)");
 }
 
 /// The server chose `chosen`, a static RSA suite, when allowed every suite: it has no ECDHE.
