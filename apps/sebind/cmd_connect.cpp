@@ -33,12 +33,14 @@ Exit exit_for(tls::Failure f) {
         case tls::Failure::untrusted_server: return Exit::tls_untrusted_server;
         case tls::Failure::hostname_mismatch: return Exit::tls_hostname;
         case tls::Failure::server_cert_expired: return Exit::tls_server_expired;
-        case tls::Failure::server_cert_rsa: return Exit::tls_server_rsa;
+        case tls::Failure::rsa_key_exchange_only: return Exit::tls_server_rsa;
         case tls::Failure::no_shared_cipher:
         case tls::Failure::no_common_version: return Exit::tls_no_common_suite;
         case tls::Failure::client_cert_rejected: return Exit::tls_client_rejected;
         case tls::Failure::chip_error: return Exit::se_unreachable;
         case tls::Failure::not_supported: return Exit::usage;
+        case tls::Failure::file_not_found: return Exit::not_found;
+        case tls::Failure::file_invalid: return Exit::invalid_input;
         case tls::Failure::none:
         case tls::Failure::protocol_error: break;
     }
@@ -95,6 +97,7 @@ struct Args {
     std::string connect_to;  // empty: --host
     unsigned port = 8883;
     std::string ca;
+    std::string chain;  // PEM intermediates sent after the device certificate
     unsigned slot = 1;
     int zone = -1;
     std::string stack = "mbedtls";
@@ -104,6 +107,7 @@ struct Args {
     unsigned reconnects = 0;
     unsigned timeout_ms = 10000;
     std::vector<std::string> publish;
+    std::vector<std::string> alpn;
 };
 
 /// MQTT over the connected stream: CONNECT/CONNACK, then each text as a QoS 1 PUBLISH to
@@ -162,12 +166,17 @@ json run_mqtt(tls::Stream& stream, const Args& a, const std::string& client_id, 
 void add_connect_command(CLI::App& app, GlobalOptions& global) {
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("connect", "One mutual-TLS handshake with the chip key (+ MQTT CONNECT) and a report");
-    cmd->add_option("--host", a->host, "Server DNS name or IP address (checked against its certificate)");
+    // -h and -p as in mosquitto_pub/sub: here -h is the host, and help is --help alone.
+    cmd->set_help_flag("--help", "Print this help message and exit");
+    cmd->add_option("-h,--host", a->host, "Server DNS name or IP address (checked against its certificate)");
     cmd->add_option("--connect-to", a->connect_to,
                     "Open the TCP connection to this address (name or IP) instead of --host; --host stays the name sent as SNI and "
                     "checked in the certificate (like curl --connect-to)");
-    cmd->add_option("--port", a->port, "Port")->check(CLI::Range(1u, 65535u));
-    cmd->add_option("--ca", a->ca, "CA certificate(s) for the server (PEM)")->required();
+    cmd->add_option("-p,--port", a->port, "Port")->check(CLI::Range(1u, 65535u));
+    cmd->add_option("--ca,--cafile", a->ca, "CA certificate(s) for the server (PEM)")->required();
+    cmd->add_option("--chain", a->chain,
+                    "Intermediate CA certificate(s) (PEM) sent after the device certificate, for one issued by an intermediate");
+    cmd->add_option("--alpn", a->alpn, "Offer this ALPN protocol (repeatable, in preference order; e.g. x-amzn-mqtt-ca)");
     cmd->add_option("--slot", a->slot, "Key slot")->check(CLI::IsMember({0u, 1u}));
     cmd->add_option("--zone", a->zone, "Zone holding the slot's certificate (default 0 for slot 0, 4 for slot 1)")->check(CLI::Range(0, 255));
     cmd->add_option("--stack", a->stack, "TLS stack: mbedtls (TLS 1.2) or wolfssl (TLS 1.2 and 1.3)")
@@ -200,6 +209,8 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
         struct G { mbedtls_x509_crt* c; ~G() { mbedtls_x509_crt_free(c); } } g{&chain};
         if (mbedtls_x509_crt_parse_der(&chain, stored->der.data(), stored->der.size()) != 0)
             throw Failure(Exit::integrity, "the certificate in zone " + std::to_string(zone) + " does not parse — store it again");
+        if (tls::Diagnosis d; !a->chain.empty() && !tls::append_chain_file(a->chain, chain, d))
+            throw Failure(exit_for(d.failure), d.cause + " — " + d.fix);
         auto pub = tls::public_key_of(chain.pk);
         if (!pub) throw Failure(Exit::invalid_input, "the device certificate's key is not an A110 EC key");
         mbedtls_pk_context key;
@@ -226,6 +237,7 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
             o.ca_file = a->ca;
             o.own_chain = &chain;
             o.own_key = &key;
+            o.alpn = a->alpn;
             o.timeout_ms = a->timeout_ms;
             connector = agent::mbedtls_connector(o, &mbedtls_cache);
         } else {
@@ -237,7 +249,9 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
             o.ca_file = a->ca;
             o.device = &dev;
             o.slot = slot;
-            o.chain = {stored->der};
+            for (const mbedtls_x509_crt* c = &chain; c != nullptr && c->raw.p != nullptr; c = c->next)
+                o.chain.emplace_back(c->raw.p, c->raw.p + c->raw.len);
+            o.alpn = a->alpn;
             o.versions = a->tls_version == "1.2"   ? tls_wolfssl::TlsVersions::tls12_only
                          : a->tls_version == "1.3" ? tls_wolfssl::TlsVersions::tls13_only
                                                    : tls_wolfssl::TlsVersions::both;
@@ -255,7 +269,7 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
             auto stream = connector(info, d);
             if (!stream) throw Failure(exit_for(d.failure), d.cause + " — " + d.fix);
             json run = {{"stack", info.stack}, {"protocol", info.version}, {"ciphersuite", info.ciphersuite},
-                        {"group", info.group}, {"resumed", info.resumed}, {"chip_signatures", info.chip_signatures},
+                        {"group", info.group}, {"alpn", info.alpn}, {"resumed", info.resumed}, {"chip_signatures", info.chip_signatures},
                         {"tcp_ms", info.tcp_ms}, {"handshake_ms", info.handshake_ms},
                         {"server", {{"subject", info.server_subject}, {"issuer", info.server_issuer}, {"not_after", info.server_not_after}}}};
 #if SEBIND_HAVE_WOLFSSL
@@ -281,6 +295,8 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
             std::printf("%s  %s  %s  %s\n", r["stack"].get<std::string>().c_str(), r["protocol"].get<std::string>().c_str(),
                         r["ciphersuite"].get<std::string>().c_str(), r["resumed"].get<bool>() ? "(resumed)" : "(full handshake)");
             if (!r["group"].get<std::string>().empty()) std::printf("  group      %s\n", r["group"].get<std::string>().c_str());
+            if (!a->alpn.empty())
+                std::printf("  alpn       %s\n", r["alpn"].get<std::string>().empty() ? "none selected by the server" : r["alpn"].get<std::string>().c_str());
             std::printf("  server     %s\n  issuer     %s, valid until %s\n", r["server"]["subject"].get<std::string>().c_str(),
                         r["server"]["issuer"].get<std::string>().c_str(), r["server"]["not_after"].get<std::string>().c_str());
             std::printf("  chip       %u signature(s)\n  time       tcp %u ms, handshake %u ms", r["chip_signatures"].get<unsigned>(),

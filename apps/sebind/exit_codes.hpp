@@ -74,7 +74,7 @@ inline constexpr ExitCodeInfo kExitCodes[] = {
     {Exit::tls_untrusted_server, "tls_untrusted_server", "the server certificate is not from the --ca"},
     {Exit::tls_hostname, "tls_hostname", "the server certificate does not name --host"},
     {Exit::tls_server_expired, "tls_server_expired", "the server certificate is expired or not yet valid"},
-    {Exit::tls_server_rsa, "tls_server_rsa", "the server has only an RSA certificate (no ECDSA suite possible)"},
+    {Exit::tls_server_rsa, "tls_server_rsa", "the server offers only RSA key exchange (no ECDHE: no forward secrecy)"},
     {Exit::tls_no_common_suite, "tls_no_common_suite", "the server wants suites, curves or a TLS version we do not offer"},
     {Exit::tls_client_rejected, "tls_client_rejected", "the server refused our certificate"},
     {Exit::tls_protocol, "tls_protocol", "any other TLS failure (the message has the stack's error)"},

@@ -52,6 +52,8 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
     auto id = DeviceIdentity::load(device, config.slot, zone, detail);
     if (!id) return id.status();
     identity = std::move(*id);
+    if (!config.chain_file.empty())
+        if (const Status st = identity->add_chain_file(config.chain_file, detail); !st.ok()) return st;
     const std::string& cn = identity->common_name();
     say("identity: " + identity->subject() + " (issuer " + identity->issuer() + ", valid until " + identity->not_after() +
         "), slot " + std::to_string(config.slot) + " key paired with the certificate in zone " + std::to_string(zone));
@@ -145,7 +147,9 @@ Connector Agent::Impl::make_connector(stsafe::Device& device) {
         wo.ca_file = config.ca_file;
         wo.device = &device;
         wo.slot = config.slot;
-        wo.chain = {std::vector<std::uint8_t>(identity->chain()->raw.p, identity->chain()->raw.p + identity->chain()->raw.len)};
+        for (const mbedtls_x509_crt* c = identity->chain(); c != nullptr && c->raw.p != nullptr; c = c->next)
+            wo.chain.emplace_back(c->raw.p, c->raw.p + c->raw.len);
+        wo.alpn = config.alpn;
         wo.versions = config.tls_version == TlsVersion::tls12   ? tls_wolfssl::TlsVersions::tls12_only
                       : config.tls_version == TlsVersion::tls13 ? tls_wolfssl::TlsVersions::tls13_only
                                                                 : tls_wolfssl::TlsVersions::both;
@@ -160,6 +164,7 @@ Connector Agent::Impl::make_connector(stsafe::Device& device) {
     to.ca_file = config.ca_file;
     to.own_chain = identity->chain();
     to.own_key = identity->key();
+    to.alpn = config.alpn;
     to.timeout_ms = config.timeout_ms;
     to.session_tickets = config.session_tickets;
     return mbedtls_connector(std::move(to), &tls_cache);

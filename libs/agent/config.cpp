@@ -283,7 +283,7 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
     const toml::table* broker = r.section(root, "broker");
     if (!broker) r.fail_missing("no [broker] section", "add [broker] with at least ca_file = \"ca.pem\" (see docs/agent.md)");
     const std::string b = "[broker]";
-    r.check_keys(*broker, b, {"host", "port", "ca_file", "keep_alive", "client_id", "protocol", "stack", "tls", "session_tickets", "clean_start",
+    r.check_keys(*broker, b, {"host", "port", "ca_file", "chain_file", "alpn", "keep_alive", "client_id", "protocol", "stack", "tls", "session_tickets", "clean_start",
                               "session_expiry_s", "timeout_s", "reconnect_initial_s", "reconnect_max_s"});
     cfg.host = r.string(*broker, b, "host").value_or(cfg.host);
     if (cfg.host.size() > kMaxHostName)
@@ -296,6 +296,11 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
     if (!ca) r.fail_missing("[broker] ca_file is missing", "set it to the broker CA's PEM file (e.g. the ca.pem of `sebind pki dev`)");
     cfg.ca_file = r.path(*ca);
     check_ca_file(r, broker->get("ca_file")->source(), cfg.ca_file);
+    if (const auto chain = r.string(*broker, b, "chain_file")) cfg.chain_file = r.path(*chain);
+    cfg.alpn = r.strings(*broker, b, "alpn");
+    for (const auto& p : cfg.alpn)
+        if (p.size() > 255)
+            r.fail(broker->get("alpn")->source(), "[broker] alpn holds a protocol name longer than 255 bytes", "use the broker's protocol name, e.g. \"x-amzn-mqtt-ca\"");
     cfg.keep_alive_s = static_cast<std::uint16_t>(r.integer(*broker, b, "keep_alive", 0, 65535).value_or(cfg.keep_alive_s));
     cfg.client_id = r.string(*broker, b, "client_id").value_or("");
     if (cfg.client_id.size() > 65535 || !mqtt::is_valid_utf8(cfg.client_id))

@@ -7,6 +7,7 @@
 #include <mbedtls/oid.h>
 
 #include "sebind/identity/identity.hpp"
+#include "sebind/tls/client.hpp"
 #include "sebind/tls/se_key.hpp"
 
 namespace sebind::agent {
@@ -90,6 +91,13 @@ Result<std::unique_ptr<DeviceIdentity>> DeviceIdentity::load(stsafe::Device& dev
         return st;
     }
     return id;
+}
+
+Status DeviceIdentity::add_chain_file(const std::string& path, std::string* detail) {
+    tls::Diagnosis d;
+    if (tls::append_chain_file(path, m_chain, d)) return Status::success();
+    if (detail) *detail = d.cause + " — " + d.fix;
+    return Status(d.failure == tls::Failure::file_not_found ? Errc::does_not_exist : Errc::invalid_argument);
 }
 
 }  // namespace sebind::agent

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // CSRs and the pairing check, both through the SE key object of sebind::tls (one signing path).
+#include <array>
 #include <cstring>
 
-#include <mbedtls/asn1write.h>
+#include <arpa/inet.h>
+#include <strings.h>
+
 #include <mbedtls/base64.h>
+#include <mbedtls/asn1write.h>
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
 
+#include "pki_x509.hpp"
 #include "sebind/identity/identity.hpp"
 #include "sebind/tls/se_key.hpp"
 
@@ -47,31 +52,23 @@ bool valid_dns_name(const std::string& name) {
     return label != 0;
 }
 
-/// subjectAltName ::= SEQUENCE OF GeneralName, dNSName [2] IA5String (RFC 5280 §4.2.1.6).
-Result<std::vector<unsigned char>> san_extension(const std::vector<std::string>& names) {
-    std::vector<unsigned char> buf(kMaxCsrPemSize);
-    unsigned char* start = buf.data();
-    unsigned char* p = start + buf.size();
-    std::size_t len = 0;
-    for (auto it = names.rbegin(); it != names.rend(); ++it) {
-        if (!valid_dns_name(*it)) return Errc::invalid_argument;
-        int n = mbedtls_asn1_write_raw_buffer(&p, start, reinterpret_cast<const unsigned char*>(it->data()), it->size());
-        if (n < 0) return Errc::buffer_too_small;
-        std::size_t item = static_cast<std::size_t>(n);
-        n = mbedtls_asn1_write_len(&p, start, item);
-        if (n < 0) return Errc::buffer_too_small;
-        item += static_cast<std::size_t>(n);
-        n = mbedtls_asn1_write_tag(&p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2);
-        if (n < 0) return Errc::buffer_too_small;
-        len += item + static_cast<std::size_t>(n);
+/// "DNS:name" / "IP:address" (either case; a bare name is a DNS name) as a GeneralName
+/// (RFC 5280 §4.2.1.6): dNSName, or iPAddress of 4 or 16 octets.
+Result<pki::GeneralName> alt_name(const std::string& entry) {
+    const auto prefixed = [&](const char* p) {
+        const std::size_t n = std::strlen(p);
+        return entry.size() >= n && strncasecmp(entry.c_str(), p, n) == 0;
+    };
+    if (prefixed("IP:")) {
+        const std::string text = entry.substr(3);
+        std::array<unsigned char, 16> addr{};
+        if (::inet_pton(AF_INET, text.c_str(), addr.data()) == 1) return pki::GeneralName{pki::kSanIp, {addr.begin(), addr.begin() + 4}};
+        if (::inet_pton(AF_INET6, text.c_str(), addr.data()) == 1) return pki::GeneralName{pki::kSanIp, {addr.begin(), addr.end()}};
+        return Errc::invalid_argument;
     }
-    int n = mbedtls_asn1_write_len(&p, start, len);
-    if (n < 0) return Errc::buffer_too_small;
-    len += static_cast<std::size_t>(n);
-    n = mbedtls_asn1_write_tag(&p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
-    if (n < 0) return Errc::buffer_too_small;
-    len += static_cast<std::size_t>(n);
-    return std::vector<unsigned char>(p, p + len);
+    const std::string name = prefixed("DNS:") ? entry.substr(4) : entry;
+    if (!valid_dns_name(name)) return Errc::invalid_argument;
+    return pki::GeneralName{pki::kSanDns, {name.begin(), name.end()}};
 }
 
 /// Verifies a PEM request's signature with `key`'s public point. invalid_signature when it
@@ -93,9 +90,32 @@ Status check_csr_signature(const unsigned char* pem, mbedtls_pk_context& key) {
 
 }  // namespace
 
+/// OpenSSL's "/CN=x/O=y" (`openssl req -subj`) as mbedTLS's "CN=x,O=y": RDNs in the same order,
+/// "\/" a literal slash, a ',' in a value escaped. Other text is returned as it is.
+std::string x509_name_text(const std::string& subject) {
+    if (subject.empty() || subject[0] != '/') return subject;
+    std::string out;
+    for (std::size_t i = 1; i < subject.size(); ++i) {
+        const char c = subject[i];
+        if (c == '\\' && i + 1 < subject.size()) {
+            const char next = subject[++i];
+            if (next == ',') out += '\\';
+            out += next;
+        } else if (c == '/') {
+            out += ',';
+        } else if (c == ',') {
+            out += "\\,";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t zone, const std::string& subject,
-                             const std::vector<std::string>& dns_names) {
-    if (!check_subject(subject).ok()) return Errc::invalid_argument;
+                             const std::vector<std::string>& alt_names) {
+    const std::string name_text = x509_name_text(subject);
+    if (!check_subject(name_text).ok()) return Errc::invalid_argument;
     SEBIND_TRY_ASSIGN(st::PublicKey pub, slot_public_key(device, slot, zone));
     // A keygen cut short after Generate Key on another curve leaves a record of the old curve:
     // the recorded key is not the slot's, the same mismatch the signature check below finds.
@@ -114,10 +134,15 @@ Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t
     SEBIND_TRY(tls::setup_se_key(key, device, slot, pub));
     mbedtls_x509write_csr_set_md_alg(&csr, md_for(pub.curve));
     mbedtls_x509write_csr_set_key(&csr, &key);
-    if (mbedtls_x509write_csr_set_subject_name(&csr, subject.c_str()) != 0) return Errc::invalid_argument;
+    if (mbedtls_x509write_csr_set_subject_name(&csr, name_text.c_str()) != 0) return Errc::invalid_argument;
     if (mbedtls_x509write_csr_set_key_usage(&csr, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0) return Errc::invalid_argument;
-    if (!dns_names.empty()) {
-        SEBIND_TRY_ASSIGN(std::vector<unsigned char> san, san_extension(dns_names));
+    if (!alt_names.empty()) {
+        std::vector<pki::GeneralName> names;
+        for (const auto& entry : alt_names) {
+            SEBIND_TRY_ASSIGN(pki::GeneralName n, alt_name(entry));
+            names.push_back(std::move(n));
+        }
+        SEBIND_TRY_ASSIGN(std::vector<unsigned char> san, pki::encode_general_names(names));
         if (mbedtls_x509write_csr_set_extension(&csr, MBEDTLS_OID_SUBJECT_ALT_NAME, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
                                                 san.data(), san.size()) != 0)
             return Errc::invalid_argument;

@@ -131,6 +131,7 @@ Result<HandshakeInfo> Client::connect(ClientContext& context, SessionCache* cach
     info.stack = "mbedtls " MBEDTLS_VERSION_STRING;
     info.version = mbedtls_ssl_get_version(&conn->ssl);
     info.ciphersuite = mbedtls_ssl_get_ciphersuite(&conn->ssl);
+    if (const char* alpn = mbedtls_ssl_get_alpn_protocol(&conn->ssl)) info.alpn = alpn;
     info.chip_signatures = o.own_key ? se_key_signatures(*o.own_key) - signatures_before : 0;
     // A resumed handshake sends no CertificateVerify: no chip signature.
     info.resumed = offered && o.own_key && is_se_key(*o.own_key) && info.chip_signatures == 0;

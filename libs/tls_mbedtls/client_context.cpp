@@ -11,23 +11,28 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <mbedtls/error.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
 #include "client_internal.hpp"
 #include "sebind/tls/host_name.hpp"
+#include "sebind/tls/pem_file.hpp"
 #include "sebind/tls/se_key.hpp"
 
 namespace sebind::tls {
 
 namespace {
 
-// The chip key is EC: offer ECDHE-ECDSA suites only, strongest first. A server with only an
-// RSA certificate is diagnosed as such rather than silently negotiated around.
+// The chip key is EC and signs our CertificateVerify whatever the server's key is: ECDHE-ECDSA
+// suites for ECDSA servers, ECDHE-RSA ones for servers with RSA certificates (the server signs its
+// key exchange with RSA; we verify it). AEAD first. No static RSA key exchange: it has no forward
+// secrecy, and such a server is diagnosed as that.
 const int kSuites[] = {
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, 0};
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, 0};
 // X25519 and P-256 first: the library default starts with P-521, which servers that honour the
 // client's order then pay for (field notes).
 const mbedtls_ecp_group_id kCurves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1,
@@ -43,6 +48,41 @@ const mbedtls_ecp_group_id kChipCurves[] = {MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_EC
 int no_entropy(void*, unsigned char*, std::size_t) { return MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED; }
 
 }  // namespace
+
+bool load_certificate_file(const std::string& what, const std::string& path, mbedtls_x509_crt& into, Diagnosis& d) {
+    const PemCertificates file = read_pem_certificates(path);
+    if (file.failure != Failure::none) {
+        diagnoses::bad_certificate_file(d, what, path, file.failure, file.reason, file.fix);
+        return false;
+    }
+    for (std::size_t i = 0; i < file.der.size(); ++i) {
+        if (const int rc = mbedtls_x509_crt_parse_der(&into, file.der[i].data(), file.der[i].size()); rc != 0) {
+            char text[160];
+            mbedtls_strerror(rc, text, sizeof text);
+            diagnoses::bad_certificate_file(d, what, path, Failure::file_invalid,
+                                            "certificate " + std::to_string(i + 1) + " in it does not parse (" + text + ")",
+                                            "export the certificate again");
+            d.stack_error = rc;
+            return false;
+        }
+    }
+    return true;
+}
+
+bool append_chain_file(const std::string& path, mbedtls_x509_crt& chain, Diagnosis& d) {
+    mbedtls_x509_crt file;
+    mbedtls_x509_crt_init(&file);
+    bool ok = load_certificate_file("chain file", path, file, d);
+    for (const mbedtls_x509_crt* c = &file; ok && c != nullptr && c->raw.p != nullptr; c = c->next) {
+        const bool leaf = c->raw.len == chain.raw.len && chain.raw.p != nullptr && std::memcmp(c->raw.p, chain.raw.p, c->raw.len) == 0;
+        if (!leaf && mbedtls_x509_crt_parse_der(&chain, c->raw.p, c->raw.len) != 0) {
+            set_diagnosis(d, Failure::file_invalid, "cannot add the chain file " + path + " to the device certificate", "check the file");
+            ok = false;
+        }
+    }
+    mbedtls_x509_crt_free(&file);
+    return ok;
+}
 
 ClientContext::Impl::Impl() {
     mbedtls_ssl_config_init(&conf);
@@ -86,7 +126,7 @@ Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_
         mbedtls_entropy_free(entropy.get());
         entropy.reset();
     }
-    if (rc == 0 && !probe) rc = mbedtls_x509_crt_parse_file(&ca, options.ca_file.c_str());
+    if (rc == 0 && !probe && !load_certificate_file("CA file", options.ca_file, ca, d)) return Status(Errc::invalid_argument);
     if (rc == 0) rc = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
     if (rc == 0) {
         if (ecdhe.device) {

@@ -2,6 +2,7 @@
 // Why a handshake failed, in terms a device engineer can act on: the mbedTLS error, the alert,
 // the certificate verification flags, the chip's last status, and a second look at the server.
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include <mbedtls/error.h>
@@ -27,7 +28,11 @@ std::string x509_date(const mbedtls_x509_time& t) {
     return b;
 }
 
-/// A second, permissive handshake that learns what the server wanted (suite and key type).
+/// True for a suite with static RSA key exchange, by mbedTLS's name ("TLS-RSA-WITH-...").
+bool is_static_rsa_suite(const char* name) { return name != nullptr && std::strncmp(name, "TLS-RSA-WITH-", 13) == 0; }
+
+/// A second, permissive handshake that learns what the server wanted: the suite it chooses when
+/// allowed every one.
 void probe_server(const ClientOptions& o, Diagnosis& d) {
     ClientContext::Impl permissive;
     Connection probe;
@@ -37,17 +42,16 @@ void probe_server(const ClientOptions& o, Diagnosis& d) {
     // The server may still refuse the probe (it has no client certificate) after sending its own.
     const mbedtls_x509_crt* peer = mbedtls_ssl_get_peer_cert(&probe.ssl);
     if (!peer && probe.ssl.session_negotiate) peer = probe.ssl.session_negotiate->peer_cert;
-    if (peer && mbedtls_pk_get_type(&peer->pk) == MBEDTLS_PK_RSA) {
-        set_diagnosis(d, Failure::server_cert_rsa, "the server's certificate is RSA; this client offers only ECDSA suites for the chip's EC key",
-                      "give the broker an ECDSA (P-256/P-384) certificate, e.g. from `sebind pki dev`");
+    const char* suite = peer && probe.ssl.session_negotiate
+                            ? mbedtls_ssl_get_ciphersuite_name(probe.ssl.session_negotiate->ciphersuite)
+                            : (rc == 0 ? mbedtls_ssl_get_ciphersuite(&probe.ssl) : nullptr);
+    if (is_static_rsa_suite(suite)) {
+        diagnoses::rsa_key_exchange_only(d, suite);
         return;
     }
-    if (rc == 0 || rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-        const char* suite = peer && probe.ssl.session_negotiate
-                                ? mbedtls_ssl_get_ciphersuite_name(probe.ssl.session_negotiate->ciphersuite)
-                                : (rc == 0 ? mbedtls_ssl_get_ciphersuite(&probe.ssl) : nullptr);
-        diagnoses::no_shared_cipher(d, suite, "allow an ECDHE-ECDSA AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256)");
-    }
+    if (rc == 0 || rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
+        diagnoses::no_shared_cipher(d, suite, "allow an ECDHE AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256, "
+                                              "or ECDHE-RSA-AES128-GCM-SHA256 for an RSA certificate)");
 }
 
 }  // namespace
@@ -98,6 +102,11 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
     }
     if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION) {
         diagnoses::no_common_version(d, diagnoses::Offered::tls12);  // mbedTLS 2.28 offers TLS 1.2 only
+        return;
+    }
+    if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL && !o.alpn.empty()) {
+        diagnoses::alpn_refused(d, o.alpn);
+        d.alert = MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL;
         return;
     }
     if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == 40) {

@@ -11,6 +11,7 @@
 #include "chip_signer.hpp"
 #include "connection.hpp"
 #include "diagnosis.hpp"
+#include "sebind/tls/pem_file.hpp"
 
 namespace sebind::tls_wolfssl {
 
@@ -159,14 +160,25 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
     }
     conn->signer.device = o.device;
     conn->signer.slot = o.slot;
+    tls::PemCertificates ca = tls::read_pem_certificates(o.ca_file);
+    if (ca.failure != tls::Failure::none) {
+        tls::diagnoses::bad_certificate_file(m_diagnosis, "CA file", o.ca_file, ca.failure, ca.reason, ca.fix);
+        return Errc::invalid_argument;
+    }
+    conn->trusted = std::move(ca.der);
 
     std::string what;
     const int rc = conn->setup(o, Mode::client, cap_tls12, leaf ? &*leaf : nullptr, what);
     if (rc != WOLFSSL_SUCCESS) {
         char text[128];
         wolfSSL_ERR_error_string_n(static_cast<unsigned long>(rc), text, sizeof text);
-        tls::set_diagnosis(m_diagnosis, tls::Failure::protocol_error, "cannot set up TLS (" + what + "): " + text,
-                           "check --ca (a PEM file) and the client certificate");
+        if (what == "CA file")
+            tls::diagnoses::bad_certificate_file(m_diagnosis, what, o.ca_file, tls::Failure::file_invalid,
+                                                 "certificate " + std::to_string(conn->bad_trusted + 1) + " in it does not parse as X.509",
+                                                 "export the certificate again");
+        else
+            tls::set_diagnosis(m_diagnosis, tls::Failure::protocol_error, "cannot set up TLS (" + what + "): " + text,
+                               "check --ca (a PEM file) and the client certificate");
         m_diagnosis.stack_error = rc;
         return Errc::invalid_argument;
     }
@@ -209,6 +221,10 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
     info.version = wolfSSL_get_version(conn->ssl);
     if (const char* suite = wolfSSL_get_cipher_name(conn->ssl)) info.ciphersuite = suite;
     if (const char* group = wolfSSL_get_curve_name(conn->ssl)) info.group = group;
+    char* alpn = nullptr;
+    unsigned short alpn_size = 0;
+    if (!o.alpn.empty() && wolfSSL_ALPN_GetProtocol(conn->ssl, &alpn, &alpn_size) == WOLFSSL_SUCCESS && alpn != nullptr)
+        info.alpn.assign(alpn, alpn_size);
     info.resumed = wolfSSL_session_reused(conn->ssl) != 0;
     info.chip_signatures = conn->signer.signatures;
     info.tcp_ms = t1 - t0;

@@ -17,11 +17,13 @@ namespace sebind::tls_wolfssl {
 
 namespace {
 
-// TLS 1.3 suites, then ECDHE-ECDSA only for TLS 1.2: the chip key is EC, and a TLS 1.2 server
-// with an RSA certificate is diagnosed as such instead of being negotiated around.
+// TLS 1.3 suites, then for TLS 1.2 ECDHE with an ECDSA or an RSA server certificate (the chip
+// signs our CertificateVerify either way). No static RSA key exchange: it has no forward secrecy,
+// and such a server is diagnosed as that.
 constexpr const char* kCipherList =
     "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256:"
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:"
     "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384";
 // Signature algorithms we accept from the server and may use ourselves; no SHA-1 or SHA-224.
 // RSA stays: TLS 1.3 servers may have RSA certificates, and CAs sign with RSA.
@@ -157,8 +159,11 @@ int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const L
         wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, nullptr);
     } else {
         wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, verify_server);
-        if (wolfSSL_CTX_load_verify_locations(ctx, o.ca_file.c_str(), nullptr) != WOLFSSL_SUCCESS)
-            return fail("CA file", WOLFSSL_BAD_FILE);
+        for (bad_trusted = 0; bad_trusted < trusted.size(); ++bad_trusted) {
+            const auto& der = trusted[bad_trusted];
+            if (wolfSSL_CTX_load_verify_buffer(ctx, der.data(), static_cast<long>(der.size()), WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+                return fail("CA file", WOLFSSL_BAD_FILE);
+        }
         if (wolfSSL_CTX_set_cipher_list(ctx, kCipherList) != WOLFSSL_SUCCESS) return fail("cipher list", WOLFSSL_FAILURE);
         if (wolfSSL_CTX_set1_sigalgs_list(ctx, kSigAlgs) != WOLFSSL_SUCCESS) return fail("signature algorithms", WOLFSSL_FAILURE);
         if (leaf != nullptr) {

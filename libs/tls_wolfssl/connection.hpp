@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "chip_signer.hpp"
 #include "sebind/tls/tcp.hpp"
@@ -60,6 +61,8 @@ struct Connection {
     bool timed_out = false;
     bool ticket_arrived = false;  ///< a NewSessionTicket came in since the cache was last refreshed
     std::string alpn_list;        ///< comma-separated, writable: what wolfSSL_UseALPN takes
+    std::vector<std::vector<std::uint8_t>> trusted;  ///< the CA file's certificates (DER), set before setup
+    std::size_t bad_trusted = 0;  ///< setup failed at "CA file": the index of the one wolfSSL refused
 };
 
 }  // namespace sebind::tls_wolfssl

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "sebind/tls/host_name.hpp"
+#include "sebind/tls/rsa_probe.hpp"
 
 namespace sebind::tls_wolfssl {
 
@@ -77,7 +78,8 @@ void client_cert_rejected(const ClientOptions& o, int alert, tls::Diagnosis& d) 
     tls::diagnoses::client_cert_rejected(d, alert ? alert_name(alert) : std::string());
 }
 
-/// A second, permissive handshake that learns what the server wanted (suite and key type).
+/// A second, permissive handshake that learns what the server wanted (the suite it chooses), and
+/// when it chooses none, a third look for a server that has only static RSA key exchange.
 void probe_server(const ClientOptions& o, bool max_tls12, tls::Diagnosis& d) {
     Connection probe;
     std::string what;
@@ -87,18 +89,17 @@ void probe_server(const ClientOptions& o, bool max_tls12, tls::Diagnosis& d) {
     const int rc = probe.handshake(deadline);
     // The server may refuse the probe (it has no client certificate) after sending its own.
     const auto peer = peer_certificate(probe.ssl);
-    if (peer && peer->rsa) {
-        tls::set_diagnosis(d, tls::Failure::server_cert_rsa,
-                           "the server's certificate is RSA; in TLS 1.2 this client offers only ECDSA suites for the chip's EC key",
-                           "give the broker an ECDSA (P-256/P-384) certificate, e.g. from `sebind pki dev` (or enable TLS 1.3 on it)");
-        return;
-    }
     if (rc == 0 || peer) {
         const char* suite = wolfSSL_get_cipher_name(probe.ssl);
         const bool named = suite != nullptr && std::string(suite) != "None";
         tls::diagnoses::no_shared_cipher(d, named ? suite : nullptr,
-                                         "allow an ECDHE-ECDSA AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256), or TLS 1.3");
+                                         "allow an ECDHE AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256, or "
+                                         "ECDHE-RSA-AES128-GCM-SHA256 for an RSA certificate), or TLS 1.3");
+        return;
     }
+    // This wolfSSL has no static RSA suites to probe with: offer those alone.
+    const std::string rsa = tls::static_rsa_choice(o.host, o.port, o.timeout_ms);
+    if (!rsa.empty()) tls::diagnoses::rsa_key_exchange_only(d, rsa);
 }
 
 bool verification_failure(const ClientOptions& o, Connection& c, int err, tls::Diagnosis& d) {
@@ -137,7 +138,6 @@ std::optional<PeerCertificate> peer_certificate(WOLFSSL* ssl) {
     p.issuer = name_text(wolfSSL_X509_get_issuer_name(x));
     p.not_before = date_text(wolfSSL_X509_get_notBefore(x));
     p.not_after = date_text(wolfSSL_X509_get_notAfter(x));
-    p.rsa = wolfSSL_X509_get_pubkey_type(x) == RSAk;
     wolfSSL_X509_free(x);
     return p;
 }
@@ -171,6 +171,11 @@ void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Dia
         tls::diagnoses::no_common_version(d, c.max_tls12 || o.versions == TlsVersions::tls12_only ? Offered::tls12
                                              : o.versions == TlsVersions::tls13_only             ? Offered::tls13
                                                                                                  : Offered::tls12_and_13);
+        return;
+    }
+    if (alert == no_application_protocol && !o.alpn.empty()) {
+        tls::diagnoses::alpn_refused(d, o.alpn);
+        d.alert = static_cast<std::uint8_t>(alert);
         return;
     }
     if (alert == handshake_failure || alert == insufficient_security || err == MATCH_SUITE_ERROR) {

@@ -81,7 +81,7 @@ const std::vector<Row> kRows = {
     {"emud_socket_taken", {"--socket", "{dir}/dev.crt", "{se_dir}"}, PeerKind::none, 7, "dev.crt", true},
     // 8 invalid input
     {"csr_control_character", {"csr", "--subject", "CN=a\x01z", "--se", "{se}"}, PeerKind::none, 8, "control character"},
-    {"csr_bad_san", {"csr", "--subject", "CN=device-001", "--san", "device-001", "--se", "{se}"}, PeerKind::none, 8, "dns:NAME"},
+    {"csr_bad_san", {"csr", "--subject", "CN=device-001", "--san", "device-001", "--se", "{se}"}, PeerKind::none, 8, "DNS:NAME"},
     {"cert_store_garbage", {"cert", "store", "{dir}/garbage.pem", "--se", "{se}"}, PeerKind::none, 8, "garbage.pem"},
     {"verify_pair_garbage", {"verify-pair", "--cert", "{dir}/garbage.pem", "--se", "{se}"}, PeerKind::none, 8, "not a certificate"},
     {"pki_sign_garbage", {"pki", "sign", "--ca", "{dir}/pki", "{dir}/garbage.pem", "-o", "{dir}/x.crt"}, PeerKind::none, 8, "garbage.pem"},

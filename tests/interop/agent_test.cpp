@@ -475,3 +475,35 @@ TEST_F(Agent, RefusesToStartOnAMismatchedKeyABadConfigOrNoCertificate) {
     EXPECT_EQ(blank.exit_code, 6) << blank.output;
     EXPECT_NE(blank.output.find("zone 4 holds no certificate — provision the device first"), std::string::npos) << blank.output;
 }
+
+TEST_F(Agent, ADeviceCertificateFromAnIntermediateGoesOutWithChainFile) {
+    // A root and an intermediate under it that issues the device certificate; mosquitto's cafile
+    // holds the root (and the monitor's CA), so it accepts the device only with the intermediate.
+    const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
+    ok(test::openssl_root_and_intermediate(dir.path(), "device"));
+    ok(test::openssl_issue(dir.file("dev.csr"), dir.file("int.pem"), dir.file("int.key"),
+                           "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n", dir.file("dev-int.crt")));
+    ok(run({SEBIND_BIN, "--se", "emu:" + dir.file("se"), "cert", "store", "--slot", "1", dir.file("dev-int.crt")}));
+    test::write_file(dir.file("clients.pem"), test::read_text(dir.file("root.pem")) + test::read_text(pki() + "/ca.pem"));
+    test::write_file(dir.file("mosquitto.conf"), std::regex_replace(test::read_text(pki() + "/mosquitto.conf"), std::regex("\ncafile [^\n]*"),
+                                                                    "\ncafile " + dir.file("clients.pem")));
+    ASSERT_TRUE(test::start_mosquitto(dir.file("mosquitto.conf"), port, broker)) << (broker ? broker->output() : "");
+    auto sub = subscribe(kTelemetry, {"-C", "2"});  // one reading from each stack
+    const std::string base = test::read_text(write_config({}));
+    for (const std::string stack : {"mbedtls", "wolfssl"}) {
+        // chain_file relative to device.toml; ALPN offered too (mosquitto selects none).
+        test::write_file(dir.file(stack + ".toml"),
+                         std::regex_replace(base, std::regex("\nca_file = [^\n]*\n"),
+                                            "$&chain_file = \"int.pem\"\nalpn = [\"x-amzn-mqtt-ca\"]\nstack = \"" + stack + "\"\n"));
+        auto agent = start_agent(dir.file(stack + ".toml"), {"--count", "1", "--interval-ms", "100"});
+        EXPECT_EQ(agent->wait_exit(30000), 0) << stack << ": " << agent->output() << broker->output();
+        EXPECT_NE(agent->output().find("stopped: 1 reading(s) delivered"), std::string::npos) << agent->output();
+    }
+    EXPECT_EQ(sub->wait_exit(10000), 0) << sub->output();
+    // A chain file that is not there stops the agent at start, naming it.
+    test::write_file(dir.file("missing.toml"),
+                     std::regex_replace(base, std::regex("\nca_file = [^\n]*\n"), "$&chain_file = \"none.pem\"\n"));
+    auto missing = run({SEBIND_BIN, "run", "--config", dir.file("missing.toml")});
+    EXPECT_EQ(missing.exit_code, 6) << missing.output;
+    EXPECT_NE(missing.output.find("cannot read chain file " + dir.file("none.pem") + ": no such file"), std::string::npos) << missing.output;
+}

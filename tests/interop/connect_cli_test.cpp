@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <regex>
+
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -85,22 +88,27 @@ protected:
     }
 
     /// mosquitto with the development configuration on a fresh port; TLS 1.3 allowed as well, and
-    /// the factory CA added so the slot-0 identity is accepted too.
-    void start_broker() {
+    /// the factory CA added so the slot-0 identity is accepted too. `cert`/`key`: another server
+    /// certificate (PEM, leaf first) and its key; `client_ca`: another cafile for the devices.
+    void start_broker(const std::string& cert = "", const std::string& key = "", const std::string& client_ca = "") {
         port = test::free_port();
         std::string conf = test::read_text(file("pki/mosquitto.conf"));
         conf = std::regex_replace(conf, std::regex("\nlistener [0-9]+ "), "\nlistener " + std::to_string(port) + " ");
         conf = std::regex_replace(conf, std::regex("\ntls_version [^\n]*"), "");
-        conf = std::regex_replace(conf, std::regex("\ncafile [^\n]*"), "\ncafile " + file("clients-ca.pem"));
+        conf = std::regex_replace(conf, std::regex("\ncafile [^\n]*"), "\ncafile " + (client_ca.empty() ? file("clients-ca.pem") : client_ca));
+        if (!cert.empty()) conf = std::regex_replace(conf, std::regex("\ncertfile [^\n]*"), "\ncertfile " + cert);
+        if (!key.empty()) conf = std::regex_replace(conf, std::regex("\nkeyfile [^\n]*"), "\nkeyfile " + key);
         test::write_file(scratch.file("mosquitto.conf"), conf);
         broker = std::make_unique<test::Peer>(std::vector<std::string>{"mosquitto", "-c", scratch.file("mosquitto.conf")});
         ASSERT_TRUE(broker->wait_for(" running")) << broker->output();
     }
 
-    /// mosquitto_sub as the monitor identity; ready once its SUBACK is logged.
-    std::unique_ptr<test::Peer> subscribe(const std::string& topic) {
+    /// mosquitto_sub as the monitor identity; ready once its SUBACK is logged. `server_ca`: the
+    /// broker's CA when it is not the development CA.
+    std::unique_ptr<test::Peer> subscribe(const std::string& topic, const std::string& server_ca = "") {
         auto p = std::make_unique<test::Peer>(std::vector<std::string>{
-            "stdbuf", "-oL", "mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile", file("pki/ca.pem"), "--cert",
+            "stdbuf", "-oL", "mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile",
+            server_ca.empty() ? file("pki/ca.pem") : server_ca, "--cert",
             file("pki/monitor.pem"), "--key", file("pki/monitor.key"), "-t", topic, "-v", "-d"});
         EXPECT_TRUE(p->wait_for("SUBACK")) << p->output() << broker->output();
         return p;
@@ -108,10 +116,13 @@ protected:
 
     /// A CA and a server certificate for localhost signed by it; `key_spec` as for `openssl req
     /// -newkey` ("ec" takes `curve`). Returns the CA file for --ca.
+    /// The CA's key is P-256, or RSA with an RSA server key.
     std::string server_pki(const std::string& key_spec, const std::string& curve = "P-256") {
         const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
-        ok(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("sca.key"),
-                "-out", scratch.file("sca.pem"), "-subj", "/CN=test server CA", "-days", "30"}));
+        std::vector<std::string> ca = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                                       scratch.file("sca.key"), "-out", scratch.file("sca.pem"), "-subj", "/CN=test server CA", "-days", "30"};
+        if (key_spec != "ec") ca.erase(ca.begin() + 4, ca.begin() + 7), ca.insert(ca.begin() + 4, key_spec);
+        ok(run(ca));
         std::vector<std::string> req = {"openssl", "req", "-newkey", key_spec, "-nodes", "-keyout", scratch.file("srv.key"),
                                         "-out", scratch.file("srv.csr"), "-subj", "/CN=localhost"};
         if (key_spec == "ec") req.insert(req.begin() + 4, {"-pkeyopt", "ec_paramgen_curve:" + curve});
@@ -345,15 +356,186 @@ TEST_F(ConnectCli, ExpiredServerCertificate) {
     }
 }
 
-TEST_F(ConnectCli, RsaOnlyServerAndAMissingSuite) {
+TEST_F(ConnectCli, RsaCertifiedServerStaticRsaOnlyServerAndAMissingSuite) {
+    // A server certificate from an RSA CA: ECDHE-RSA in TLS 1.2 on both stacks, TLS 1.3 on wolfSSL;
+    // the chip signs once.
     std::string ca = server_pki("rsa:2048");
-    {
-        auto rsa = s_server({"-no_tls1_3"}, 2);  // the diagnosis probes with a second connection
-        expect_failure(connect({"--port", std::to_string(port), "--ca", ca, "--no-mqtt"}), 26, "RSA");
+    const std::vector<std::pair<Stack, std::vector<std::string>>> cases = {
+        {kMbedtls, {"-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-no_tls1_3"}},
+        {kMbedtls, {"-cipher", "ECDHE-RSA-AES256-GCM-SHA384", "-no_tls1_3"}},
+        {kWolfssl12, {"-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-no_tls1_3"}},
+        {kWolfssl12, {"-cipher", "ECDHE-RSA-AES256-GCM-SHA384", "-no_tls1_3"}},
+        {kWolfssl13, {"-tls1_3"}}};
+    for (const auto& [stack, server_args] : cases) {
+        auto server = s_server(server_args);
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--slot", "0"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args);
+        ASSERT_EQ(r.exit_code, 0) << stack.name << " " << server_args[1] << ": " << r.output << server->output();
+        const json conn = report(r)["connections"][0];
+        EXPECT_EQ(conn["protocol"], stack.protocol);
+        if (std::string(stack.protocol) == "TLSv1.2") {
+            const std::string aes = server_args[1].find("AES128") != std::string::npos ? "128" : "256";
+            EXPECT_NE(conn["ciphersuite"].get<std::string>().find("RSA"), std::string::npos) << conn.dump();
+            EXPECT_NE(conn["ciphersuite"].get<std::string>().find(aes), std::string::npos) << conn.dump();
+        }
+        EXPECT_EQ(conn["chip_signatures"], 1);
+        EXPECT_TRUE(server->wait_for(kFactoryCn)) << server->output();
+    }
+    // Static RSA key exchange only (no ECDHE): refused with its own line, on both stacks.
+    for (const auto& stack : {kMbedtls, kWolfssl12}) {
+        auto server = s_server({"-cipher", "AES128-GCM-SHA256", "-no_tls1_3"}, 3);  // the diagnosis probes the server
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--no-mqtt"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        expect_failure(connect(args), 26, "the server offers only RSA key exchange without forward secrecy");
     }
     ca = server_pki("ec");
     auto ccm = s_server({"-cipher", "ECDHE-ECDSA-AES256-CCM8", "-no_tls1_3"}, 2);
     expect_failure(connect({"--port", std::to_string(port), "--ca", ca, "--no-mqtt"}), 27, "");
+}
+
+TEST_F(ConnectCli, MosquittoWithAnRsaCertificateAcceptsTheDevice) {
+    const std::string ca = server_pki("rsa:2048");
+    start_broker(scratch.file("srv.pem"), scratch.file("srv.key"));
+    auto sub = subscribe("devices/+/telemetry", ca);
+    for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
+        const std::string text = std::string("rsa broker, ") + stack.name;
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--publish", text};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args);
+        ASSERT_EQ(r.exit_code, 0) << r.output << broker->output();
+        const json conn = report(r)["connections"][0];
+        EXPECT_EQ(conn["protocol"], stack.protocol);
+        EXPECT_EQ(conn["chip_signatures"], 1);
+        EXPECT_TRUE(sub->wait_for("devices/" + kDeviceCn + "/telemetry " + text)) << sub->output();
+    }
+}
+
+TEST_F(ConnectCli, AlpnIsOfferedAndTheServersChoiceReported) {
+    const std::string ca = server_pki("ec");
+    for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
+        SCOPED_TRACE(stack.name);
+        auto server = s_server({"-alpn", "x-amzn-mqtt-ca"});
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--alpn", "mqtt", "--alpn", "x-amzn-mqtt-ca"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args);
+        ASSERT_EQ(r.exit_code, 0) << r.output << server->output();
+        EXPECT_EQ(report(r)["connections"][0]["alpn"], "x-amzn-mqtt-ca") << r.output;
+        EXPECT_TRUE(server->wait_for("ALPN protocols advertised by the client: mqtt, x-amzn-mqtt-ca")) << server->output();
+        // A server that knows none of ours refuses the handshake: said so, naming what we offered.
+        auto refusing = s_server({"-alpn", "x-amzn-mqtt-ca"});
+        args = {"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--alpn", "mqtt"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        expect_failure(connect(args), 29, "the server accepts none of the offered ALPN protocols (mqtt)");
+    }
+    // Without --alpn nothing is offered and nothing reported.
+    auto plain = s_server({"-alpn", "x-amzn-mqtt-ca", "-no_tls1_3"});
+    const auto r = connect({"--port", std::to_string(port), "--ca", ca, "--no-mqtt"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(report(r)["connections"][0]["alpn"], "") << r.output;
+}
+
+TEST_F(ConnectCli, MosquittoAndOpensslStyleOptions) {
+    // -h HOST -p PORT --cafile CA, as mosquitto_pub takes them; help stays at --help.
+    start_broker();
+    const auto r = connect({"-h", "localhost", "-p", std::to_string(port), "--cafile", file("pki/ca.pem")});
+    ASSERT_EQ(r.exit_code, 0) << r.output << broker->output();
+    EXPECT_EQ(report(r)["connections"][0]["mqtt"]["connack"], "accepted") << r.output;
+    const auto help = run({SEBIND_BIN, "connect", "--help"});
+    EXPECT_EQ(help.exit_code, 0) << help.output;
+    EXPECT_NE(help.output.find("-h,--host"), std::string::npos) << help.output;
+    EXPECT_NE(help.output.find("--ca,--cafile"), std::string::npos) << help.output;
+    EXPECT_EQ(run({SEBIND_BIN, "--help"}).exit_code, 0);
+}
+
+TEST_F(ConnectCli, BadCaFilesAreNamedWithTheirFixOnBothStacks) {
+    // Each refused before any connection (nothing listens on the port): exit 6 or 8, one line.
+    ASSERT_EQ(::mkdir(scratch.file("ca-dir").c_str(), 0700), 0);
+    test::write_file(scratch.file("text.pem"), std::string("not a certificate\n"));
+    ASSERT_EQ(run({"openssl", "ecparam", "-name", "prime256v1", "-genkey", "-out", scratch.file("key.pem")}).exit_code, 0);
+    test::write_file(scratch.file("damaged.pem"), std::string("-----BEGIN CERTIFICATE-----\nMIIB!!!!\n-----END CERTIFICATE-----\n"));
+    test::write_file(scratch.file("not-x509.pem"), std::string("-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n"));
+    test::write_file(scratch.file("huge.pem"), test::read_text(file("pki/ca.pem")) + std::string(1 << 20, '#'));
+    struct Case {
+        std::string path;
+        int code;
+        std::string reason;
+    };
+    const Case cases[] = {{scratch.file("missing.pem"), 6, "no such file"},
+                          {scratch.file("ca-dir"), 8, "it is a directory"},
+                          {scratch.file("text.pem"), 8, "not PEM"},
+                          {scratch.file("key.pem"), 8, "no certificate in it"},
+                          {scratch.file("damaged.pem"), 8, "certificate 1 in it is damaged"},
+                          {scratch.file("not-x509.pem"), 8, "certificate 1 in it does not parse"},
+                          {scratch.file("huge.pem"), 8, "larger than 1 MiB"}};
+    const std::string nobody = std::to_string(test::free_port());
+    for (const auto& c : cases)
+        for (const std::string stack : {"mbedtls", "wolfssl"}) {
+            SCOPED_TRACE(stack + " " + c.path);
+            const auto r = connect({"--port", nobody, "--ca", c.path, "--stack", stack});
+            expect_failure(r, c.code, "cannot read CA file " + c.path + ": " + c.reason);
+            EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+        }
+}
+
+/// A root CA and an intermediate it issued (scratch root.pem/.key, int.pem/.key).
+class ConnectThroughIntermediates : public ConnectCli {
+protected:
+    void SetUp() override {
+        const auto r = test::openssl_root_and_intermediate(scratch.path(), "test");
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    }
+    /// A certificate for `csr` from the intermediate.
+    void issue(const std::string& csr, const std::string& extensions, const std::string& out) {
+        const auto r = test::openssl_issue(csr, scratch.file("int.pem"), scratch.file("int.key"), extensions, out);
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    }
+};
+
+TEST_F(ConnectThroughIntermediates, ADeviceCertificateFromAnIntermediateGoesOutWithItsChain) {
+    // A copy of the chip whose slot-1 certificate (zone 4) is now issued by the intermediate; the
+    // broker trusts only the root (and the development CA, for the monitor).
+    std::filesystem::copy(file("se"), scratch.file("se"), std::filesystem::copy_options::recursive);
+    const std::string se = "emu:" + scratch.file("se");
+    issue(file("dev.csr"), "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n", scratch.file("dev-int.crt"));
+    const auto stored = run({SEBIND_BIN, "--se", se, "cert", "store", "--slot", "1", scratch.file("dev-int.crt")});
+    ASSERT_EQ(stored.exit_code, 0) << stored.output;
+    test::write_file(scratch.file("clients.pem"), test::read_text(scratch.file("root.pem")) + test::read_text(file("pki/ca.pem")));
+    start_broker("", "", scratch.file("clients.pem"));
+    auto sub = subscribe("devices/+/telemetry");
+    for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
+        const std::string text = std::string("through the intermediate, ") + stack.name;
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--chain", scratch.file("int.pem"),
+                                         "--publish", text};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args, se);
+        ASSERT_EQ(r.exit_code, 0) << r.output << broker->output();
+        EXPECT_EQ(report(r)["connections"][0]["protocol"], stack.protocol);
+        EXPECT_TRUE(sub->wait_for("devices/" + kDeviceCn + "/telemetry " + text)) << sub->output();
+    }
+    // Without the chain the broker cannot link the device to its root; a bad chain file is named.
+    expect_failure(connect({"--port", std::to_string(port), "--ca", file("pki/ca.pem")}, se), 28, "--chain");
+    expect_failure(connect({"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--chain", scratch.file("none.pem")}, se), 6,
+                   "cannot read chain file " + scratch.file("none.pem") + ": no such file");
+}
+
+TEST_F(ConnectThroughIntermediates, ABrokerCertificateFromAnIntermediateVerifiesAgainstTheRoot) {
+    // mosquitto sends its certificate and the intermediate; the device trusts only the root.
+    ASSERT_EQ(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("broker.key"),
+                   "-out", scratch.file("broker.csr"), "-subj", "/CN=localhost"}).exit_code, 0);
+    issue(scratch.file("broker.csr"), "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n", scratch.file("broker.pem"));
+    test::write_file(scratch.file("broker-chain.pem"), test::read_text(scratch.file("broker.pem")) + test::read_text(scratch.file("int.pem")));
+    start_broker(scratch.file("broker-chain.pem"), scratch.file("broker.key"));
+    auto sub = subscribe("devices/+/telemetry", scratch.file("root.pem"));
+    for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
+        const std::string text = std::string("to a broker under an intermediate, ") + stack.name;
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", scratch.file("root.pem"), "--publish", text};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args);
+        ASSERT_EQ(r.exit_code, 0) << r.output << broker->output();
+        EXPECT_NE(report(r)["connections"][0]["server"]["issuer"].get<std::string>().find("test intermediate CA"), std::string::npos) << r.output;
+        EXPECT_TRUE(sub->wait_for("devices/" + kDeviceCn + "/telemetry " + text)) << sub->output();
+    }
 }
 
 TEST_F(ConnectCli, KeyThatIsNotTheCertificatesIsRefusedByTheServer) {
@@ -474,7 +656,8 @@ TEST_F(ConnectCli, ServerRefusingOurCertificateIsExit28OnEveryStackAndVersion) {
     lines.insert(lines.end(), with_mqtt.begin(), with_mqtt.end());
     for (const auto& line : lines)
         EXPECT_EQ(line, "sebind: the server rejected our certificate (alert unknown_ca) — run `sebind verify-pair`, and check the "
-                        "broker trusts the CA that issued the device certificate");
+                        "broker trusts the CA that issued the device certificate (one issued by an intermediate needs its chain: "
+                        "--chain, or chain_file in device.toml)");
 }
 
 TEST_F(ConnectCli, Tls13ServerThatSendsNoTicketIsWaitedForBoundedly) {

@@ -145,3 +145,33 @@ TEST_F(IdentityCli, ChipErrorIsNotReportedAsMismatch) {
     EXPECT_EQ(store.exit_code, 9) << store.output;
     EXPECT_EQ(lines(store.output), 1) << store.output;
 }
+
+TEST_F(IdentityCli, OpensslSubjectFormAndDnsAndIpSansAsOpensslReadsThem) {
+    ASSERT_EQ(run_sebind({se, "keygen", "--slot", "1", "--curve", "p256"}).exit_code, 0);
+    auto csr = run_sebind({se, "csr", "--subject", "/CN=device-010/O=Acme, Inc./OU=a\\/b", "--san", "DNS:device-010.example", "--san",
+                           "IP:192.0.2.7", "--san", "ip:2001:db8::7", "--san", "dns:device-010.local", "-o", dir.file("dev.csr")});
+    ASSERT_EQ(csr.exit_code, 0) << csr.output;
+    // openssl checks the chip's signature and shows the subject in the order given, IPs as iPAddress.
+    auto text = run({"openssl", "req", "-in", dir.file("dev.csr"), "-noout", "-text", "-verify", "-nameopt", "RFC2253"});
+    ASSERT_EQ(text.exit_code, 0) << text.output;
+    EXPECT_NE(text.output.find("verify OK"), std::string::npos) << text.output;
+    EXPECT_NE(text.output.find("Subject: OU=a/b,O=Acme\\, Inc.,CN=device-010"), std::string::npos) << text.output;
+    EXPECT_NE(text.output.find("DNS:device-010.example, IP Address:192.0.2.7, IP Address:2001:DB8:0:0:0:0:0:7, DNS:device-010.local"),
+              std::string::npos)
+        << text.output;
+    // `pki sign` copies them into the certificate.
+    ASSERT_EQ(run_sebind({se, "pki", "dev", "--out", dir.file("pki")}).exit_code, 0);
+    ASSERT_EQ(run_sebind({"pki", "sign", "--ca", dir.file("pki"), dir.file("dev.csr"), "-o", dir.file("dev.crt")}).exit_code, 0);
+    auto crt = run({"openssl", "x509", "-in", dir.file("dev.crt"), "-noout", "-ext", "subjectAltName"});
+    EXPECT_NE(crt.output.find("IP Address:192.0.2.7"), std::string::npos) << crt.output;
+
+    // Mistakes: a name without DNS:/IP:, an address that is not one, an OpenSSL subject with no '='.
+    auto bare = run_sebind({se, "csr", "--subject", "/CN=x", "--san", "device.example"});
+    EXPECT_EQ(bare.exit_code, 8) << bare.output;
+    EXPECT_NE(bare.output.find("is not DNS:NAME or IP:ADDRESS"), std::string::npos) << bare.output;
+    auto bad_ip = run_sebind({se, "csr", "--subject", "/CN=x", "--san", "IP:192.0.2.300"});
+    EXPECT_EQ(bad_ip.exit_code, 8) << bad_ip.output;
+    EXPECT_NE(bad_ip.output.find("IP: an IPv4/IPv6 address"), std::string::npos) << bad_ip.output;
+    EXPECT_EQ(lines(bad_ip.output), 1) << bad_ip.output;
+    EXPECT_EQ(run_sebind({se, "csr", "--subject", "/CN"}).exit_code, 8);
+}

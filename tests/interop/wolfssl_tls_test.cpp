@@ -315,14 +315,30 @@ TEST_F(WolfsslTls, ExpiredServerCertificate) {
     EXPECT_NE(c.diagnosis().cause.find("2020-02-01"), std::string::npos) << c.diagnosis().cause;
 }
 
-TEST_F(WolfsslTls, RsaOnlyServerAndMissingSuiteInTls12) {
+TEST_F(WolfsslTls, RsaServerByEcdheRsaStaticRsaOnlyServerAndMissingSuiteInTls12) {
     server_cert("rsa:2048");
     auto chain = identity_for(0);
     int port = 0;
-    auto rsa = s_server({"-no_tls1_3"}, port, 2);  // the diagnosis probes with a second connection
     tls_wolfssl::Client c;
+    // An RSA-certified TLS 1.2 server: ECDHE-RSA, its RSA signature verified, ours made by the chip.
+    for (const std::string suite : {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"}) {
+        auto rsa = s_server({"-no_tls1_3", "-cipher", suite}, port);
+        const auto before = chip->stats().signatures;
+        auto info = c.connect(options(port, chain, 0));
+        ASSERT_TRUE(info) << c.diagnosis().cause << rsa->output();
+        EXPECT_EQ(info->version, "TLSv1.2");
+        EXPECT_EQ(info->ciphersuite, suite);
+        EXPECT_EQ(info->chip_signatures, 1u);
+        EXPECT_EQ(chip->stats().signatures - before, 1u);  // counted by the emulator
+        echo(c, "ecdhe-rsa\n");
+        c.close();
+    }
+    // Static RSA key exchange only: refused, and said so (wolfSSL has no such suite to probe with:
+    // a bare ClientHello offering them asks the server).
+    auto rsa = s_server({"-no_tls1_3", "-cipher", "AES128-GCM-SHA256"}, port, 3);
     EXPECT_FALSE(c.connect(options(port, chain, 0)));
-    EXPECT_EQ(c.diagnosis().failure, tls::Failure::server_cert_rsa) << c.diagnosis().cause;
+    EXPECT_EQ(c.diagnosis().failure, tls::Failure::rsa_key_exchange_only) << c.diagnosis().cause;
+    EXPECT_NE(c.diagnosis().cause.find("TLS_RSA_WITH_AES_128_GCM_SHA256"), std::string::npos) << c.diagnosis().cause;
     rsa.reset();
 
     // TLS 1.3 decouples suites from the server's key: the same RSA server is fine there.

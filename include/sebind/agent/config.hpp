@@ -57,6 +57,8 @@ struct AgentConfig {
     std::string host = "localhost";
     std::uint16_t port = 8883;
     std::string ca_file;  ///< required
+    std::string chain_file;  ///< PEM intermediate CA(s) sent after the device certificate; empty: none
+    std::vector<std::string> alpn;  ///< ALPN protocols offered, in preference order; empty: none
     std::uint16_t keep_alive_s = 60;
     std::string client_id;  ///< empty: the certificate's CN
     mqtt::ProtocolVersion protocol = mqtt::ProtocolVersion::v3_1_1;
@@ -86,7 +88,7 @@ struct AgentConfig {
 
 /// Parses TOML text. Unknown sections and keys, wrong types and values out of range are refused
 /// with one line in `error`: "<source>:<line>: <what> — <fix>". Relative paths (ca_file,
-/// outbox dir, sensor roots) are resolved against `base_dir` when it is not empty.
+/// chain_file, outbox dir, sensor roots) are resolved against `base_dir` when it is not empty.
 /// Errors: invalid_argument (the text), the caller prints `error`.
 Result<AgentConfig> parse_config(const std::string& text, const std::string& source, const std::string& base_dir,
                                  std::string* error);

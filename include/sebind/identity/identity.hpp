@@ -37,16 +37,23 @@ Result<stsafe::PublicKey> keygen(stsafe::Device& device, const KeygenOptions& op
 Result<stsafe::PublicKey> slot_public_key(stsafe::Device& device, std::uint8_t slot, std::uint8_t zone);
 
 /// PKCS#10 request in PEM, signed by the chip through tls::setup_se_key (SHA-256 for 256-bit
-/// curves, SHA-384 for 384-bit ones). `subject` is an X.509 name string ("CN=device-001,O=Acme");
-/// `dns_names` become a subjectAltName extension. The public key is the slot's record in `zone`.
-/// Errors: does_not_exist (no key recorded for the slot), invalid_argument (subject or a DNS name
-/// malformed, or a subject `check_subject` refuses), buffer_too_small (the request would be
-/// larger than kMaxCsrPemSize, e.g. hundreds of DNS names), invalid_signature (the chip's signature does not verify with the recorded public
+/// curves, SHA-384 for 384-bit ones). `subject` is an X.509 name string ("CN=device-001,O=Acme",
+/// or OpenSSL's "/CN=device-001/O=Acme"); `alt_names` become a subjectAltName extension: "DNS:name"
+/// (dNSName; a bare name too) or "IP:192.0.2.7" / "IP:2001:db8::7" (iPAddress), prefixes in either
+/// case. The public key is the slot's record in `zone`.
+/// Errors: does_not_exist (no key recorded for the slot), invalid_argument (subject, a DNS name
+/// or an IP address malformed, or a subject `check_subject` refuses), buffer_too_small (the
+/// request would be larger than kMaxCsrPemSize, e.g. hundreds of names), invalid_signature (the chip's signature does not verify with the recorded public
 /// key: the slot's key changed after the record was written, e.g. an interrupted keygen — run
 /// keygen again), device errors (the chip refused or failed to sign).
 inline constexpr std::size_t kMaxCsrPemSize = 4096;  ///< the largest request make_csr writes (PEM, bytes)
 Result<std::string> make_csr(stsafe::Device& device, std::uint8_t slot, std::uint8_t zone, const std::string& subject,
-                             const std::vector<std::string>& dns_names);
+                             const std::vector<std::string>& alt_names);
+
+/// OpenSSL's "/CN=x/O=y" subject form (`openssl req -subj`) as the "CN=x,O=y" form the other
+/// functions take: RDNs in the same order, "\\/" a literal slash, a ',' in a value escaped. Any
+/// other text is returned unchanged.
+std::string x509_name_text(const std::string& subject);
 
 /// The subject rules `make_csr` and `sign_csr` share: exactly one non-empty CN (the broker's MQTT
 /// username and the devices/<CN>/ topic level) without '/', '+' or '#', and no control character

@@ -26,7 +26,7 @@ struct ClientOptions {
     /// `host`, which stays what SNI carries and the certificate must name (like curl --connect-to).
     std::string connect_address;
     std::uint16_t port = 8883;
-    std::string ca_file;              ///< PEM file of trusted CAs for the server certificate
+    std::string ca_file;              ///< PEM file of trusted CAs for the server certificate (at most 1 MiB)
     const mbedtls_x509_crt* own_chain = nullptr;  ///< client certificate chain, leaf first
     mbedtls_pk_context* own_key = nullptr;        ///< e.g. from setup_se_key
     std::vector<std::string> alpn;    ///< optional protocol names
@@ -44,6 +44,17 @@ struct ClientOptions {
     /// chip operation.
     bool session_tickets = true;
 };
+
+/// Appends the certificates of the PEM file `path` to `into` (tls::read_pem_certificates, then
+/// mbedTLS's parser). `what` names the file in the diagnosis ("CA file"). false: `d` says
+/// "cannot read <what> <path>: <reason>" (file_not_found, file_invalid).
+bool load_certificate_file(const std::string& what, const std::string& path, mbedtls_x509_crt& into, Diagnosis& d);
+
+/// Appends the intermediate CA certificates of the PEM file `path` to `chain`, which holds the
+/// device certificate (the leaf): they go out with it in the handshake, so a broker that trusts
+/// only the root accepts a device certificate issued by an intermediate. A copy of the leaf in
+/// the file (a "full chain" file) is skipped. false: `d` says why, as load_certificate_file.
+bool append_chain_file(const std::string& path, mbedtls_x509_crt& chain, Diagnosis& d);
 
 /// What connections to one server share: the trusted CAs (parsed once), one DRBG (seeded once)
 /// and the TLS configuration. A device that reconnects keeps one and passes it to every
@@ -67,8 +78,9 @@ public:
 
     /// Seeds the DRBG from the system's entropy, parses `options.ca_file` and builds the TLS
     /// configuration (suites, curves, client certificate, ALPN). Replaces an earlier setup (no
-    /// Client may still be connected with it). Errors: invalid_argument (CA file unreadable or not
-    /// certificates, no entropy, a bad client certificate); `diagnosis` then says why.
+    /// Client may still be connected with it). Errors: invalid_argument (CA file missing, unreadable
+    /// or without a usable certificate: tls::read_pem_certificates, diagnosis file_not_found or
+    /// file_invalid; no entropy; a bad client certificate); `diagnosis` then says why.
     Status setup(const ClientOptions& options, Diagnosis* diagnosis = nullptr);
     bool ready() const noexcept;
     const ClientOptions& options() const noexcept;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace sebind::tls {
 
@@ -18,13 +19,15 @@ enum class Failure : std::uint8_t {
     untrusted_server,      ///< server certificate not issued by the configured CA
     hostname_mismatch,
     server_cert_expired,
-    server_cert_rsa,       ///< server only has an RSA certificate: no ECDSA suite possible
+    rsa_key_exchange_only, ///< the server offers only static RSA key exchange (no ECDHE: no forward secrecy)
     no_shared_cipher,      ///< the server wants suites this client does not offer
     no_common_version,     ///< the server refused every TLS version offered (alert protocol_version)
     client_cert_rejected,  ///< the server refused our certificate (CA, or key/cert mismatch)
     chip_error,            ///< the secure element failed while signing
     protocol_error,
     not_supported,         ///< asked for something this stack or build cannot do (e.g. TLS 1.3 on mbedTLS 2.28)
+    file_not_found,        ///< a file of certificates given to the client (CA, chain) does not exist
+    file_invalid,          ///< ... is a directory, unreadable, too large, not PEM, or holds no usable certificate
 };
 
 constexpr const char* to_string(Failure f) noexcept {
@@ -36,13 +39,15 @@ constexpr const char* to_string(Failure f) noexcept {
         case Failure::untrusted_server: return "untrusted_server";
         case Failure::hostname_mismatch: return "hostname_mismatch";
         case Failure::server_cert_expired: return "server_cert_expired";
-        case Failure::server_cert_rsa: return "server_cert_rsa";
+        case Failure::rsa_key_exchange_only: return "rsa_key_exchange_only";
         case Failure::no_shared_cipher: return "no_shared_cipher";
         case Failure::no_common_version: return "no_common_version";
         case Failure::client_cert_rejected: return "client_cert_rejected";
         case Failure::chip_error: return "chip_error";
         case Failure::protocol_error: return "protocol_error";
         case Failure::not_supported: return "not_supported";
+        case Failure::file_not_found: return "file_not_found";
+        case Failure::file_invalid: return "file_invalid";
     }
     return "unknown";
 }
@@ -129,7 +134,23 @@ inline void untrusted_server(Diagnosis& d, const std::string& issuer, const std:
 inline void client_cert_rejected(Diagnosis& d, const std::string& alert) {
     set_diagnosis(d, Failure::client_cert_rejected,
                   "the server rejected our certificate" + (alert.empty() ? std::string() : " (alert " + alert + ")"),
-                  "run `sebind verify-pair`, and check the broker trusts the CA that issued the device certificate");
+                  "run `sebind verify-pair`, and check the broker trusts the CA that issued the device certificate "
+                  "(one issued by an intermediate needs its chain: --chain, or chain_file in device.toml)");
+}
+
+/// The server chose `chosen`, a static RSA suite, when allowed every suite: it has no ECDHE.
+inline void rsa_key_exchange_only(Diagnosis& d, const std::string& chosen) {
+    set_diagnosis(d, Failure::rsa_key_exchange_only,
+                  "the server offers only RSA key exchange without forward secrecy (it chose " + chosen + ")",
+                  "allow an ECDHE suite on the broker (e.g. ECDHE-RSA-AES128-GCM-SHA256 with its RSA certificate)");
+}
+
+/// The server ended the handshake with no_application_protocol: none of `offered` is its.
+inline void alpn_refused(Diagnosis& d, const std::vector<std::string>& offered) {
+    std::string list;
+    for (const auto& p : offered) list += (list.empty() ? "" : ", ") + p;
+    set_diagnosis(d, Failure::protocol_error, "the server accepts none of the offered ALPN protocols (" + list + ")",
+                  "offer the protocol the broker expects with --alpn (device.toml: alpn), e.g. x-amzn-mqtt-ca for AWS IoT on port 443");
 }
 
 /// `chosen` null or empty: the server accepted none of ours. `fix` names what to allow.
@@ -170,6 +191,7 @@ struct HandshakeInfo {
     std::string version;      ///< "TLSv1.2", "TLSv1.3"
     std::string ciphersuite;
     std::string group;        ///< ECDHE group, when the stack reports it
+    std::string alpn;         ///< the application protocol the server selected (ALPN); empty: none
     std::string server_subject, server_issuer, server_not_after;
     bool resumed = false;
     std::uint32_t chip_signatures = 0;  ///< SE signatures during this handshake

@@ -91,8 +91,8 @@ public:
     /// connection). On failure diagnosis() says why; errors: communication_failure (no TCP
     /// connection: not_listening, unknown_host, timeout), timeout (no TLS answer in time),
     /// not_supported (a brainpool slot with tls13_only; a leaf that is not an EC certificate on
-    /// an A110 curve), invalid_argument (CA file or chain unusable; the leaf's curve is not the
-    /// slot's), the chip's error when the slot's curve cannot be read, not_permitted (the
+    /// an A110 curve), invalid_argument (CA file or chain unusable, diagnosis file_not_found or
+    /// file_invalid for the CA file; the leaf's curve is not the slot's), the chip's error when the slot's curve cannot be read, not_permitted (the
     /// handshake failed). In TLS 1.3 the server judges the client certificate after the
     /// client's Finished: a full handshake therefore also waits for the server's first record
     /// (a session ticket or data: accepted; an alert: refused, not_permitted) up to the larger of

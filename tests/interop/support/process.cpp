@@ -86,4 +86,23 @@ RunResult openssl_ca_sign(const std::string& db_dir, const std::string& ca_pem, 
                 "-out", out, "-startdate", start, "-enddate", end});
 }
 
+RunResult openssl_issue(const std::string& csr, const std::string& ca_pem, const std::string& ca_key, const std::string& extensions,
+                        const std::string& out) {
+    write_file(out + ".ext", extensions);
+    return run({"openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial", "-days", "30", "-extfile",
+                out + ".ext", "-out", out});
+}
+
+RunResult openssl_root_and_intermediate(const std::string& dir, const std::string& name) {
+    RunResult r = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                       dir + "/root.key", "-out", dir + "/root.pem", "-subj", "/CN=" + name + " root CA", "-days", "30"});
+    if (r.exit_code == 0)
+        r = run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir + "/int.key", "-out",
+                 dir + "/int.csr", "-subj", "/CN=" + name + " intermediate CA"});
+    if (r.exit_code == 0)
+        r = openssl_issue(dir + "/int.csr", dir + "/root.pem", dir + "/root.key",
+                          "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n", dir + "/int.pem");
+    return r;
+}
+
 }  // namespace sebind::test

@@ -79,6 +79,20 @@ TEST_F(Config, MinimalFileGetsTheDocumentedDefaults) {
     EXPECT_EQ(c.sensors[0].root, "/proc/loadavg");
 }
 
+TEST_F(Config, AlpnAndChainFileUnderBroker) {
+    const AgentConfig c = parse("[broker]\nca_file = \"ca.pem\"\nchain_file = \"int.pem\"\nalpn = [\"x-amzn-mqtt-ca\", \"mqtt\"]\n"
+                                "[[sensor]]\ntype = \"loadavg\"\n");
+    EXPECT_EQ(c.chain_file, dir.path() + "/int.pem");  // relative to the file, like ca_file
+    EXPECT_EQ(c.alpn, (std::vector<std::string>{"x-amzn-mqtt-ca", "mqtt"}));
+    EXPECT_TRUE(parse(minimal).alpn.empty());
+    EXPECT_TRUE(parse(minimal).chain_file.empty());
+    EXPECT_NE(error_of("[broker]\nca_file = \"ca.pem\"\nalpn = \"mqtt\"\n[[sensor]]\ntype = \"loadavg\"\n").find("alpn must be an array"),
+              std::string::npos);
+    EXPECT_NE(error_of("[broker]\nca_file = \"ca.pem\"\nalpn = [\"" + std::string(256, 'x') + "\"]\n[[sensor]]\ntype = \"loadavg\"\n")
+                  .find("longer than 255 bytes"),
+              std::string::npos);
+}
+
 TEST_F(Config, EveryKeyIsRead) {
     const AgentConfig c = parse(R"(
 [se]
