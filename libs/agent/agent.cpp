@@ -129,6 +129,7 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
     uc.backoff_seed = std::hash<std::string>{}(client_id);
     // step() waits this long for broker data when idle: keep it well under the interval.
     uc.recv_wait_ms = std::clamp<std::uint32_t>(m_interval_ms / 4, 5, 50);
+    rx_limit = uc.rx_bytes;
 
     uplink = std::make_unique<Uplink>(uc, make_connector(device), clock, *outbox, *this,
                                       [this](const std::string& line) { say(line); });

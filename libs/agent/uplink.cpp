@@ -149,6 +149,7 @@ void Uplink::on_connected(const mqtt::Connack& connack) noexcept {
 }
 
 void Uplink::on_message(const mqtt::Publish& message) noexcept { m_app.on_message(message); }
+void Uplink::on_refused(const mqtt::RefusedMessage& message) noexcept { m_app.on_refused(message); }
 
 void Uplink::on_delivered(std::uint16_t packet_id, std::uint64_t seq, std::uint8_t reason_code) noexcept {
     m_app.on_delivered(packet_id, seq, reason_code);

@@ -289,6 +289,60 @@ TEST_P(AgentSession, CommandsSentWhileOfflineArriveAtReconnect) {
 INSTANTIATE_TEST_SUITE_P(Versions, AgentSession, ::testing::Values("3.1.1", "5"),
                          [](const auto& p) { return std::string(p.param) == "5" ? "v5" : "v311"; });
 
+class AgentOversized : public Agent, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(AgentOversized, ACommandTooLargeIsRefusedOnceAndTelemetryGoesOn) {
+    const bool v5 = std::string(GetParam()) == "5";
+    start_broker();
+    auto sub = subscribe("devices/" + kCn + "/#", {"-q", "1"});
+    ConfigOptions o;
+    o.protocol = GetParam();
+    const std::string config = write_config(o);
+    auto agent = start_agent(config, {"--interval-ms", "200"});
+    ASSERT_TRUE(agent->wait_for("subscribed to " + kCommands)) << agent->output() << broker->output();
+
+    // 100 KiB at QoS 1, over the 64 KiB the agent takes; then an ordinary command.
+    test::write_file(dir.file("big.json"), R"({"cmd":"publish_now","pad":")" + std::string(100 * 1024, 'x') + "\"}");
+    {
+        std::vector<std::string> argv = {"mosquitto_pub"};
+        const auto m = as_monitor();
+        argv.insert(argv.end(), m.begin(), m.end());
+        argv.insert(argv.end(), {"-q", "1", "-t", kCommands, "-f", dir.file("big.json")});
+        const auto r = run(argv);
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    }
+    send_command(R"({"cmd":"publish_now","id":"after-big"})");
+    ASSERT_TRUE(sub->wait_for(R"("ack":"publish_now")")) << sub->output() << agent->output();
+    EXPECT_NE(sub->output().find(R"("id":"after-big")"), std::string::npos) << sub->output();
+    if (v5) {
+        // The agent announced its Maximum Packet Size in CONNECT: the broker does not send it.
+        EXPECT_EQ(occurrences(agent->output(), "refused: larger than"), 0u) << agent->output();
+    } else {
+        ASSERT_TRUE(agent->wait_for("bytes on " + kCommands + " refused: larger than the 65536 bytes the agent takes"))
+            << agent->output();
+        EXPECT_TRUE(sub->wait_for(R"("error":"message too large")")) << sub->output();
+    }
+    // Telemetry keeps arriving on the same connection.
+    const std::size_t readings = payloads(sub->output(), kTelemetry).size();
+    ASSERT_TRUE(wait_until(*sub, [&] { return payloads(sub->output(), kTelemetry).size() >= readings + 3; })) << sub->output();
+    EXPECT_EQ(occurrences(agent->output(), "uplink: disconnected"), 0u) << agent->output();
+    EXPECT_EQ(occurrences(agent->output(), "uplink: connected"), 1u) << agent->output();
+    EXPECT_LE(occurrences(agent->output(), "refused: larger than"), 1u) << agent->output();
+    ASSERT_EQ(stop_with(*agent, SIGTERM), 0) << agent->output();
+
+    // It was acknowledged: the broker, which kept the session, does not send it again.
+    auto again = start_agent(config, {"--interval-ms", "200"});
+    ASSERT_TRUE(again->wait_for("connected (session present: yes)")) << again->output() << broker->output();
+    send_command(R"({"cmd":"publish_now","id":"second-run"})");
+    ASSERT_TRUE(sub->wait_for(R"("id":"second-run")")) << sub->output() << again->output();
+    EXPECT_EQ(occurrences(again->output(), "refused"), 0u) << again->output();
+    EXPECT_EQ(occurrences(again->output(), "uplink: disconnected"), 0u) << again->output();
+    EXPECT_EQ(stop_with(*again, SIGTERM), 0) << again->output();
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, AgentOversized, ::testing::Values("3.1.1", "5"),
+                         [](const auto& p) { return std::string(p.param) == "5" ? "v5" : "v311"; });
+
 TEST_F(Agent, WillIsPublishedWhenTheAgentIsKilled) {
     start_broker();
     auto sub = subscribe(kStatus, {"-q", "1"});

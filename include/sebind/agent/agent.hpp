@@ -38,6 +38,7 @@ struct AgentStats {
     std::uint64_t readings_refused = 0;    ///< acknowledged with a failure reason (5.0, e.g. 0x87)
     std::uint64_t readings_dropped = 0;    ///< not stored: outbox full or failing, or QoS 0 while offline
     std::uint64_t commands = 0;            ///< command messages received (valid or not)
+    std::uint64_t commands_refused = 0;    ///< inbound messages too large or malformed: acknowledged, not obeyed
     std::size_t left_in_outbox = 0;        ///< after run(): kept for the next start
 };
 

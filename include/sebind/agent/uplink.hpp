@@ -121,6 +121,7 @@ public:
 private:
     void on_connected(const mqtt::Connack& connack) noexcept override;
     void on_message(const mqtt::Publish& message) noexcept override;
+    void on_refused(const mqtt::RefusedMessage& message) noexcept override;
     void on_delivered(std::uint16_t packet_id, std::uint64_t seq, std::uint8_t reason_code) noexcept override;
     void on_subscribed(const mqtt::Suback& suback) noexcept override;
     void on_unsubscribed(const mqtt::Unsuback& unsuback) noexcept override;

@@ -144,6 +144,11 @@ bool Session::read_input() noexcept {
                 protocol_violation(f.error, detail::reason_for(f.error));
                 return false;
             }
+            if (f.discarded) {
+                const DiscardedPublish d = m_decoder.discarded();
+                if (!refuse_publish(RefusedMessage{Error::packet_too_large, d.qos(), d.packet_id, d.size, d.topic, d.topic_truncated}))
+                    return false;
+            }
             if (f.complete && !handle_packet(m_decoder.packet())) return false;
             if (m_state == SessionState::disconnected) return false;
         }
