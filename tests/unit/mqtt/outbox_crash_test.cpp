@@ -37,6 +37,32 @@ void write_line(int fd, const std::string& s) {
     if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) ::_exit(90);
 }
 
+/// The exit status of child `pid` (1000 + the signal when a signal ended it).
+int child_exit(pid_t pid) {
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+}
+
+/// The outbox in `dir` reopened: its payloads in order; `clean` says recovery found no damage.
+std::vector<std::string> reopened_payloads(const std::string& dir, bool& clean) {
+    std::vector<std::string> payloads;
+    clean = false;
+    auto storage = PosixFileStorage::open(dir);
+    if (!storage) return payloads;
+    ManualClock clock;
+    Outbox box(**storage, clock, {});
+    if (!box.open().ok()) return payloads;
+    clean = !box.recovery().torn_tail && !box.recovery().corrupt_record;
+    StoreEntry e;
+    for (std::uint64_t after = 0; box.next(after, e); after = e.seq) {
+        StoredMessage m;
+        if (!box.load(e.seq, m).ok()) clean = false;
+        payloads.emplace_back(m.payload.begin(), m.payload.end());
+    }
+    return payloads;
+}
+
 }  // namespace
 
 TEST(MqttOutboxCrash, SigkillMidStreamLosesNothingThatWasAccepted) {
@@ -215,24 +241,10 @@ TEST(MqttOutboxCrash, UnderAnyFileSizeLimitAcknowledgedSpaceIsReusedAndNothingIs
             }
             ::_exit(0);
         }
-        int status = 0;
-        ASSERT_EQ(::waitpid(child, &status, 0), child);
-        ASSERT_TRUE(WIFEXITED(status)) << "child died of signal " << WTERMSIG(status);
-        ASSERT_EQ(WEXITSTATUS(status), 0) << "see the _exit codes in the child (20: a message refused although room could be made)";
-
-        auto storage = PosixFileStorage::open(dir);
-        ASSERT_TRUE(storage);
-        ManualClock clock;
-        Outbox box(**storage, clock, {});
-        ASSERT_TRUE(box.open().ok());
-        EXPECT_FALSE(box.recovery().torn_tail || box.recovery().corrupt_record);
-        std::vector<std::string> got;
-        StoreEntry e;
-        for (std::uint64_t after = 0; box.next(after, e); after = e.seq) {
-            StoredMessage m;
-            ASSERT_TRUE(box.load(e.seq, m).ok());
-            got.emplace_back(m.payload.begin(), m.payload.end());
-        }
+        ASSERT_EQ(child_exit(child), 0) << "see the _exit codes in the child (20: a message refused although room could be made)";
+        bool clean = false;
+        const std::vector<std::string> got = reopened_payloads(dir, clean);
+        EXPECT_TRUE(clean);
         std::vector<std::string> expected;
         for (std::uint32_t i = total - kWindow + 1; i <= total; ++i) expected.push_back(payload(i));
         EXPECT_EQ(got, expected);
