@@ -93,6 +93,11 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
         (rec.torn_tail || rec.corrupt_record ? ", a damaged tail of " + std::to_string(rec.discarded_bytes) + " byte(s) dropped" : ""));
 
     auto sq = SeqStore::open(config.outbox_dir);
+    if (!sq && sq.status().code() == Errc::out_of_range) {
+        set(config.outbox_dir + "/agent.seq holds a number beyond " + std::to_string(SeqStore::kMax) +
+            ", the largest seq (numbers never wrap to 0) — the file is damaged: write the last seq the broker received + 1000 in it");
+        return sq.status();
+    }
     if (!sq) {
         set(config.outbox_dir + "/agent.seq cannot be " + (sq.status().code() == Errc::corrupted_data ? "parsed" : "written") +
             " — check the directory; delete the file only if readings may restart at seq 1");
@@ -101,6 +106,11 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
     seq.emplace(std::move(*sq));
 
     client_id = config.client_id.empty() ? cn : config.client_id;
+    if (const std::string why = client_id_problem(client_id, config.client_id.empty() ? "the client id (the certificate's CN)" : "[broker] client_id");
+        !why.empty()) {
+        set(why);
+        return Status(Errc::invalid_argument);
+    }
     telemetry_topic = expand_topic(config.topic.empty() ? "devices/{cn}/telemetry" : config.topic, cn);
     status_topic = "devices/" + cn + "/status";
     command_topic = "devices/" + cn + "/commands";

@@ -24,6 +24,16 @@ Connector mbedtls_connector(tls::ClientOptions options, tls::SessionCache* cache
     };
 }
 
+std::string client_id_problem(std::string_view client_id, const std::string& what) {
+    switch (mqtt::check_client_id(client_id)) {
+        case mqtt::Error::ok: return {};
+        case mqtt::Error::value_too_large:
+            return what + " is " + std::to_string(client_id.size()) + " bytes, more than the " +
+                   std::to_string(mqtt::kMaxClientIdBytes) + " sebind sends (brokers need only take 23) — use a shorter client id";
+        default: return what + " is not valid UTF-8 or holds a NUL — use a plain-text client id";
+    }
+}
+
 Uplink::Uplink(const UplinkConfig& config, Connector connector, Clock& clock, mqtt::MessageStore& store,
                mqtt::SessionHandler& handler, UplinkLog log)
     : m_config(config),

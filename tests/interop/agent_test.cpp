@@ -498,6 +498,15 @@ TEST_F(Agent, FullDiskRefusesNewReadingsWithOneLineAndKeepsWhatWasStored) {
     for (std::uint64_t s : stored) EXPECT_TRUE(got.count(s)) << "stored reading " << s << " not delivered";
 }
 
+TEST_F(Agent, ANulInTheConfigIsEscapedAndTheErrorLineIsWhole) {
+    test::write_file(dir.file("nul.toml"), "[broker]\nca_file = \"" + pki() + "/ca.pem\"\n[telemetry]\ntopic = \"devices/a\\u0000b/x\"\n" +
+                                                "[[sensor]]\ntype = \"loadavg\"\n");
+    const auto r = run({SEBIND_BIN, "run", "--config", dir.file("nul.toml")});
+    EXPECT_EQ(r.exit_code, 36) << r.output;
+    EXPECT_NE(r.output.find(R"(topic "devices/a\x00b/x" is not a valid MQTT topic name — )"), std::string::npos) << r.output;
+    EXPECT_EQ(occurrences(r.output, "\n"), 1u) << r.output;
+}
+
 TEST_F(Agent, RefusesToStartOnAMismatchedKeyABadConfigOrNoCertificate) {
     const std::string config = write_config({});
     // A new key in slot 1 (recorded in zone 7): zone 4 still holds the old key's certificate.

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sebind/agent/tls_transport.hpp"
@@ -64,6 +65,10 @@ inline Connector wolfssl_connector(tls_wolfssl::ClientOptions options, tls_wolfs
     return client_connector<tls_wolfssl::Client>(std::move(options), cache);
 }
 #endif
+
+/// Empty when `client_id` is one sessions send (mqtt::check_client_id); otherwise one line with
+/// the cause and the fix, `what` naming where the id came from (e.g. "--client-id").
+std::string client_id_problem(std::string_view client_id, const std::string& what);
 
 struct UplinkConfig {
     mqtt::SessionConfig session;            ///< client id, keep alive, clean start, will... (views must outlive the uplink)

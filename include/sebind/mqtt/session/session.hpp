@@ -28,6 +28,14 @@
 
 namespace sebind::mqtt {
 
+/// The longest client id a session sends. MQTT carries 65,535 bytes, but a broker is only
+/// required to accept 1..23 (3.1.1 [MQTT-3.1.3-5], 5.0 [MQTT-3.1.3-5]) and many cap it
+/// (mosquitto: 65,535, AWS IoT: 128, Azure: 128, HiveMQ: 65,535 by default); 256 keeps every id
+/// a device is likely to need while refusing a runaway value before it reaches the wire.
+inline constexpr std::size_t kMaxClientIdBytes = 256;
+/// ok, value_too_large (over kMaxClientIdBytes), bad_utf8 (ill-formed UTF-8 or U+0000).
+Error check_client_id(std::string_view client_id) noexcept;
+
 struct SessionConfig {
     ProtocolVersion version = ProtocolVersion::v3_1_1;
     std::string_view client_id;        ///< must outlive the session (so must every view below)
@@ -122,7 +130,8 @@ public:
 
     /// Starts a connection on a freshly connected transport: queues CONNECT and tries to send it.
     /// Errors: not_permitted (already connected), communication_failure (transport failed),
-    /// invalid_argument (configuration the protocol cannot carry).
+    /// invalid_argument (configuration the protocol cannot carry, a client id check_client_id
+    /// refuses).
     Status connect(Transport& transport) noexcept;
 
     /// Does all pending work without blocking: sends queued bytes, reads and handles what
