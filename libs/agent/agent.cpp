@@ -199,9 +199,11 @@ Status Agent::Impl::run() {
             break;
         }
         const std::uint32_t now = clock.now_ms();
-        // The first reading waits for the first connection attempt to end (or its timeout), so
-        // a starting device does not drop its first QoS 0 reading or log "offline" needlessly.
-        if (!uplink_settled && (uplink->stats().tls_failures > 0 || elapsed_ms(start_ms, now) > config.timeout_ms + 1000))
+        // At QoS 0 the first reading waits for the first connection attempt to end (or its
+        // timeout), so a starting device does not drop it or log "offline" needlessly. QoS 1/2
+        // readings are stored whatever the link does: sampling starts at once.
+        if (!uplink_settled && (config.qos != mqtt::QoS::at_most_once || uplink->stats().tls_failures > 0 ||
+                                elapsed_ms(start_ms, now) > config.timeout_ms + 1000))
             uplink_settled = true;
         if (!uplink_settled) {
             // Not sampling yet: the uplink's own step() paces the loop.

@@ -86,6 +86,8 @@ struct ConfigOptions {
     bool clean_start = false;
     bool constant_sensor = false;  // same-size readings (the disk-full test)
     double drain_timeout_s = 5;
+    double timeout_s = 5;
+    std::string stack = "mbedtls";
 };
 
 class Agent : public ::testing::Test {
@@ -121,7 +123,8 @@ protected:
         c << "[se]\nuri = \"emu:" << dir.file("se") << "\"\n"
           << "[broker]\nhost = \"localhost\"\nport = " << port << "\nca_file = \"" << pki() << "/ca.pem\"\n"
           << "protocol = \"" << o.protocol << "\"\nclean_start = " << (o.clean_start ? "true" : "false") << "\n"
-          << "keep_alive = 30\ntimeout_s = 5\nreconnect_initial_s = 0.1\nreconnect_max_s = 0.5\n"
+          << "keep_alive = 30\ntimeout_s = " << o.timeout_s << "\nreconnect_initial_s = 0.1\nreconnect_max_s = 0.5\n"
+          << "stack = \"" << o.stack << "\"\n"
           << "[outbox]\ndir = \"outbox\"\ndrain_timeout_s = " << o.drain_timeout_s << "\n"
           << "[telemetry]\ninterval_s = " << o.interval_s << "\nqos = " << o.qos << "\n";
         if (!o.topic.empty()) c << "topic = \"" << o.topic << "\"\n";
@@ -342,6 +345,41 @@ TEST_P(AgentOversized, ACommandTooLargeIsRefusedOnceAndTelemetryGoesOn) {
 
 INSTANTIATE_TEST_SUITE_P(Versions, AgentOversized, ::testing::Values("3.1.1", "5"),
                          [](const auto& p) { return std::string(p.param) == "5" ? "v5" : "v311"; });
+
+class AgentStack : public Agent, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(AgentStack, KeepsSamplingWhileAServerDribblesTheHandshakeAndStopsOnSigterm) {
+    // A "broker" that sends one byte a second: every connection attempt lasts its whole 2 s
+    // timeout. Readings go on into the outbox meanwhile, and SIGTERM ends the agent within a
+    // bound (drain 0.5 s + the attempt in progress, at most 2 s).
+    test::DribblingServer slow(1000);
+    ASSERT_GT(slow.port(), 0);
+    port = slow.port();
+    ConfigOptions o;
+    o.stack = GetParam();
+    o.timeout_s = 2;
+    o.drain_timeout_s = 0.5;
+    o.constant_sensor = true;
+    auto agent = start_agent(write_config(o), {"--interval-ms", "50"});
+    ASSERT_TRUE(agent->wait_for("uplink: connecting")) << agent->output();
+    ASSERT_TRUE(wait_until(*agent, [&] { return slow.connections() >= 1; })) << agent->output();
+    // Readings of under 250 bytes each, every 50 ms: 20 of them within 6 s although the link spends
+    // nearly all of that time in attempts of 2 s (a blocking connect allows one per attempt).
+    const std::string log = dir.file("outbox/outbox.log");
+    ASSERT_TRUE(wait_until(*agent, [&] { return std::filesystem::exists(log) && std::filesystem::file_size(log) > 20 * 250; }, 6000))
+        << agent->output();
+    EXPECT_EQ(occurrences(agent->output(), "uplink: connected"), 0u);
+    const auto stop_at = std::chrono::steady_clock::now();
+    ASSERT_EQ(stop_with(*agent, SIGTERM, 10000), 0) << agent->output();
+    const auto stop_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stop_at).count();
+    EXPECT_LT(stop_ms, 3500) << agent->output();
+    std::smatch m;
+    const std::string out = agent->output();
+    ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(not stored; (\d+) message\(s\) left in the outbox)"))) << out;
+    EXPECT_GE(std::stoul(m[1].str()), 20u) << out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stacks, AgentStack, ::testing::Values("mbedtls", "wolfssl"));
 
 TEST_F(Agent, WillIsPublishedWhenTheAgentIsKilled) {
     start_broker();
