@@ -193,7 +193,14 @@ Status Agent::Impl::run() {
     start_ms = clock.now_ms();
     next_sample_ms = start_ms;
     std::string stop_reason;
+    Status result = Status::success();
     for (;;) {
+        if (uplink->stats().chip_failures_in_a_row >= kChipFailuresBeforeExit) {
+            stop_reason = "the secure element failed " + std::to_string(uplink->stats().chip_failures_in_a_row) +
+                          " connection attempts in a row (a new process starts it afresh)";
+            result = Status(Errc::communication_failure);
+            break;
+        }
         if (options.count > 0 && stats.readings_delivered >= options.count) {
             stop_reason = std::to_string(stats.readings_delivered) + " reading(s) delivered (--count)";
             break;
@@ -240,7 +247,7 @@ Status Agent::Impl::run() {
     say("stopped: " + std::to_string(stats.readings_delivered) + " reading(s) delivered, " + std::to_string(stats.readings_refused) +
         " refused, " + std::to_string(stats.readings_dropped) + " not stored; " + std::to_string(stats.left_in_outbox) +
         " message(s) left in the outbox for the next start");
-    return Status::success();
+    return result;
 }
 
 Agent::Agent(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}

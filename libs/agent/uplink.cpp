@@ -87,11 +87,14 @@ void Uplink::start_connect() {
 void Uplink::finish_connect(Attempt attempt) {
     if (!attempt.stream) {
         ++m_stats.tls_failures;
+        if (attempt.diagnosis.failure == tls::Failure::chip_error) ++m_stats.chip_failures_in_a_row;
+        else m_stats.chip_failures_in_a_row = 0;
         m_last_failure = attempt.diagnosis;
         note("uplink: TLS failed: " + attempt.diagnosis.cause + " (" + attempt.diagnosis.fix + ")");
         schedule_retry();
         return;
     }
+    m_stats.chip_failures_in_a_row = 0;
     m_stream = std::move(attempt.stream);
     const tls::HandshakeInfo& info = attempt.info;
     m_last_handshake = info;

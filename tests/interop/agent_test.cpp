@@ -424,6 +424,31 @@ TEST_F(Agent, ARestartedChipDaemonIsReconnectedAndNoReadingIsLost) {
 #endif
 }
 
+TEST_F(Agent, AChipThatStaysAwayEndsTheAgentWithAnExitCodeSystemdRestartsOn) {
+#ifndef SEBIND_EMUD_BIN
+    GTEST_SKIP() << "built without sebind-emud";
+#else
+    const std::string socket = dir.file("emud.sock");
+    test::Peer emud({SEBIND_EMUD_BIN, "--socket", socket, dir.file("se")});
+    ASSERT_TRUE(emud.wait_for("serving")) << emud.output();
+    start_broker();
+    ConfigOptions o;
+    o.se_uri = "emud:" + socket;
+    o.drain_timeout_s = 0.5;
+    auto agent = start_agent(write_config(o), {"--interval-ms", "100"});
+    ASSERT_TRUE(agent->wait_for("uplink: connected")) << agent->output();
+    EXPECT_EQ(stop_with(emud, SIGKILL), -1);
+    broker->stop();
+    start_broker();  // the next handshake needs a signature, and the chip does not come back
+    // Exit 4 (secure element unreachable): the unit's Restart=on-failure starts a new process.
+    EXPECT_EQ(agent->wait_exit(30000), 4) << agent->output();
+    const std::string out = agent->output();
+    EXPECT_NE(out.find("stopping: the secure element failed 10 connection attempts in a row"), std::string::npos) << out;
+    EXPECT_GE(occurrences(out, "uplink: TLS failed: the secure element"), 10u) << out;
+    EXPECT_NE(out.find("sebind: agent: "), std::string::npos) << out;
+#endif
+}
+
 TEST_F(Agent, WillIsPublishedWhenTheAgentIsKilled) {
     start_broker();
     auto sub = subscribe(kStatus, {"-q", "1"});

@@ -92,6 +92,9 @@ struct UplinkStats {
     std::uint32_t tls_failures = 0;
     std::uint32_t disconnects = 0;       ///< connections that ended without our disconnect()
     std::uint32_t chip_signatures = 0;   ///< over all handshakes (resumed ones add none)
+    /// Connection attempts in a row that failed in the secure element (tls::Failure::chip_error);
+    /// 0 again after any handshake that got past the chip or failed for another reason.
+    std::uint32_t chip_failures_in_a_row = 0;
 };
 
 class Uplink final : private mqtt::SessionHandler {
