@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "exit_codes.hpp"  // the exit codes (enum Exit) and their table, one source
+#include "sebind/core/hex.hpp"
 #include "sebind/core/status.hpp"
 #include "sebind/port_linux/se_uri.hpp"
 
@@ -20,8 +21,10 @@ std::string exit_code_help();
 /// Thrown by subcommands; main prints "sebind: <message>" on one line (under --json the line
 /// `{"error":{"exit":N,"class":"NAME","message":"..."}}`) and exits with `code`.
 /// The message names the cause and the fix.
+/// What it quotes (a topic, a file's text) may hold a NUL or a line break: those are escaped
+/// (\xNN), so the line is whole and stays one line.
 struct Failure : std::runtime_error {
-    Failure(Exit c, const std::string& message) : std::runtime_error(message), code(c) {}
+    Failure(Exit c, const std::string& message) : std::runtime_error(printable(message, 4096)), code(c) {}
     Exit code;
 };
 

@@ -3,6 +3,7 @@
 // CONNECT/CONNACK through the product's MQTT session (optionally QoS 1 publishes, each waited
 // for), and a readable report; on failure, one line saying why and what to change.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -112,22 +113,24 @@ struct Args {
 
 /// MQTT over the connected stream: CONNECT/CONNACK, then each text as a QoS 1 PUBLISH to
 /// devices/<CN>/telemetry waited for until its PUBACK, then DISCONNECT.
-json run_mqtt(tls::Stream& stream, const Args& a, const std::string& client_id, const std::string& cn) {
+/// CONNACK must come within `connack_within_ms`: what --timeout-ms left after TCP and TLS.
+json run_mqtt(tls::Stream& stream, const Args& a, const std::string& client_id, const std::string& cn, std::uint32_t connack_within_ms) {
     port_linux::SystemClock clock;
     mqtt::MemoryStore store;
     Events events;
     mqtt::SessionConfig cfg;
     cfg.client_id = client_id;
     cfg.keep_alive_s = 60;
+    cfg.connect_timeout_ms = connack_within_ms;
     std::vector<std::uint8_t> rx(16384), tx(65536);
     mqtt::Session session(cfg, clock, store, events, rx, tx);
     agent::TlsTransport transport(stream, 20);
-    const std::uint32_t start = clock.now_ms();
-    const auto drive = [&](auto done) {
-        while (!done() && !events.ended && elapsed_ms(start, clock.now_ms()) < a.timeout_ms) (void)session.poll();
+    std::uint32_t start = clock.now_ms();
+    const auto drive = [&](auto done, std::uint32_t within_ms) {
+        while (!done() && !events.ended && elapsed_ms(start, clock.now_ms()) < within_ms) (void)session.poll();
         return done();
     };
-    if (!session.connect(transport).ok() || !drive([&] { return events.connected; })) {
+    if (!session.connect(transport).ok() || !drive([&] { return events.connected; }, connack_within_ms)) {
         if (events.ended && events.why.code() == Errc::not_permitted)
             throw Failure(events.reason >= 1 && events.reason <= 5 ? static_cast<Exit>(static_cast<int>(Exit::mqtt_failure) + events.reason)
                                                                    : Exit::mqtt_failure,
@@ -135,12 +138,13 @@ json run_mqtt(tls::Stream& stream, const Args& a, const std::string& client_id, 
                               " — check the broker's ACL and use_identity_as_username");
         if (events.ended && events.why.code() == Errc::invalid_response)
             throw Failure(Exit::mqtt_failure, "the server did not answer with an MQTT CONNACK — is this an MQTT port? (use --no-mqtt for plain TLS servers)");
-        if (!events.ended)
+        if (!events.ended || events.why.code() == Errc::timeout)
             throw Failure(Exit::mqtt_failure, "no MQTT CONNACK from the server within " + std::to_string(a.timeout_ms) +
-                                                  " ms — is an MQTT broker on this port? (--no-mqtt for plain TLS servers; otherwise check the broker's log)");
+                                                  " ms of connecting — is an MQTT broker on this port? (--no-mqtt for plain TLS servers; otherwise check the broker's log)");
         fail_stream(stream, "the broker closed the connection after the handshake — check its log (ACL, client id)");
     }
     const std::uint32_t connack_ms = elapsed_ms(start, clock.now_ms());
+    start = clock.now_ms();
     json mqtt = {{"client_id", client_id}, {"connack", "accepted"}, {"connack_ms", connack_ms}};
     if (!a.publish.empty()) {
         const std::string topic = "devices/" + cn + "/telemetry";
@@ -149,7 +153,7 @@ json run_mqtt(tls::Stream& stream, const Args& a, const std::string& client_id, 
             if (auto id = session.publish(topic, payload, mqtt::QoS::at_least_once); !id)
                 throw Failure(Exit::mqtt_failure, std::string("cannot publish: ") + to_string(id.status().code()));
         }
-        if (!drive([&] { return events.delivered + events.refused == a.publish.size(); }))
+        if (!drive([&] { return events.delivered + events.refused == a.publish.size(); }, a.timeout_ms))
             fail_stream(stream, "the broker did not acknowledge the readings — check its log and ACL");
         if (events.refused > 0)
             throw Failure(Exit::mqtt_failure, "the broker refused " + std::to_string(events.refused) + " of " + std::to_string(a.publish.size()) +
@@ -262,10 +266,16 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
 
         const std::string cn = common_name(chain);
         const std::string client_id = a->client_id.empty() ? cn : a->client_id;
+        if (!a->no_mqtt)
+            if (const std::string why = agent::client_id_problem(client_id, a->client_id.empty() ? "the client id (the certificate's CN)" : "--client-id");
+                !why.empty())
+                throw Failure(Exit::invalid_input, why);
         json runs = json::array();
         for (unsigned i = 0; i <= a->reconnects; ++i) {
             tls::HandshakeInfo info;
             tls::Diagnosis d;
+            // One deadline, --timeout-ms, for TCP + TLS (inside the connector) + CONNACK.
+            const auto begun = std::chrono::steady_clock::now();
             auto stream = connector(info, d);
             if (!stream) throw Failure(exit_for(d.failure), d.cause + " — " + d.fix);
             json run = {{"stack", info.stack}, {"protocol", info.version}, {"ciphersuite", info.ciphersuite},
@@ -282,7 +292,9 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
             if (!a->no_mqtt) {
                 Args once = *a;
                 if (i > 0) once.publish.clear();  // the readings go out once, on the first connection
-                run["mqtt"] = run_mqtt(*stream, once, client_id, cn);
+                const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - begun).count();
+                const auto left = static_cast<std::int64_t>(a->timeout_ms) - spent;
+                run["mqtt"] = run_mqtt(*stream, once, client_id, cn, static_cast<std::uint32_t>(std::max<std::int64_t>(left, 1)));
             }
             stream->close();
             runs.push_back(run);

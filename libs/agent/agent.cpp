@@ -95,6 +95,11 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
         (rec.torn_tail || rec.corrupt_record ? ", a damaged tail of " + std::to_string(rec.discarded_bytes) + " byte(s) dropped" : ""));
 
     auto sq = SeqStore::open(config.outbox_dir);
+    if (!sq && sq.status().code() == Errc::out_of_range) {
+        set(config.outbox_dir + "/agent.seq holds a number beyond " + std::to_string(SeqStore::kMax) +
+            ", the largest seq (numbers never wrap to 0) — the file is damaged: write the last seq the broker received + 1000 in it");
+        return sq.status();
+    }
     if (!sq) {
         set(config.outbox_dir + "/agent.seq cannot be " + (sq.status().code() == Errc::corrupted_data ? "parsed" : "written") +
             " — check the directory; delete the file only if readings may restart at seq 1");
@@ -103,6 +108,11 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
     seq.emplace(std::move(*sq));
 
     client_id = config.client_id.empty() ? cn : config.client_id;
+    if (const std::string why = client_id_problem(client_id, config.client_id.empty() ? "the client id (the certificate's CN)" : "[broker] client_id");
+        !why.empty()) {
+        set(why);
+        return Status(Errc::invalid_argument);
+    }
     telemetry_topic = expand_topic(config.topic.empty() ? "devices/{cn}/telemetry" : config.topic, cn);
     status_topic = "devices/" + cn + "/status";
     command_topic = "devices/" + cn + "/commands";
@@ -131,6 +141,7 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
     uc.backoff_seed = std::hash<std::string>{}(client_id);
     // step() waits this long for broker data when idle: keep it well under the interval.
     uc.recv_wait_ms = std::clamp<std::uint32_t>(m_interval_ms / 4, 5, 50);
+    rx_limit = uc.rx_bytes;
 
     uplink = std::make_unique<Uplink>(uc, make_connector(device), clock, *outbox, *this,
                                       [this](const std::string& line) { say(line); });
@@ -187,15 +198,24 @@ Status Agent::Impl::run() {
     start_ms = clock.now_ms();
     next_sample_ms = start_ms;
     std::string stop_reason;
+    Status result = Status::success();
     for (;;) {
+        if (uplink->stats().chip_failures_in_a_row >= kChipFailuresBeforeExit) {
+            stop_reason = "the secure element failed " + std::to_string(uplink->stats().chip_failures_in_a_row) +
+                          " connection attempts in a row (a new process starts it afresh)";
+            result = Status(Errc::communication_failure);
+            break;
+        }
         if (options.count > 0 && stats.readings_delivered >= options.count) {
             stop_reason = std::to_string(stats.readings_delivered) + " reading(s) delivered (--count)";
             break;
         }
         const std::uint32_t now = clock.now_ms();
-        // The first reading waits for the first connection attempt to end (or its timeout), so
-        // a starting device does not drop its first QoS 0 reading or log "offline" needlessly.
-        if (!uplink_settled && (uplink->stats().tls_failures > 0 || elapsed_ms(start_ms, now) > config.timeout_ms + 1000))
+        // At QoS 0 the first reading waits for the first connection attempt to end (or its
+        // timeout), so a starting device does not drop it or log "offline" needlessly. QoS 1/2
+        // readings are stored whatever the link does: sampling starts at once.
+        if (!uplink_settled && (config.qos != mqtt::QoS::at_most_once || uplink->stats().tls_failures > 0 ||
+                                elapsed_ms(start_ms, now) > config.timeout_ms + 1000))
             uplink_settled = true;
         if (!uplink_settled) {
             // Not sampling yet: the uplink's own step() paces the loop.
@@ -232,7 +252,7 @@ Status Agent::Impl::run() {
     say("stopped: " + std::to_string(stats.readings_delivered) + " reading(s) delivered, " + std::to_string(stats.readings_refused) +
         " refused, " + std::to_string(stats.readings_dropped) + " not stored; " + std::to_string(stats.left_in_outbox) +
         " message(s) left in the outbox for the next start");
-    return Status::success();
+    return result;
 }
 
 Agent::Agent(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent_impl.hpp"
+#include "sebind/core/hex.hpp"
 
 namespace sebind::agent {
 
@@ -56,7 +57,7 @@ void Agent::Impl::on_disconnected(Status, std::uint8_t) noexcept {
 
 void Agent::Impl::on_message(const mqtt::Publish& message) noexcept {
     if (message.topic != command_topic) {
-        say("message on " + std::string(message.topic) + " ignored (commands come on " + command_topic + ")");
+        say("message on " + printable(message.topic) + " ignored (commands come on " + command_topic + ")");
         return;
     }
     ++stats.commands;
@@ -90,6 +91,21 @@ void Agent::Impl::on_message(const mqtt::Publish& message) noexcept {
             status_queue.emplace_back(command_reply_fields(cmd, 0, 0), false);
             break;
     }
+}
+
+void Agent::Impl::on_refused(const mqtt::RefusedMessage& message) noexcept {
+    ++stats.commands_refused;
+    const std::string topic = printable(std::string_view(reinterpret_cast<const char*>(message.topic.data()), message.topic.size()), 128) +
+                              (message.topic_truncated ? "..." : "");
+    const bool too_large = message.why == mqtt::Error::packet_too_large;
+    const std::string why = too_large ? "larger than the " + std::to_string(rx_limit) + " bytes the agent takes"
+                                      : std::string("malformed (") + mqtt::to_string(message.why) + ")";
+    say("message of " + std::to_string(message.size) + " bytes on " + topic + " refused: " + why +
+        " — acknowledged and dropped, the connection stays up; send smaller, well-formed commands");
+    const nlohmann::ordered_json report = {{"error", too_large ? "message too large" : "malformed message"}, {"topic", topic},
+                                           {"bytes", message.size}, {"limit", rx_limit}};
+    // The topic may not be UTF-8 (that can be why it was refused): replace, never throw.
+    status_queue.emplace_back(report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), false);
 }
 
 void Agent::Impl::on_delivered(std::uint16_t packet_id, std::uint64_t, std::uint8_t reason_code) noexcept {

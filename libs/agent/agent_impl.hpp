@@ -38,6 +38,7 @@ struct Agent::Impl final : mqtt::SessionHandler {
     // --- agent_events.cpp
     void on_connected(const mqtt::Connack& connack) noexcept override;
     void on_message(const mqtt::Publish& message) noexcept override;
+    void on_refused(const mqtt::RefusedMessage& message) noexcept override;
     void on_delivered(std::uint16_t packet_id, std::uint64_t seq, std::uint8_t reason_code) noexcept override;
     void on_subscribed(const mqtt::Suback& suback) noexcept override;
     void on_disconnected(Status why, std::uint8_t reason_code) noexcept override;
@@ -76,6 +77,7 @@ struct Agent::Impl final : mqtt::SessionHandler {
 
     AgentStats stats;
     std::uint32_t m_interval_ms = 10'000;
+    std::size_t rx_limit = 0;          // largest inbound packet the uplink takes
     std::uint32_t start_ms = 0;
     std::uint32_t next_sample_ms = 0;
     bool publish_now = false;          // a publish_now command waits for the loop

@@ -13,6 +13,7 @@
 #include <mbedtls/x509_crt.h>
 #include <toml++/toml.h>
 
+#include "sebind/core/hex.hpp"
 #include "sebind/host/files.hpp"
 
 #include "sebind/mqtt/codec/topic.hpp"
@@ -49,9 +50,10 @@ std::string expand_topic(const std::string& pattern, const std::string& common_n
 
 namespace {
 
-/// The first mistake found; parse_config turns it into the one-line error.
+/// The first mistake found; parse_config turns it into the one-line error. What it quotes from
+/// the file may hold a NUL or a line break: escaped, so the line is whole and one line.
 struct ConfigError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+    explicit ConfigError(const std::string& message) : std::runtime_error(printable(message, 4096)) {}
 };
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {

@@ -30,7 +30,9 @@ Result<SeqStore> SeqStore::open(const std::string& dir, std::uint64_t block) {
     } else if (errno != ENOENT) {
         return Errc::storage_failure;
     }
-    SeqStore s(path, start, block == 0 ? 1 : block);
+    block = block == 0 ? 1 : block;
+    if (start > kMax || block > kMax - start) return Errc::out_of_range;  // no wrap, no overflow
+    SeqStore s(path, start, block);
     if (Status st = s.write(start + s.m_block); !st.ok()) return st;
     s.m_reserved = start + s.m_block;
     return s;
@@ -38,6 +40,8 @@ Result<SeqStore> SeqStore::open(const std::string& dir, std::uint64_t block) {
 
 std::uint64_t SeqStore::next(Status* reserve_status) {
     if (m_next >= m_reserved) {
+        // kMax - m_next leaves room: open() checked start + block, and 2^64 - 2^53 more
+        // readings would be needed to reach the wrap.
         const Status st = write(m_next + m_block);
         if (st.ok()) m_reserved = m_next + m_block;
         if (reserve_status) *reserve_status = st;

@@ -3,6 +3,7 @@
 #include "sebind/agent/uplink.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 namespace sebind::agent {
@@ -24,6 +25,16 @@ Connector mbedtls_connector(tls::ClientOptions options, tls::SessionCache* cache
     };
 }
 
+std::string client_id_problem(std::string_view client_id, const std::string& what) {
+    switch (mqtt::check_client_id(client_id)) {
+        case mqtt::Error::ok: return {};
+        case mqtt::Error::value_too_large:
+            return what + " is " + std::to_string(client_id.size()) + " bytes, more than the " +
+                   std::to_string(mqtt::kMaxClientIdBytes) + " sebind sends (brokers need only take 23) — use a shorter client id";
+        default: return what + " is not valid UTF-8 or holds a NUL — use a plain-text client id";
+    }
+}
+
 Uplink::Uplink(const UplinkConfig& config, Connector connector, Clock& clock, mqtt::MessageStore& store,
                mqtt::SessionHandler& handler, UplinkLog log)
     : m_config(config),
@@ -38,7 +49,10 @@ Uplink::Uplink(const UplinkConfig& config, Connector connector, Clock& clock, mq
                 MutableBytes(m_tx.data(), m_tx.size())),
       m_backoff(config.backoff, config.backoff_seed) {}
 
-Uplink::~Uplink() { close_stream(); }
+Uplink::~Uplink() {
+    if (m_attempt.valid()) m_attempt.wait();  // the connector's timeout bounds this
+    close_stream();
+}
 
 void Uplink::note(const std::string& line) {
     if (m_log) m_log(line);
@@ -57,20 +71,32 @@ void Uplink::schedule_retry() {
     note("uplink: retrying in " + std::to_string(delay) + " ms");
 }
 
-void Uplink::try_connect() {
+void Uplink::start_connect() {
     m_retry_pending = false;
     ++m_stats.connect_attempts;
     note("uplink: connecting");
-    tls::HandshakeInfo info;
-    tls::Diagnosis diagnosis;
-    m_stream = m_connector(info, diagnosis);
-    if (!m_stream) {
+    // The connector (and what it captured: options, context, session cache, the chip) is used
+    // by this thread only until the attempt is collected; the session is not touched there.
+    m_attempt = std::async(std::launch::async, [connector = m_connector]() {
+        Attempt a;
+        a.stream = connector(a.info, a.diagnosis);
+        return a;
+    });
+}
+
+void Uplink::finish_connect(Attempt attempt) {
+    if (!attempt.stream) {
         ++m_stats.tls_failures;
-        m_last_failure = diagnosis;
-        note("uplink: TLS failed: " + diagnosis.cause + " (" + diagnosis.fix + ")");
+        if (attempt.diagnosis.failure == tls::Failure::chip_error) ++m_stats.chip_failures_in_a_row;
+        else m_stats.chip_failures_in_a_row = 0;
+        m_last_failure = attempt.diagnosis;
+        note("uplink: TLS failed: " + attempt.diagnosis.cause + " (" + attempt.diagnosis.fix + ")");
         schedule_retry();
         return;
     }
+    m_stats.chip_failures_in_a_row = 0;
+    m_stream = std::move(attempt.stream);
+    const tls::HandshakeInfo& info = attempt.info;
     m_last_handshake = info;
     m_stats.chip_signatures += info.chip_signatures;
     note("uplink: TLS up: " + info.version + " " + info.ciphersuite + (info.resumed ? " (resumed)" : "") + ", " +
@@ -84,10 +110,14 @@ void Uplink::try_connect() {
 }
 
 void Uplink::step() {
-    if (!m_stream) {
-        if (m_retry_pending && ms_until_next_step() > 0) return;  // still backing off
-        try_connect();
+    if (m_attempt.valid()) {
+        if (m_attempt.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;  // still opening
+        finish_connect(m_attempt.get());
         if (!m_stream) return;
+    } else if (!m_stream) {
+        if (m_retry_pending && ms_until_next_step() > 0) return;  // still backing off
+        start_connect();
+        return;
     }
     (void)m_session.poll();  // a failure arrives through on_disconnected
     if (m_session.state() == mqtt::SessionState::disconnected && m_stream) {
@@ -97,6 +127,8 @@ void Uplink::step() {
 }
 
 std::uint32_t Uplink::ms_until_next_step() noexcept {
+    // Opening a connection: look again soon (the owner's wait is its own work's pace too).
+    if (m_attempt.valid()) return std::max<std::uint32_t>(m_config.recv_wait_ms, 5);
     // Connected, step() itself waits in recv for up to recv_wait_ms: call again at once.
     if (m_stream || !m_retry_pending) return 0;
     const auto left = static_cast<std::int32_t>(m_retry_at_ms - m_clock.now_ms());  // wrap-safe
@@ -126,6 +158,12 @@ std::size_t Uplink::drain(std::uint32_t timeout_ms) {
         }
     }
     if (connected()) (void)m_session.disconnect();  // logged by on_disconnected
+    if (m_attempt.valid()) {
+        // Too late to use: wait for the connector (its own timeout bounds it) and close.
+        note("uplink: waiting for the connection being opened to give up");
+        m_attempt.wait();
+        if (Attempt late = m_attempt.get(); late.stream) late.stream->close();
+    }
     close_stream();
     return m_store.size();
 }
@@ -149,6 +187,7 @@ void Uplink::on_connected(const mqtt::Connack& connack) noexcept {
 }
 
 void Uplink::on_message(const mqtt::Publish& message) noexcept { m_app.on_message(message); }
+void Uplink::on_refused(const mqtt::RefusedMessage& message) noexcept { m_app.on_refused(message); }
 
 void Uplink::on_delivered(std::uint16_t packet_id, std::uint64_t seq, std::uint8_t reason_code) noexcept {
     m_app.on_delivered(packet_id, seq, reason_code);

@@ -2,6 +2,9 @@
 // Hex encoding and decoding.
 #include "sebind/core/hex.hpp"
 
+#include <algorithm>
+#include <cstdio>
+
 namespace sebind {
 
 std::string to_hex(Bytes data, char separator) {
@@ -34,6 +37,24 @@ std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) {
         }
     }
     if (high >= 0) return std::nullopt;
+    return out;
+}
+
+std::string printable(std::string_view text, std::size_t max_bytes) {
+    std::string out;
+    const std::size_t n = std::min(text.size(), max_bytes);
+    out.reserve(n + 8);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7F) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    if (n < text.size()) out += "...";
     return out;
 }
 

@@ -9,6 +9,7 @@
 
 #include "daemon_link.hpp"
 #include "posix_io.hpp"
+#include "sebind/core/log.hpp"
 #include "sebind/port_linux/daemon.hpp"
 
 namespace sebind::port_linux {
@@ -125,17 +126,29 @@ Result<std::vector<std::uint8_t>> DaemonLink::call(const Request& request) noexc
 
 // --- DaemonBus ---------------------------------------------------------------------------------
 
-DaemonBus::DaemonBus(std::unique_ptr<DaemonLink> link) noexcept : m_link(std::move(link)) {}
+DaemonBus::DaemonBus(std::unique_ptr<DaemonLink> link, std::string socket_path) noexcept
+    : m_link(std::move(link)), m_socket_path(std::move(socket_path)), m_chip(m_link->chip()) {}
 DaemonBus::~DaemonBus() = default;
 
 Result<std::unique_ptr<DaemonBus>> DaemonBus::connect(const std::string& socket_path, const std::string& chip,
                                                       std::string* detail) {
     auto link = DaemonLink::connect(socket_path, chip, detail);
     if (!link) return link.status();
-    return std::unique_ptr<DaemonBus>(new DaemonBus(std::move(*link)));
+    return std::unique_ptr<DaemonBus>(new DaemonBus(std::move(*link), socket_path));
 }
 
-const std::string& DaemonBus::chip() const noexcept { return m_link->chip(); }
+const std::string& DaemonBus::chip() const noexcept { return m_chip; }
+
+DaemonLink* DaemonBus::link() noexcept {
+    if (m_link->broken()) {
+        // The same chip by name: a restarted daemon may list its chips in another order.
+        auto again = DaemonLink::connect(m_socket_path, m_chip, nullptr);
+        if (!again) return nullptr;
+        m_link = std::move(*again);
+        log(LogLevel::info, "emud: connected again to %s (chip %s)", m_socket_path.c_str(), m_chip.c_str());
+    }
+    return m_link.get();
+}
 
 namespace {
 /// The result byte of a WRITE/READ reply; anything unexpected is a fault.
@@ -156,7 +169,9 @@ stsafe::BusResult DaemonBus::write(std::uint8_t address, Bytes data) noexcept {
     req.op = Op::write;
     req.address = address;
     req.data.assign(data.begin(), data.end());
-    auto reply = m_link->call(req);
+    DaemonLink* l = link();
+    if (l == nullptr) return stsafe::BusResult::fault;
+    auto reply = l->call(req);
     if (!reply || reply->size() != 1) return stsafe::BusResult::fault;
     return to_bus_result((*reply)[0]);
 }
@@ -167,7 +182,9 @@ stsafe::BusResult DaemonBus::read(std::uint8_t address, MutableBytes out) noexce
     req.op = Op::read;
     req.address = address;
     req.count = static_cast<std::uint16_t>(out.size());
-    auto reply = m_link->call(req);
+    DaemonLink* l = link();
+    if (l == nullptr) return stsafe::BusResult::fault;
+    auto reply = l->call(req);
     if (!reply || reply->empty()) return stsafe::BusResult::fault;
     const auto result = to_bus_result((*reply)[0]);
     if (result != stsafe::BusResult::ok) return reply->size() == 1 ? result : stsafe::BusResult::fault;

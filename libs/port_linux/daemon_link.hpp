@@ -28,6 +28,8 @@ public:
     Result<std::vector<std::uint8_t>> call(const emud::Request& request) noexcept;
 
     const std::string& chip() const noexcept { return m_chip; }
+    /// An error broke the link (or the daemon closed it): every call fails until a new connect.
+    bool broken() const noexcept { return m_fd < 0; }
     /// The explanation of the daemon's error reply, if it sent one before closing.
     const std::string& refusal() const noexcept { return m_refusal; }
 

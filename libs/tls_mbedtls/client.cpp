@@ -2,6 +2,7 @@
 // mbedTLS 2.28 TLS client with the chip key: connect (full or resumed handshake), read, write.
 #include "sebind/tls/client.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -107,10 +108,12 @@ Result<HandshakeInfo> Client::connect(ClientContext& context, SessionCache* cach
     ChipEcdheBinding& ecdhe = context.m_impl->ecdhe;
     const std::uint32_t established_before = ecdhe.established;
     ecdhe.last_error = Status();
+    // One deadline for TCP and the handshake together (timeout_ms), not one per read.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
     const std::uint32_t t0 = now_ms();
     rc = conn->open_tcp(o);
     const std::uint32_t t1 = now_ms();
-    if (rc == 0) rc = conn->handshake();
+    if (rc == 0) rc = conn->handshake(deadline);
     const std::uint32_t t2 = now_ms();
     if (rc != 0 && !ecdhe.last_error.ok()) {
         m_diagnosis.stack_error = rc;

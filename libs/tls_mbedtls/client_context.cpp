@@ -227,13 +227,20 @@ static int send_nosignal(void* ctx, const unsigned char* buf, std::size_t len) {
 static int recv_ahead(void* ctx, unsigned char* buf, std::size_t len, std::uint32_t timeout_ms) {
     auto* c = static_cast<Connection*>(ctx);
     if (!c->has_ahead()) {
+        int wait_ms = timeout_ms == 0 ? -1 : static_cast<int>(std::min<std::uint32_t>(timeout_ms, INT_MAX));
+        if (c->has_deadline) {
+            // Checked before reading too: a peer that keeps a byte coming never lets poll time out.
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(c->deadline - std::chrono::steady_clock::now()).count();
+            if (left <= 0) return MBEDTLS_ERR_SSL_TIMEOUT;
+            if (wait_ms < 0 || left < wait_ms) wait_ms = static_cast<int>(left);
+        }
         const bool direct = len >= sizeof c->ahead;
         unsigned char* into = direct ? buf : c->ahead;
         const std::size_t room = direct ? len : sizeof c->ahead;
         ssize_t n = ::recv(c->net.fd, into, room, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             pollfd p{c->net.fd, POLLIN, 0};
-            const int r = ::poll(&p, 1, timeout_ms == 0 ? -1 : static_cast<int>(std::min<std::uint32_t>(timeout_ms, INT_MAX)));
+            const int r = ::poll(&p, 1, wait_ms);
             if (r == 0) return MBEDTLS_ERR_SSL_TIMEOUT;
             if (r < 0) return errno == EINTR ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_NET_RECV_FAILED;
             n = ::recv(c->net.fd, into, room, MSG_DONTWAIT);
@@ -270,10 +277,17 @@ int Connection::open_tcp(const ClientOptions& o) {
     return 0;
 }
 
-int Connection::handshake() {
+int Connection::handshake(std::chrono::steady_clock::time_point until) {
+    deadline = until;
+    has_deadline = true;
     int rc;
     while ((rc = mbedtls_ssl_handshake(&ssl)) == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            rc = MBEDTLS_ERR_SSL_TIMEOUT;
+            break;
+        }
     }
+    has_deadline = false;  // afterwards each read has its own wait
     return rc;
 }
 

@@ -38,7 +38,7 @@ void probe_server(const ClientOptions& o, Diagnosis& d) {
     Connection probe;
     Diagnosis ignored;
     if (!permissive.setup(o, true, false, ignored).ok() || probe.setup(permissive) != 0 || probe.open_tcp(o) != 0) return;
-    const int rc = probe.handshake();
+    const int rc = probe.handshake(std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms));
     // The server may still refuse the probe (it has no client certificate) after sending its own.
     const mbedtls_x509_crt* peer = mbedtls_ssl_get_peer_cert(&probe.ssl);
     if (!peer && probe.ssl.session_negotiate) peer = probe.ssl.session_negotiate->peer_cert;

@@ -3,6 +3,7 @@
 // connection's mbedTLS state, shared by client.cpp, client_context.cpp and client_diagnosis.cpp.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -83,7 +84,12 @@ struct Connection {
     int open_tcp(const ClientOptions& o);
     TcpError tcp_error = TcpError::none;
     int resolver_error = 0;  ///< getaddrinfo's code when tcp_error is unknown_host
-    int handshake();
+    /// Runs the handshake until `deadline`: the whole handshake, not each read, so a server that
+    /// sends a byte now and then cannot hold it open (MBEDTLS_ERR_SSL_TIMEOUT at the deadline).
+    int handshake(std::chrono::steady_clock::time_point deadline);
+    /// While set, every read gives up at `deadline` (recv_ahead), whatever its own timeout.
+    std::chrono::steady_clock::time_point deadline{};
+    bool has_deadline = false;
 };
 
 /// Fills `d` for a handshake that failed with `rc` on `c` (may open a probe connection).

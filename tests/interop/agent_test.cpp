@@ -86,6 +86,9 @@ struct ConfigOptions {
     bool clean_start = false;
     bool constant_sensor = false;  // same-size readings (the disk-full test)
     double drain_timeout_s = 5;
+    double timeout_s = 5;
+    std::string stack = "mbedtls";
+    std::string se_uri;  // default: the emulated chip in process (emu:)
 };
 
 class Agent : public ::testing::Test {
@@ -118,10 +121,11 @@ protected:
 
     std::string write_config(const ConfigOptions& o, const std::string& name = "device.toml") {
         std::ostringstream c;
-        c << "[se]\nuri = \"emu:" << dir.file("se") << "\"\n"
+        c << "[se]\nuri = \"" << (o.se_uri.empty() ? "emu:" + dir.file("se") : o.se_uri) << "\"\n"
           << "[broker]\nhost = \"localhost\"\nport = " << port << "\nca_file = \"" << pki() << "/ca.pem\"\n"
           << "protocol = \"" << o.protocol << "\"\nclean_start = " << (o.clean_start ? "true" : "false") << "\n"
-          << "keep_alive = 30\ntimeout_s = 5\nreconnect_initial_s = 0.1\nreconnect_max_s = 0.5\n"
+          << "keep_alive = 30\ntimeout_s = " << o.timeout_s << "\nreconnect_initial_s = 0.1\nreconnect_max_s = 0.5\n"
+          << "stack = \"" << o.stack << "\"\n"
           << "[outbox]\ndir = \"outbox\"\ndrain_timeout_s = " << o.drain_timeout_s << "\n"
           << "[telemetry]\ninterval_s = " << o.interval_s << "\nqos = " << o.qos << "\n";
         if (!o.topic.empty()) c << "topic = \"" << o.topic << "\"\n";
@@ -289,6 +293,162 @@ TEST_P(AgentSession, CommandsSentWhileOfflineArriveAtReconnect) {
 INSTANTIATE_TEST_SUITE_P(Versions, AgentSession, ::testing::Values("3.1.1", "5"),
                          [](const auto& p) { return std::string(p.param) == "5" ? "v5" : "v311"; });
 
+class AgentOversized : public Agent, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(AgentOversized, ACommandTooLargeIsRefusedOnceAndTelemetryGoesOn) {
+    const bool v5 = std::string(GetParam()) == "5";
+    start_broker();
+    auto sub = subscribe("devices/" + kCn + "/#", {"-q", "1"});
+    ConfigOptions o;
+    o.protocol = GetParam();
+    const std::string config = write_config(o);
+    auto agent = start_agent(config, {"--interval-ms", "200"});
+    ASSERT_TRUE(agent->wait_for("subscribed to " + kCommands)) << agent->output() << broker->output();
+
+    // 100 KiB at QoS 1, over the 64 KiB the agent takes; then an ordinary command.
+    test::write_file(dir.file("big.json"), R"({"cmd":"publish_now","pad":")" + std::string(100 * 1024, 'x') + "\"}");
+    {
+        std::vector<std::string> argv = {"mosquitto_pub"};
+        const auto m = as_monitor();
+        argv.insert(argv.end(), m.begin(), m.end());
+        argv.insert(argv.end(), {"-q", "1", "-t", kCommands, "-f", dir.file("big.json")});
+        const auto r = run(argv);
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    }
+    send_command(R"({"cmd":"publish_now","id":"after-big"})");
+    ASSERT_TRUE(sub->wait_for(R"("ack":"publish_now")")) << sub->output() << agent->output();
+    EXPECT_NE(sub->output().find(R"("id":"after-big")"), std::string::npos) << sub->output();
+    if (v5) {
+        // The agent announced its Maximum Packet Size in CONNECT: the broker does not send it.
+        EXPECT_EQ(occurrences(agent->output(), "refused: larger than"), 0u) << agent->output();
+    } else {
+        ASSERT_TRUE(agent->wait_for("bytes on " + kCommands + " refused: larger than the 65536 bytes the agent takes"))
+            << agent->output();
+        EXPECT_TRUE(sub->wait_for(R"("error":"message too large")")) << sub->output();
+    }
+    // Telemetry keeps arriving on the same connection.
+    const std::size_t readings = payloads(sub->output(), kTelemetry).size();
+    ASSERT_TRUE(wait_until(*sub, [&] { return payloads(sub->output(), kTelemetry).size() >= readings + 3; })) << sub->output();
+    EXPECT_EQ(occurrences(agent->output(), "uplink: disconnected"), 0u) << agent->output();
+    EXPECT_EQ(occurrences(agent->output(), "uplink: connected"), 1u) << agent->output();
+    EXPECT_LE(occurrences(agent->output(), "refused: larger than"), 1u) << agent->output();
+    ASSERT_EQ(stop_with(*agent, SIGTERM), 0) << agent->output();
+
+    // It was acknowledged: the broker, which kept the session, does not send it again.
+    auto again = start_agent(config, {"--interval-ms", "200"});
+    ASSERT_TRUE(again->wait_for("connected (session present: yes)")) << again->output() << broker->output();
+    send_command(R"({"cmd":"publish_now","id":"second-run"})");
+    ASSERT_TRUE(sub->wait_for(R"("id":"second-run")")) << sub->output() << again->output();
+    EXPECT_EQ(occurrences(again->output(), "refused"), 0u) << again->output();
+    EXPECT_EQ(occurrences(again->output(), "uplink: disconnected"), 0u) << again->output();
+    EXPECT_EQ(stop_with(*again, SIGTERM), 0) << again->output();
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, AgentOversized, ::testing::Values("3.1.1", "5"),
+                         [](const auto& p) { return std::string(p.param) == "5" ? "v5" : "v311"; });
+
+class AgentStack : public Agent, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(AgentStack, KeepsSamplingWhileAServerDribblesTheHandshakeAndStopsOnSigterm) {
+    // A "broker" that sends one byte a second: every connection attempt lasts its whole 2 s
+    // timeout. Readings go on into the outbox meanwhile, and SIGTERM ends the agent within a
+    // bound (drain 0.5 s + the attempt in progress, at most 2 s).
+    test::DribblingServer slow(1000);
+    ASSERT_GT(slow.port(), 0);
+    port = slow.port();
+    ConfigOptions o;
+    o.stack = GetParam();
+    o.timeout_s = 2;
+    o.drain_timeout_s = 0.5;
+    o.constant_sensor = true;
+    auto agent = start_agent(write_config(o), {"--interval-ms", "50"});
+    ASSERT_TRUE(agent->wait_for("uplink: connecting")) << agent->output();
+    ASSERT_TRUE(wait_until(*agent, [&] { return slow.connections() >= 1; })) << agent->output();
+    // Readings of under 250 bytes each, every 50 ms: 20 of them within 6 s although the link spends
+    // nearly all of that time in attempts of 2 s (a blocking connect allows one per attempt).
+    const std::string log = dir.file("outbox/outbox.log");
+    ASSERT_TRUE(wait_until(*agent, [&] { return std::filesystem::exists(log) && std::filesystem::file_size(log) > 20 * 250; }, 6000))
+        << agent->output();
+    EXPECT_EQ(occurrences(agent->output(), "uplink: connected"), 0u);
+    const auto stop_at = std::chrono::steady_clock::now();
+    ASSERT_EQ(stop_with(*agent, SIGTERM, 10000), 0) << agent->output();
+    const auto stop_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stop_at).count();
+    EXPECT_LT(stop_ms, 3500) << agent->output();
+    std::smatch m;
+    const std::string out = agent->output();
+    ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(not stored; (\d+) message\(s\) left in the outbox)"))) << out;
+    EXPECT_GE(std::stoul(m[1].str()), 20u) << out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stacks, AgentStack, ::testing::Values("mbedtls", "wolfssl"));
+
+TEST_F(Agent, ARestartedChipDaemonIsReconnectedAndNoReadingIsLost) {
+#ifndef SEBIND_EMUD_BIN
+    GTEST_SKIP() << "built without sebind-emud";
+#else
+    // The chip behind sebind-emud: killed (SIGKILL) while the agent runs, then the broker restarts
+    // so the next handshake needs a chip signature; the daemon comes back on the same socket and
+    // state, and the agent must find it again by itself.
+    const std::string socket = dir.file("emud.sock");
+    const std::vector<std::string> emud_argv = {SEBIND_EMUD_BIN, "--socket", socket, dir.file("se")};
+    auto emud = std::make_unique<test::Peer>(emud_argv);
+    ASSERT_TRUE(emud->wait_for("serving")) << emud->output();
+    start_broker();
+    auto sub = subscribe(kTelemetry, {"-q", "1"});
+    ConfigOptions o;
+    o.se_uri = "emud:" + socket;
+    o.constant_sensor = true;
+    auto agent = start_agent(write_config(o), {"--interval-ms", "100"});
+    ASSERT_TRUE(sub->wait_for("\"seq\":5,")) << sub->output() << agent->output();
+
+    EXPECT_EQ(stop_with(*emud, SIGKILL), -1);
+    broker->stop();
+    start_broker();
+    // mosquitto_sub reconnects and subscribes again by itself; the agent cannot: no chip.
+    ASSERT_TRUE(wait_until(*sub, [&] { return occurrences(sub->output(), "SUBACK") >= 2; })) << sub->output();
+    ASSERT_TRUE(agent->wait_for("the secure element")) << agent->output();
+    const std::size_t failures = occurrences(agent->output(), "uplink: TLS failed");
+    ASSERT_TRUE(wait_until(*agent, [&] { return occurrences(agent->output(), "uplink: TLS failed") >= failures + 2; }))
+        << agent->output();
+
+    emud = std::make_unique<test::Peer>(emud_argv);
+    ASSERT_TRUE(emud->wait_for("serving")) << emud->output();
+    ASSERT_TRUE(wait_until(*agent, [&] { return occurrences(agent->output(), "uplink: connected") >= 2; })) << agent->output();
+    // Readings keep arriving, and every one taken meanwhile too.
+    const std::uint64_t before = *seqs(payloads(sub->output(), kTelemetry)).rbegin();
+    ASSERT_TRUE(wait_until(*sub, [&] { return *seqs(payloads(sub->output(), kTelemetry)).rbegin() >= before + 10; }))
+        << sub->output() << agent->output();
+    EXPECT_EQ(stop_with(*agent, SIGTERM), 0) << agent->output();
+    const auto got = seqs(payloads(sub->output(), kTelemetry));
+    for (std::uint64_t s = 1; s <= *got.rbegin(); ++s) EXPECT_TRUE(got.count(s)) << "reading seq " << s << " was lost";
+#endif
+}
+
+TEST_F(Agent, AChipThatStaysAwayEndsTheAgentWithAnExitCodeSystemdRestartsOn) {
+#ifndef SEBIND_EMUD_BIN
+    GTEST_SKIP() << "built without sebind-emud";
+#else
+    const std::string socket = dir.file("emud.sock");
+    test::Peer emud({SEBIND_EMUD_BIN, "--socket", socket, dir.file("se")});
+    ASSERT_TRUE(emud.wait_for("serving")) << emud.output();
+    start_broker();
+    ConfigOptions o;
+    o.se_uri = "emud:" + socket;
+    o.drain_timeout_s = 0.5;
+    auto agent = start_agent(write_config(o), {"--interval-ms", "100"});
+    ASSERT_TRUE(agent->wait_for("uplink: connected")) << agent->output();
+    EXPECT_EQ(stop_with(emud, SIGKILL), -1);
+    broker->stop();
+    start_broker();  // the next handshake needs a signature, and the chip does not come back
+    // Exit 4 (secure element unreachable): the unit's Restart=on-failure starts a new process.
+    EXPECT_EQ(agent->wait_exit(30000), 4) << agent->output();
+    const std::string out = agent->output();
+    EXPECT_NE(out.find("stopping: the secure element failed 10 connection attempts in a row"), std::string::npos) << out;
+    EXPECT_GE(occurrences(out, "uplink: TLS failed: the secure element"), 10u) << out;
+    EXPECT_NE(out.find("sebind: agent: "), std::string::npos) << out;
+#endif
+}
+
 TEST_F(Agent, WillIsPublishedWhenTheAgentIsKilled) {
     start_broker();
     auto sub = subscribe(kStatus, {"-q", "1"});
@@ -444,6 +604,15 @@ TEST_F(Agent, FullDiskRefusesNewReadingsWithOneLineAndKeepsWhatWasStored) {
     for (std::uint64_t s : stored) EXPECT_TRUE(got.count(s)) << "stored reading " << s << " not delivered";
 }
 
+TEST_F(Agent, ANulInTheConfigIsEscapedAndTheErrorLineIsWhole) {
+    test::write_file(dir.file("nul.toml"), "[broker]\nca_file = \"" + pki() + "/ca.pem\"\n[telemetry]\ntopic = \"devices/a\\u0000b/x\"\n" +
+                                                "[[sensor]]\ntype = \"loadavg\"\n");
+    const auto r = run({SEBIND_BIN, "run", "--config", dir.file("nul.toml")});
+    EXPECT_EQ(r.exit_code, 36) << r.output;
+    EXPECT_NE(r.output.find(R"(topic "devices/a\x00b/x" is not a valid MQTT topic name — )"), std::string::npos) << r.output;
+    EXPECT_EQ(occurrences(r.output, "\n"), 1u) << r.output;
+}
+
 TEST_F(Agent, RefusesToStartOnAMismatchedKeyABadConfigOrNoCertificate) {
     const std::string config = write_config({});
     // A new key in slot 1 (recorded in zone 7): zone 4 still holds the old key's certificate.
@@ -489,12 +658,13 @@ TEST_F(Agent, ADeviceCertificateFromAnIntermediateGoesOutWithChainFile) {
                                                                     "\ncafile " + dir.file("clients.pem")));
     ASSERT_TRUE(test::start_mosquitto(dir.file("mosquitto.conf"), port, broker)) << (broker ? broker->output() : "");
     auto sub = subscribe(kTelemetry, {"-C", "2"});  // one reading from each stack
-    const std::string base = test::read_text(write_config({}));
     for (const std::string stack : {"mbedtls", "wolfssl"}) {
+        ConfigOptions o;
+        o.stack = stack;
+        const std::string base = test::read_text(write_config(o, stack + "-base.toml"));
         // chain_file relative to device.toml; ALPN offered too (mosquitto selects none).
-        test::write_file(dir.file(stack + ".toml"),
-                         std::regex_replace(base, std::regex("\nca_file = [^\n]*\n"),
-                                            "$&chain_file = \"int.pem\"\nalpn = [\"x-amzn-mqtt-ca\"]\nstack = \"" + stack + "\"\n"));
+        test::write_file(dir.file(stack + ".toml"), std::regex_replace(base, std::regex("\nca_file = [^\n]*\n"),
+                                                                       "$&chain_file = \"int.pem\"\nalpn = [\"x-amzn-mqtt-ca\"]\n"));
         auto agent = start_agent(dir.file(stack + ".toml"), {"--count", "1", "--interval-ms", "100"});
         EXPECT_EQ(agent->wait_exit(30000), 0) << stack << ": " << agent->output() << broker->output();
         EXPECT_NE(agent->output().find("stopped: 1 reading(s) delivered"), std::string::npos) << agent->output();
@@ -502,7 +672,7 @@ TEST_F(Agent, ADeviceCertificateFromAnIntermediateGoesOutWithChainFile) {
     EXPECT_EQ(sub->wait_exit(10000), 0) << sub->output();
     // A chain file that is not there stops the agent at start, naming it.
     test::write_file(dir.file("missing.toml"),
-                     std::regex_replace(base, std::regex("\nca_file = [^\n]*\n"), "$&chain_file = \"none.pem\"\n"));
+                     std::regex_replace(test::read_text(write_config({})), std::regex("\nca_file = [^\n]*\n"), "$&chain_file = \"none.pem\"\n"));
     auto missing = run({SEBIND_BIN, "run", "--config", dir.file("missing.toml")});
     EXPECT_EQ(missing.exit_code, 6) << missing.output;
     EXPECT_NE(missing.output.find("cannot read chain file " + dir.file("none.pem") + ": no such file"), std::string::npos) << missing.output;

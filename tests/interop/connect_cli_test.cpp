@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <regex>
@@ -340,6 +341,31 @@ TEST_F(ConnectCli, WrongCaHostnameAndNobodyListening) {
     for (const std::string stack : {"mbedtls", "wolfssl"})
         expect_failure(connect({"--port", d, "--host", "127.0.0.1", "--ca", file("pki/ca.pem"), "--timeout-ms", "300", "--stack", stack}),
                        22, "no TCP answer from 127.0.0.1:" + d + " within 300 ms");
+}
+
+TEST_F(ConnectCli, AServerThatDribblesTheHandshakeMeetsOneDeadlineNotOnePerRead) {
+    // One byte a second: no single read ever waits 2 s, so only a deadline for the whole connect
+    // (TCP + TLS + CONNACK) ends it, on either stack.
+    test::DribblingServer slow(1000);
+    ASSERT_GT(slow.port(), 0);
+    for (const std::string stack : {"mbedtls", "wolfssl"}) {
+        SCOPED_TRACE(stack);
+        const auto started = std::chrono::steady_clock::now();
+        const auto r = connect({"--port", std::to_string(slow.port()), "--host", "127.0.0.1", "--ca", file("pki/ca.pem"), "--timeout-ms",
+                                "2000", "--stack", stack});
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+        expect_failure(r, 22, "within 2000 ms");
+        EXPECT_GE(ms, 2000);
+        EXPECT_LT(ms, 4000) << "the handshake outlived --timeout-ms";
+    }
+    EXPECT_EQ(slow.connections(), 2);
+}
+
+TEST_F(ConnectCli, AnOverLongClientIdIsRefusedBeforeConnecting) {
+    // Port 1: a connection attempt would fail with 20; the id is refused before any.
+    const auto r = connect({"--port", "1", "--ca", file("pki/ca.pem"), "--client-id", std::string(65535, 'c')});
+    expect_failure(r, 8, "--client-id is 65535 bytes, more than the 256 sebind sends");
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 }
 
 TEST_F(ConnectCli, ExpiredServerCertificate) {

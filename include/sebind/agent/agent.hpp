@@ -38,6 +38,7 @@ struct AgentStats {
     std::uint64_t readings_refused = 0;    ///< acknowledged with a failure reason (5.0, e.g. 0x87)
     std::uint64_t readings_dropped = 0;    ///< not stored: outbox full or failing, or QoS 0 while offline
     std::uint64_t commands = 0;            ///< command messages received (valid or not)
+    std::uint64_t commands_refused = 0;    ///< inbound messages too large or malformed: acknowledged, not obeyed
     std::size_t left_in_outbox = 0;        ///< after run(): kept for the next start
 };
 
@@ -56,9 +57,16 @@ public:
     Agent(const Agent&) = delete;
     Agent& operator=(const Agent&) = delete;
 
+    /// Connection attempts in a row that may fail in the secure element before run() gives up
+    /// (the link to the chip is opened again at each attempt; a chip that stays wedged needs a
+    /// power cycle or a new process: the service manager restarts on the error).
+    static constexpr std::uint32_t kChipFailuresBeforeExit = 10;
+
     /// Runs until stop_fd is readable or `count` readings were delivered, then stops sampling,
     /// delivers what is stored for up to [outbox] drain_timeout_s, sends DISCONNECT and returns.
-    /// Messages not delivered stay in the outbox. Errors: communication_failure (stop_fd failed).
+    /// Messages not delivered stay in the outbox. Errors: communication_failure (stop_fd failed,
+    /// or kChipFailuresBeforeExit connection attempts in a row failed in the secure element;
+    /// sebind run exits 4, which the systemd unit restarts on).
     Status run();
 
     const AgentStats& stats() const noexcept;

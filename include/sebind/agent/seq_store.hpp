@@ -16,7 +16,13 @@ namespace sebind::agent {
 /// the next run starts at the reservation's end (a gap of at most `block`, never a repeat).
 class SeqStore {
 public:
-    /// Errors: storage_failure (cannot read or write the file), corrupted_data (not a number).
+    /// The largest sequence number: 2^53, the largest integer every JSON reader (a JavaScript
+    /// double) keeps exactly. Never reached in practice (285 years at one reading per
+    /// microsecond); a file holding more is damaged, and numbers must never wrap to 0.
+    static constexpr std::uint64_t kMax = std::uint64_t{1} << 53;
+
+    /// Errors: storage_failure (cannot read or write the file), corrupted_data (not a number),
+    /// out_of_range (the number, with a block reserved above it, passes kMax).
     static Result<SeqStore> open(const std::string& dir, std::uint64_t block = 1000);
 
     /// The next sequence number. Fails (storage_failure) only when a new block cannot be

@@ -2,8 +2,11 @@
 // Uplink: keeps one MQTT session to the broker alive over TLS with the chip key. It opens the
 // TLS stream (through a Connector, so mbedTLS or wolfSSL), runs the session, and after any
 // failure reconnects with exponential backoff and jitter; QoS 1/2 messages wait in the
-// MessageStore meanwhile and are resent. No threads and no sleeps of its own: the owner calls
-// step() in a loop and waits at most ms_until_next_step() between calls.
+// MessageStore meanwhile and are resent. No sleeps of its own: the owner calls step() in a loop
+// and waits at most ms_until_next_step() between calls. The one blocking part, the connector
+// (TCP + TLS handshake with chip signatures, up to its timeout), runs on a thread of its own, so
+// step() never blocks on it and the owner keeps working (sampling into the store) meanwhile;
+// the session itself stays on the owner's thread.
 //
 //     Uplink up(cfg, connector, clock, outbox, handler);
 //     while (!stop) {
@@ -15,8 +18,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sebind/agent/tls_transport.hpp"
@@ -65,6 +70,10 @@ inline Connector wolfssl_connector(tls_wolfssl::ClientOptions options, tls_wolfs
 }
 #endif
 
+/// Empty when `client_id` is one sessions send (mqtt::check_client_id); otherwise one line with
+/// the cause and the fix, `what` naming where the id came from (e.g. "--client-id").
+std::string client_id_problem(std::string_view client_id, const std::string& what);
+
 struct UplinkConfig {
     mqtt::SessionConfig session;            ///< client id, keep alive, clean start, will... (views must outlive the uplink)
     mqtt::BackoffConfig backoff{500, 30'000, 2, 50};
@@ -83,6 +92,9 @@ struct UplinkStats {
     std::uint32_t tls_failures = 0;
     std::uint32_t disconnects = 0;       ///< connections that ended without our disconnect()
     std::uint32_t chip_signatures = 0;   ///< over all handshakes (resumed ones add none)
+    /// Connection attempts in a row that failed in the secure element (tls::Failure::chip_error);
+    /// 0 again after any handshake that got past the chip or failed for another reason.
+    std::uint32_t chip_failures_in_a_row = 0;
 };
 
 class Uplink final : private mqtt::SessionHandler {
@@ -98,7 +110,8 @@ public:
     /// Does what is due: connects when the backoff delay has passed, otherwise runs the session
     /// (waiting up to recv_wait_ms for broker data). Failures are logged and retried, never fatal.
     void step();
-    /// How long the owner may wait before the next step() (0 = at once).
+    /// How long the owner may wait before the next step() (0 = at once; while a connection is
+    /// being opened, a short poll interval).
     std::uint32_t ms_until_next_step() noexcept;
 
     /// Session::publish. QoS 1/2 are stored even while disconnected.
@@ -108,11 +121,15 @@ public:
 
     /// Runs until every stored message is acknowledged or `timeout_ms` passed, then sends
     /// DISCONNECT and closes. Returns the number of stored messages left (kept for next time).
+    /// A connection still being opened then is waited for (its connector's own timeout bounds
+    /// it) and closed.
     std::size_t drain(std::uint32_t timeout_ms);
     /// Closes without DISCONNECT (the broker publishes the will).
     void abort_connection();
 
     bool connected() const noexcept { return m_session.state() == mqtt::SessionState::connected; }
+    /// A connector thread is opening a connection (TCP + TLS).
+    bool connecting() const noexcept { return m_attempt.valid(); }
     const mqtt::Session& session() const noexcept { return m_session; }
     const UplinkStats& stats() const noexcept { return m_stats; }
     const tls::Diagnosis& last_tls_failure() const noexcept { return m_last_failure; }
@@ -121,12 +138,20 @@ public:
 private:
     void on_connected(const mqtt::Connack& connack) noexcept override;
     void on_message(const mqtt::Publish& message) noexcept override;
+    void on_refused(const mqtt::RefusedMessage& message) noexcept override;
     void on_delivered(std::uint16_t packet_id, std::uint64_t seq, std::uint8_t reason_code) noexcept override;
     void on_subscribed(const mqtt::Suback& suback) noexcept override;
     void on_unsubscribed(const mqtt::Unsuback& unsuback) noexcept override;
     void on_disconnected(Status why, std::uint8_t reason_code) noexcept override;
 
-    void try_connect();
+    /// What a connector thread hands back.
+    struct Attempt {
+        std::unique_ptr<tls::Stream> stream;
+        tls::HandshakeInfo info;
+        tls::Diagnosis diagnosis;
+    };
+    void start_connect();
+    void finish_connect(Attempt attempt);
     void close_stream() noexcept;
     void schedule_retry();
     void note(const std::string& line);
@@ -144,6 +169,7 @@ private:
     std::unique_ptr<TlsTransport> m_transport;
     std::uint32_t m_retry_at_ms = 0;
     bool m_retry_pending = false;   // false: connect at the next step
+    std::future<Attempt> m_attempt; // valid while a connector thread runs
     std::vector<std::string> m_filters;
     mqtt::QoS m_sub_qos = mqtt::QoS::at_least_once;
     UplinkStats m_stats;

@@ -89,8 +89,11 @@ public:
     ~DaemonBus() override;
 
     /// ok / nack (chip busy or foreign address) / fault (chip unpowered, daemon gone, reply
-    /// malformed or late, more than 1023 bytes). After a fault caused by the connection every
-    /// later call is a fault too.
+    /// malformed or late, more than 1023 bytes). A fault that broke the connection (the daemon
+    /// was restarted, crashed or closed it) is not repaired on the spot: the transfer whose
+    /// answer was lost is not repeated here (the driver decides what is safe to repeat). The
+    /// next call connects again, to the same socket and chip, with HELLO, as a chip comes back
+    /// after a power cycle; while that fails it is a fault too, and each later call tries again.
     stsafe::BusResult write(std::uint8_t address, Bytes data) noexcept override;
     stsafe::BusResult read(std::uint8_t address, MutableBytes out) noexcept override;
 
@@ -98,8 +101,12 @@ public:
     const std::string& chip() const noexcept;
 
 private:
-    explicit DaemonBus(std::unique_ptr<DaemonLink> link) noexcept;
+    DaemonBus(std::unique_ptr<DaemonLink> link, std::string socket_path) noexcept;
+    /// The link, connected again first if it broke; null while that fails.
+    DaemonLink* link() noexcept;
     std::unique_ptr<DaemonLink> m_link;
+    std::string m_socket_path;
+    std::string m_chip;
 };
 
 /// Control messages for one served chip, on a connection of its own (so a test can hold it

@@ -54,9 +54,16 @@ Decoder::Feed Decoder::feed(Bytes input) noexcept {
                 if (m_version == ProtocolVersion::v5 && m_length_bytes > 1 && b == 0)
                     return fail(f, Error::malformed_remaining_length);
                 const std::uint64_t total = 1u + m_length_bytes + std::uint64_t{m_remaining};
-                if ((m_max_packet != 0 && total > m_max_packet) || m_remaining > m_storage.size())
-                    return fail(f, Error::packet_too_large);
                 m_filled = 0;
+                if ((m_max_packet != 0 && total > m_max_packet) || m_remaining > m_storage.size()) {
+                    // A PUBLISH is dropped without buffering it, so its sender can be answered
+                    // and the connection lives on; nothing else larger than us can be handled.
+                    if (static_cast<PacketType>(m_first >> 4) != PacketType::publish) return fail(f, Error::packet_too_large);
+                    m_skip_topic_len = 0;
+                    m_skip_id = 0;
+                    m_state = State::skip;
+                    break;
+                }
                 if (m_remaining == 0) {
                     m_state = State::complete;
                     f.complete = true;
@@ -77,12 +84,67 @@ Decoder::Feed Decoder::feed(Bytes input) noexcept {
                 }
                 break;
             }
+            case State::skip: {
+                // Bytes 0-1: topic length; then the topic; then (QoS 1/2) the packet id: kept as
+                // they pass. The payload after them is skipped in bulk.
+                const bool has_id = ((m_first >> 1) & 3u) != 0;
+                const std::size_t header_end = m_filled < 2 ? m_remaining : 2u + m_skip_topic_len + (has_id ? 2u : 0u);
+                if (m_filled < header_end) {
+                    skip_header_byte(b);
+                    ++m_filled;
+                    ++f.consumed;
+                } else {
+                    const std::size_t n = std::min<std::size_t>(m_remaining - m_filled, input.size() - f.consumed);
+                    m_filled += n;
+                    f.consumed += n;
+                }
+                if (m_filled == m_remaining) {
+                    m_state = State::type;
+                    f.discarded = true;
+                    return f;
+                }
+                break;
+            }
             case State::complete:
             case State::failed:
                 return f;  // unreachable: handled before the loop
         }
     }
     return f;
+}
+
+void Decoder::skip_header_byte(std::uint8_t b) noexcept {
+    const std::size_t pos = m_filled;
+    if (pos < 2) {
+        m_skip_topic_len = static_cast<std::uint16_t>((m_skip_topic_len << 8) | b);
+    } else if (pos < 2u + m_skip_topic_len) {
+        if (pos - 2 < sizeof m_skip_topic) m_skip_topic[pos - 2] = b;
+    } else {
+        m_skip_id = static_cast<std::uint16_t>((m_skip_id << 8) | b);
+    }
+}
+
+DiscardedPublish Decoder::discarded() const noexcept {
+    DiscardedPublish d;
+    d.flags = static_cast<std::uint8_t>(m_first & 0x0F);
+    d.size = 1u + m_length_bytes + m_remaining;
+    const bool has_id = ((m_first >> 1) & 3u) != 0;
+    // The id is whole only if the packet reached its end; a shorter packet leaves it 0.
+    if (has_id && m_remaining >= 4u + m_skip_topic_len) d.packet_id = m_skip_id;
+    const std::size_t seen = m_remaining >= 2 ? std::min<std::size_t>(m_skip_topic_len, m_remaining - 2) : 0;
+    d.topic = Bytes(m_skip_topic, std::min(seen, sizeof m_skip_topic));
+    d.topic_truncated = m_skip_topic_len > d.topic.size();
+    return d;
+}
+
+bool publish_packet_id(const RawPacket& raw, std::uint16_t& id) noexcept {
+    id = 0;
+    if (raw.type != PacketType::publish || raw.body.size() < 2) return false;
+    const std::size_t topic_len = (std::size_t{raw.body[0]} << 8) | raw.body[1];
+    if (((raw.flags >> 1) & 3u) == 0) return true;
+    if (raw.body.size() < 4 + topic_len) return false;
+    id = static_cast<std::uint16_t>((raw.body[2 + topic_len] << 8) | raw.body[3 + topic_len]);
+    return true;
 }
 
 RawPacket Decoder::packet() const noexcept {

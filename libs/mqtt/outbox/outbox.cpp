@@ -54,6 +54,18 @@ Status Outbox::append_record(Bytes record, bool durable) noexcept {
     return Status(Errc::storage_failure);
 }
 
+Status Outbox::append_or_compact(Bytes record, bool durable) noexcept {
+    const Status st = append_record(record, durable);
+    if (st.ok() || m_broken || dead_bytes() == 0) return st;
+    // Out of room (disk full, file-size limit): the acknowledged records may be what fills it.
+    // Compaction writes only the live ones (into its own buffer: `record` may be m_buf).
+    if (const Status c = compact(); !c.ok()) {
+        log(LogLevel::warning, "mqtt outbox: no room, and compaction failed too (%s)", sebind::to_string(c.code()));
+        return st;
+    }
+    return append_record(record, durable);
+}
+
 Status Outbox::maybe_sync(bool force) noexcept {
     if (m_unsynced == 0) return Status::success();
     const bool due = force ||
@@ -101,11 +113,11 @@ Result<std::uint64_t> Outbox::enqueue(std::uint16_t packet_id, QoS qos, bool ret
     if (!payload.empty()) std::memcpy(p + fmt::kEnqueueFixed + topic.size(), payload.data(), payload.size());
     fmt::seal_record(m_buf.data(), static_cast<std::uint32_t>(body));
 
-    const std::uint64_t offset = m_end;
-    if (const Status st = append_record(m_buf, m_config.sync == SyncPolicy::every_record); !st.ok()) {
+    if (const Status st = append_or_compact(m_buf, m_config.sync == SyncPolicy::every_record); !st.ok()) {
         m_buf_seq = 0;
         return st;
     }
+    const std::uint64_t offset = m_end - record_size;  // after a compaction the log is shorter
     m_buf_seq = seq;  // the session usually sends it right away: load() can skip the read
     m_entries.push_back(Entry{StoreEntry{seq, packet_id, qos, retain, false, false}, offset, record_size});
     m_live_bytes += record_size;
@@ -123,7 +135,7 @@ Status Outbox::release(std::uint64_t seq) noexcept {
     m_live_bytes += fmt::kMarkRecordSize;
     std::uint8_t rec[fmt::kMarkRecordSize];
     fmt::make_mark(rec, fmt::RecordType::released, seq);
-    return append_record(Bytes(rec, sizeof rec), m_config.sync == SyncPolicy::every_record);
+    return append_or_compact(Bytes(rec, sizeof rec), m_config.sync == SyncPolicy::every_record);
 }
 
 Status Outbox::acknowledge(std::uint64_t seq) noexcept {
@@ -137,7 +149,7 @@ Status Outbox::acknowledge(std::uint64_t seq) noexcept {
     fmt::make_mark(rec, fmt::RecordType::acknowledged, seq);
     // Not synced on its own: losing it after a power cut means one resend, which QoS 1 allows
     // and which a broker deduplicates for QoS 2 (PUBREL of an unknown id is answered).
-    const Status st = append_record(Bytes(rec, sizeof rec), false);
+    const Status st = append_or_compact(Bytes(rec, sizeof rec), false);
     maybe_compact();
     return st;
 }

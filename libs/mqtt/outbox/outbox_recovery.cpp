@@ -141,9 +141,18 @@ Status Outbox::recover() noexcept {
     return Status::success();
 }
 
+std::uint64_t Outbox::dead_bytes() const noexcept {
+    const std::uint64_t used = m_end > fmt::kHeaderSize ? m_end - fmt::kHeaderSize : 0;
+    return used > m_live_bytes ? used - m_live_bytes : 0;
+}
+
 void Outbox::maybe_compact() noexcept {
-    const std::uint64_t dead = m_end - fmt::kHeaderSize - m_live_bytes;
-    if (m_broken || m_end < m_config.compact_min_bytes || dead <= m_live_bytes) return;
+    // When acknowledged records are more than half the log (so each rewrite at least halves it)
+    // and at least compact_min_bytes (so a nearly empty queue is not rewritten at every
+    // acknowledgement). Whatever the log's size: a small disk fills long before any fixed size,
+    // and append_or_compact compacts anyway before refusing a record for lack of room.
+    const std::uint64_t dead = dead_bytes();
+    if (m_broken || dead < m_config.compact_min_bytes || dead <= m_live_bytes) return;
     if (const Status st = compact(); !st.ok())
         log(LogLevel::warning, "mqtt outbox: compaction failed (%s); the log keeps growing", sebind::to_string(st.code()));
 }
@@ -159,13 +168,13 @@ Status Outbox::compact() noexcept {
         for (const Entry& e : m_entries) {
             // Copied as they are (same seq, packet id, CRC), after checking them once more so
             // that a damaged record is not carried into the new log.
-            m_buf.resize(e.record_size);
-            SEBIND_TRY(m_storage.read(e.offset, m_buf));
-            const std::uint8_t* p = m_buf.data();
+            m_copy.resize(e.record_size);
+            SEBIND_TRY(m_storage.read(e.offset, m_copy));
+            const std::uint8_t* p = m_copy.data();
             if (load_be32(p) + fmt::kRecordHeader != e.record_size ||
                 load_be32(p + 4) != fmt::record_crc(p, Bytes(p + fmt::kRecordHeader, e.record_size - fmt::kRecordHeader)))
                 return Status(Errc::corrupted_data);
-            SEBIND_TRY(m_storage.append_replacement(m_buf));
+            SEBIND_TRY(m_storage.append_replacement(m_copy));
             if (e.info.released) {
                 std::uint8_t rec[fmt::kMarkRecordSize];
                 fmt::make_mark(rec, fmt::RecordType::released, e.info.seq);
@@ -174,7 +183,6 @@ Status Outbox::compact() noexcept {
         }
         return m_storage.commit_replace();
     };
-    m_buf_seq = 0;
     if (const Status st = write_all(); !st.ok()) {
         m_storage.abort_replace();
         return st;

@@ -8,6 +8,7 @@
 
 #include "sebind/core/log.hpp"
 #include "sebind/mqtt/codec/encoder.hpp"
+#include "sebind/mqtt/codec/topic.hpp"
 #include "session_internal.hpp"
 
 namespace sebind::mqtt {
@@ -20,6 +21,12 @@ const char* to_string(SessionState s) noexcept {
         case SessionState::disconnecting: return "disconnecting";
     }
     return "unknown";
+}
+
+Error check_client_id(std::string_view client_id) noexcept {
+    if (client_id.size() > kMaxClientIdBytes) return Error::value_too_large;
+    if (!is_valid_utf8(client_id)) return Error::bad_utf8;
+    return Error::ok;
 }
 
 Session::Session(const SessionConfig& config, Clock& clock, MessageStore& store, SessionHandler& handler,
@@ -51,6 +58,7 @@ void Session::load_store() noexcept {
 
 Status Session::connect(Transport& transport) noexcept {
     if (m_state != SessionState::disconnected) return Status(Errc::not_permitted);
+    if (check_client_id(m_config.client_id) != Error::ok) return Status(Errc::invalid_argument);
     if (!m_store_loaded) load_store();
     m_transport = &transport;
     m_decoder.set_version(m_config.version);
@@ -143,6 +151,11 @@ bool Session::read_input() noexcept {
             if (f.error != Error::ok) {
                 protocol_violation(f.error, detail::reason_for(f.error));
                 return false;
+            }
+            if (f.discarded) {
+                const DiscardedPublish d = m_decoder.discarded();
+                if (!refuse_publish(RefusedMessage{Error::packet_too_large, d.qos(), d.packet_id, d.size, d.topic, d.topic_truncated}))
+                    return false;
             }
             if (f.complete && !handle_packet(m_decoder.packet())) return false;
             if (m_state == SessionState::disconnected) return false;

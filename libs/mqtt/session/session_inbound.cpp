@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Session: what arrives from the broker — CONNACK, application messages (QoS 0/1/2 receiver
 // side, §4.3), acknowledgements of our messages, SUBACK/UNSUBACK, PINGRESP, DISCONNECT.
+#include <algorithm>
+
 #include "sebind/core/log.hpp"
 #include "sebind/mqtt/session/session.hpp"
 #include "session_internal.hpp"
@@ -21,16 +23,50 @@ void Session::protocol_violation(Error e, std::uint8_t reason_code) noexcept {
     end_connection(Status(Errc::invalid_response), reason_code);
 }
 
-bool Session::queue_ack(PacketType type, std::uint16_t packet_id) noexcept {
+bool Session::queue_ack(PacketType type, std::uint16_t packet_id, std::uint8_t reason_code) noexcept {
     // Room was reserved before the packet was decoded (read_input), so this cannot fail.
-    if (emit(Packet{type, Ack{type, packet_id, 0, {}}}, 0) == Error::ok) return true;
+    if (m_config.version != ProtocolVersion::v5) reason_code = 0;  // 3.1.1 acknowledgements carry none
+    if (emit(Packet{type, Ack{type, packet_id, reason_code, {}}}, 0) == Error::ok) return true;
     end_connection(Status(Errc::buffer_too_small), 0);
     return false;
+}
+
+bool Session::refuse_publish(const RefusedMessage& m) noexcept {
+    // Without an id to answer, or before CONNACK, the broker broke the protocol for good.
+    if (m_state != SessionState::connected || (m.qos != QoS::at_most_once && m.packet_id == 0)) {
+        protocol_violation(m.why, detail::reason_for(m.why));
+        return false;
+    }
+    // Acknowledged like any message, so the broker forgets it rather than resending it at every
+    // reconnect; 5.0 says why (a PUBREC >= 0x80 also ends the QoS 2 exchange, §4.3.3).
+    const std::uint8_t reason_code = m.why == Error::packet_too_large                              ? reason::implementation_specific_error
+                                     : (m.why == Error::bad_utf8 || m.why == Error::bad_topic_name) ? reason::topic_name_invalid
+                                                                                                    : reason::unspecified_error;
+    if (m.qos == QoS::at_least_once && !queue_ack(PacketType::puback, m.packet_id, reason_code)) return false;
+    if (m.qos == QoS::exactly_once && !queue_ack(PacketType::pubrec, m.packet_id, reason_code)) return false;
+    ++m_stats.messages_refused;
+    log(LogLevel::debug, "mqtt: inbound PUBLISH of %u bytes refused (%s)", static_cast<unsigned>(m.size), to_string(m.why));
+    m_handler.on_refused(m);
+    return m_state != SessionState::disconnected;
 }
 
 bool Session::handle_packet(const RawPacket& raw) noexcept {
     Packet p;
     if (const Error e = decode(raw, m_config.version, p); e != Error::ok) {
+        // A PUBLISH whose framing was sound is refused on its own; the stream stays in sync.
+        std::uint16_t id = 0;
+        if (raw.type == PacketType::publish && publish_packet_id(raw, id)) {
+            RefusedMessage m;
+            m.why = e;
+            m.qos = static_cast<QoS>((raw.flags >> 1) & 3u);
+            m.packet_id = id;
+            const std::size_t body = raw.body.size();
+            m.size = static_cast<std::uint32_t>(1 + body + (body < 128 ? 1 : body < 16'384 ? 2 : body < 2'097'152 ? 3 : 4));
+            const std::size_t topic_len = (std::size_t{raw.body[0]} << 8) | raw.body[1];
+            m.topic = raw.body.subspan(2, std::min(topic_len, raw.body.size() - 2));
+            m.topic_truncated = m.topic.size() < topic_len;
+            return refuse_publish(m);
+        }
         protocol_violation(e, detail::reason_for(e));
         return false;
     }

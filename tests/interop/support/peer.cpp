@@ -2,6 +2,8 @@
 // Child-process peers with output-based readiness.
 #include "peer.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -137,15 +139,28 @@ void Peer::stop() {
     }
 }
 
-UnansweredPort::UnansweredPort() {
-    m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
+namespace {
+
+/// A listening socket on 127.0.0.1 at a port the kernel picks (in `addr`), or -1.
+int listen_on_loopback(int backlog, sockaddr_in& addr) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    addr = sockaddr_in{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    if (m_listener < 0 || ::bind(m_listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(m_listener, 0) != 0 ||
-        ::getsockname(m_listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-        return;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, backlog) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+        return fd;
+    if (fd >= 0) ::close(fd);
+    return -1;
+}
+
+}  // namespace
+
+UnansweredPort::UnansweredPort() {
+    sockaddr_in addr{};
+    m_listener = listen_on_loopback(0, addr);
+    if (m_listener < 0) return;
     // The one connection the queue holds; nobody accepts it.
     m_filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (m_filler >= 0 && ::connect(m_filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) m_port = ntohs(addr.sin_port);
@@ -154,6 +169,62 @@ UnansweredPort::UnansweredPort() {
 UnansweredPort::~UnansweredPort() {
     if (m_filler >= 0) ::close(m_filler);
     if (m_listener >= 0) ::close(m_listener);
+}
+
+DribblingServer::DribblingServer(int interval_ms, int close_after_ms) : m_interval_ms(interval_ms), m_close_after_ms(close_after_ms) {
+    sockaddr_in addr{};
+    m_listener = listen_on_loopback(16, addr);
+    if (m_listener < 0 || ::pipe2(m_stop, O_CLOEXEC) != 0) return;
+    m_port = ntohs(addr.sin_port);
+    m_thread = std::thread([this] { serve(); });
+}
+
+DribblingServer::~DribblingServer() {
+    if (m_thread.joinable()) {
+        (void)!::write(m_stop[1], "x", 1);
+        m_thread.join();
+    }
+    for (const int fd : {m_listener, m_stop[0], m_stop[1]})
+        if (fd >= 0) ::close(fd);
+}
+
+void DribblingServer::serve() {
+    // A handshake record (0x16), TLS 1.2, 16,384 bytes announced; then the body, never complete.
+    static const unsigned char kRecordStart[] = {0x16, 0x03, 0x03, 0x40, 0x00, 0x02, 0x00, 0x3F, 0xFC, 0x03, 0x03};
+    struct Client {
+        int fd;
+        std::size_t sent;
+        std::chrono::steady_clock::time_point since;
+    };
+    std::vector<Client> clients;
+    auto next_byte = std::chrono::steady_clock::now();
+    for (;;) {
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_byte - std::chrono::steady_clock::now()).count();
+        pollfd p[2] = {{m_stop[0], POLLIN, 0}, {m_listener, POLLIN, 0}};
+        if (::poll(p, 2, static_cast<int>(std::max<long long>(wait, 0))) < 0 && errno != EINTR) break;
+        if (p[0].revents != 0) break;
+        if (p[1].revents & POLLIN) {
+            const int fd = ::accept4(m_listener, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd >= 0) {
+                clients.push_back({fd, 0, std::chrono::steady_clock::now()});
+                ++m_accepted;
+            }
+        }
+        if (std::chrono::steady_clock::now() < next_byte) continue;
+        next_byte += std::chrono::milliseconds(m_interval_ms);
+        for (auto it = clients.begin(); it != clients.end();) {
+            const unsigned char b = it->sent < sizeof kRecordStart ? kRecordStart[it->sent] : 0x00;
+            const bool expired = std::chrono::steady_clock::now() - it->since >= std::chrono::milliseconds(m_close_after_ms);
+            if (!expired && ::send(it->fd, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) {
+                ++it->sent;
+                ++it;
+            } else {
+                ::close(it->fd);  // the client gave up, or its time is over
+                it = clients.erase(it);
+            }
+        }
+    }
+    for (const Client& c : clients) ::close(c.fd);
 }
 
 bool start_mosquitto(const std::string& conf, int& port, std::unique_ptr<Peer>& broker) {

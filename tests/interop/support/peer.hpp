@@ -3,8 +3,10 @@
 // stopped by PID; free local ports.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/types.h>
@@ -56,6 +58,31 @@ private:
     int m_listener = -1;
     int m_filler = -1;
     int m_port = -1;
+};
+
+/// A TLS server that misbehaves: it accepts every connection on 127.0.0.1 and sends the start of
+/// a TLS record (a handshake record announcing 16 KiB) one byte every `interval_ms`, so no single
+/// read of the client ever times out, and closes the connection after `close_after_ms` (so a
+/// client without an overall deadline fails late rather than hanging a test). Served by a
+/// thread; stopped and joined on destruction (within one poll).
+class DribblingServer {
+public:
+    explicit DribblingServer(int interval_ms = 1000, int close_after_ms = 12000);
+    ~DribblingServer();
+    DribblingServer(const DribblingServer&) = delete;
+    DribblingServer& operator=(const DribblingServer&) = delete;
+    int port() const { return m_port; }  ///< -1 if it could not be set up
+    int connections() const { return m_accepted.load(); }
+
+private:
+    void serve();
+    int m_listener = -1;
+    int m_stop[2] = {-1, -1};
+    int m_port = -1;
+    int m_interval_ms;
+    int m_close_after_ms;
+    std::atomic<int> m_accepted{0};
+    std::thread m_thread;
 };
 
 /// `mosquitto -c conf`, waited for until it logs " running" (true) or gives up (false; `broker`

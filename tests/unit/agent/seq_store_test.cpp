@@ -70,6 +70,21 @@ TEST(SeqStore, ReservationIsRenewedWhenUsedUp) {
     EXPECT_EQ(s->peek(), 4u);
 }
 
+TEST(SeqStore, ANumberThatWouldWrapIsRefusedNotWrapped) {
+    test::ScratchDir d;
+    d.put("agent.seq", "18446744073709551615\n");  // 2^64 - 1: the next one would be 0
+    auto max = SeqStore::open(d.path());
+    ASSERT_FALSE(max);
+    EXPECT_EQ(max.status().code(), Errc::out_of_range);
+    EXPECT_EQ(file_text(d.file("agent.seq")), "18446744073709551615\n") << "left as found";
+    d.put("agent.seq", std::to_string(SeqStore::kMax - 999) + "\n");  // the block of 1000 would pass kMax
+    EXPECT_EQ(SeqStore::open(d.path()).status().code(), Errc::out_of_range);
+    d.put("agent.seq", std::to_string(SeqStore::kMax - 1000) + "\n");  // the last block that fits
+    auto last = SeqStore::open(d.path());
+    ASSERT_TRUE(last);
+    EXPECT_EQ(last->next(), SeqStore::kMax - 1000);
+}
+
 TEST(SeqStore, DamagedOrUnwritableFileIsReported) {
     test::ScratchDir d;
     d.put("agent.seq", "twelve\n");

@@ -142,16 +142,61 @@ TEST(MqttDecodeRules, NeighboursOfTheViolationsAreAccepted) {
 TEST(MqttDecodeRules, MaximumPacketSizeIsEnforcedBeforeTheBodyArrives) {
     std::vector<std::uint8_t> storage(1024);
     Decoder dec(storage, V5, 10);
-    // PUBLISH announcing 9 body bytes = 11 bytes in all: one more than allowed.
-    const auto f = dec.feed(hex("3009"));
+    // SUBACK announcing 9 body bytes = 11 bytes in all: one more than allowed.
+    const auto f = dec.feed(hex("9009"));
     EXPECT_EQ(f.error, Error::packet_too_large);
     EXPECT_EQ(f.consumed, 2u);
     Decoder fits(storage, V5, 11);
-    EXPECT_EQ(fits.feed(hex("3009")).error, Error::ok);
+    EXPECT_EQ(fits.feed(hex("9009")).error, Error::ok);
     // The storage is a limit too, whatever maximum is configured.
     std::vector<std::uint8_t> small(4);
     Decoder tiny(small, V3, 0);
-    EXPECT_EQ(tiny.feed(hex("3005")).error, Error::packet_too_large);
+    EXPECT_EQ(tiny.feed(hex("9005")).error, Error::packet_too_large);
+}
+
+TEST(MqttDecodeRules, ATooLargePublishIsSkippedWithItsIdAndTheStreamStaysInSync) {
+    // 16 bytes of storage; a QoS 1 PUBLISH of 200 payload bytes to "a/b" (id 0x1234), fed one
+    // byte at a time, then a PINGRESP: the decoder keeps none of the payload and frames the next.
+    std::vector<std::uint8_t> storage(16);
+    for (const std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{1000}}) {
+        Decoder dec(storage, V3);
+        std::vector<std::uint8_t> wire = hex("32cf01" "0003612f62" "1234");
+        wire.resize(wire.size() + 200, 0xAB);
+        const std::size_t publish_end = wire.size();
+        wire.push_back(0xD0);
+        wire.push_back(0x00);
+        std::size_t at = 0;
+        int discarded = 0;
+        bool ping = false;
+        while (at < wire.size()) {
+            const auto f = dec.feed(Bytes(wire.data() + at, std::min(chunk, wire.size() - at)));
+            ASSERT_EQ(f.error, Error::ok);
+            at += f.consumed;
+            if (f.discarded) {
+                ++discarded;
+                EXPECT_EQ(at, publish_end) << "a discard ends exactly at the packet's end";
+                const DiscardedPublish d = dec.discarded();
+                EXPECT_EQ(d.qos(), QoS::at_least_once);
+                EXPECT_EQ(d.packet_id, 0x1234);
+                EXPECT_EQ(d.size, publish_end);
+                EXPECT_EQ(std::string(d.topic.begin(), d.topic.end()), "a/b");
+                EXPECT_FALSE(d.topic_truncated);
+            }
+            if (f.complete) ping = dec.packet().type == PacketType::pingresp;
+        }
+        EXPECT_EQ(discarded, 1) << "chunk " << chunk;
+        EXPECT_TRUE(ping) << "chunk " << chunk;
+    }
+    // Over the maximum packet size (5.0) rather than the storage: the same.
+    Decoder v5(storage, V5, 10);
+    const auto f = v5.feed(hex("300b" "0001" "61" "00" "6868686868686868"));
+    EXPECT_EQ(f.error, Error::ok);
+    EXPECT_TRUE(f.discarded);
+    EXPECT_EQ(v5.discarded().packet_id, 0);  // QoS 0 has none
+    // A QoS 1 PUBLISH too short to hold its id cannot be answered: the id stays 0.
+    Decoder cut(storage, V3, 4);
+    EXPECT_TRUE(cut.feed(hex("3205" "0003612f62")).discarded);
+    EXPECT_EQ(cut.discarded().packet_id, 0);
 }
 
 TEST(MqttEncodeRules, TheEncoderRefusesWhatTheDecoderWould) {

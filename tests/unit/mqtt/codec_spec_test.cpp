@@ -81,7 +81,7 @@ TEST(MqttRemainingLength, FramesPacketsAtEveryBoundaryTheTestCanAllocate) {
     EXPECT_TRUE(f.complete);
     EXPECT_EQ(dec.packet().type, PacketType::pingresp);
     Decoder big(storage, V3);
-    EXPECT_EQ(big.feed(hex("30ffffff7f")).error, Error::packet_too_large);
+    EXPECT_EQ(big.feed(hex("90ffffff7f")).error, Error::packet_too_large);
 }
 
 TEST(MqttRemainingLength, MalformedLengthsAreRefused) {

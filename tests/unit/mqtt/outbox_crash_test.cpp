@@ -37,6 +37,32 @@ void write_line(int fd, const std::string& s) {
     if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) ::_exit(90);
 }
 
+/// The exit status of child `pid` (1000 + the signal when a signal ended it).
+int child_exit(pid_t pid) {
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+}
+
+/// The outbox in `dir` reopened: its payloads in order; `clean` says recovery found no damage.
+std::vector<std::string> reopened_payloads(const std::string& dir, bool& clean) {
+    std::vector<std::string> payloads;
+    clean = false;
+    auto storage = PosixFileStorage::open(dir);
+    if (!storage) return payloads;
+    ManualClock clock;
+    Outbox box(**storage, clock, {});
+    if (!box.open().ok()) return payloads;
+    clean = !box.recovery().torn_tail && !box.recovery().corrupt_record;
+    StoreEntry e;
+    for (std::uint64_t after = 0; box.next(after, e); after = e.seq) {
+        StoredMessage m;
+        if (!box.load(e.seq, m).ok()) clean = false;
+        payloads.emplace_back(m.payload.begin(), m.payload.end());
+    }
+    return payloads;
+}
+
 }  // namespace
 
 TEST(MqttOutboxCrash, SigkillMidStreamLosesNothingThatWasAccepted) {
@@ -172,4 +198,56 @@ TEST(MqttOutboxCrash, FileSizeLimitGivesStorageFailureAndKeepsEverythingStored) 
     }
     EXPECT_EQ(payloads, (std::vector<std::string>{"stored 1", "stored 2", "stored 3", "small"}));
     std::filesystem::remove_all(dir);
+}
+
+TEST(MqttOutboxCrash, UnderAnyFileSizeLimitAcknowledgedSpaceIsReusedAndNothingIsLost) {
+    // From a few KiB (far below any fixed compaction threshold) to MiBs: a sliding window of
+    // three unacknowledged messages, each message enqueued after the oldest is acknowledged,
+    // writing several times the limit in all, reopening now and then. Every enqueue must succeed.
+    for (const std::uint64_t limit_bytes : {std::uint64_t{4} << 10, std::uint64_t{16} << 10, std::uint64_t{48} << 10,
+                                            std::uint64_t{256} << 10, std::uint64_t{1} << 20}) {
+        SCOPED_TRACE("RLIMIT_FSIZE " + std::to_string(limit_bytes));
+        const std::string dir = temp_dir(("outbox-small-" + std::to_string(limit_bytes)).c_str());
+        constexpr std::uint16_t kWindow = 3;
+        const auto payload = [](std::uint32_t i) { return "reading " + std::to_string(i) + " " + std::string(200, '.'); };
+        const std::uint32_t total = static_cast<std::uint32_t>(3 * limit_bytes / 220 + 50);
+        const pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            std::signal(SIGXFSZ, SIG_IGN);
+            const rlimit limit{limit_bytes, limit_bytes};
+            if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+            OutboxConfig cfg;
+            cfg.sync = SyncPolicy::batch;  // the file-size limit is the subject, not fsync
+            std::uint32_t i = 1;
+            while (i <= total) {
+                auto storage = PosixFileStorage::open(dir);
+                if (!storage) ::_exit(11);
+                ManualClock clock;
+                Outbox box(**storage, clock, cfg);
+                if (!box.open().ok()) ::_exit(12);
+                // What was stored and not acknowledged before the reopen is all there.
+                if (box.size() != std::min<std::uint32_t>(i - 1, kWindow)) ::_exit(13);
+                for (std::uint32_t n = 0; n < 500 && i <= total; ++n, ++i) {
+                    if (box.size() == kWindow) {
+                        StoreEntry oldest;
+                        if (!box.next(0, oldest) || !box.acknowledge(oldest.seq).ok()) ::_exit(14);
+                    }
+                    const auto id = static_cast<std::uint16_t>(i % 60'000 + 1);
+                    if (!box.enqueue(id, QoS::at_least_once, false, "t", text(payload(i)))) ::_exit(20);
+                    if (box.log_bytes() > limit_bytes) ::_exit(21);
+                }
+                if (!box.flush().ok()) ::_exit(15);
+            }
+            ::_exit(0);
+        }
+        ASSERT_EQ(child_exit(child), 0) << "see the _exit codes in the child (20: a message refused although room could be made)";
+        bool clean = false;
+        const std::vector<std::string> got = reopened_payloads(dir, clean);
+        EXPECT_TRUE(clean);
+        std::vector<std::string> expected;
+        for (std::uint32_t i = total - kWindow + 1; i <= total; ++i) expected.push_back(payload(i));
+        EXPECT_EQ(got, expected);
+        std::filesystem::remove_all(dir);
+    }
 }

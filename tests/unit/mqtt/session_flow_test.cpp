@@ -253,6 +253,64 @@ TEST(MqttSession, InboundQos1IsAcknowledgedAndQos2DeliveredExactlyOnce) {
     EXPECT_EQ(h.session->stats().duplicates_dropped, 1u);
 }
 
+TEST(MqttSession, TooLargeOrMalformedPublishIsRefusedAndTheConnectionLives) {
+    for (const auto v : {ProtocolVersion::v3_1_1, ProtocolVersion::v5}) {
+        SCOPED_TRACE(v == ProtocolVersion::v5 ? "5.0" : "3.1.1");
+        Harness h(v);
+        h.connect();
+        const std::string big(10'000, 'x');  // rx storage is 4096 bytes
+        Publish p;
+        p.topic = "devices/device-001/commands";
+        p.payload = text(big);
+        p.qos = QoS::at_least_once;
+        p.packet_id = 1;
+        h.broker.send(Packet{PacketType::publish, p});
+        h.pump();
+        // QoS 2 with an ill-formed UTF-8 topic (C3 28): framed fine, so it can be answered.
+        std::vector<std::uint8_t> bad{0x34, 0x07, 0x00, 0x02, 0xC3, 0x28, 0x00, 0x02};
+        if (v == ProtocolVersion::v5) bad.push_back(0x00), bad[1] = 0x08;
+        bad.push_back('x');
+        h.broker.send_raw(bad);
+        h.pump();
+        p.qos = QoS::at_most_once;
+        p.packet_id = 0;
+        h.broker.send(Packet{PacketType::publish, p});
+        h.pump();
+        p.payload = text("{\"cmd\":\"publish_now\"}");
+        p.qos = QoS::at_least_once;
+        p.packet_id = 4;
+        h.broker.send(Packet{PacketType::publish, p});
+        h.pump();
+
+        EXPECT_TRUE(h.last.ok()) << to_string(h.last.code());
+        EXPECT_EQ(h.session->state(), SessionState::connected);
+        EXPECT_TRUE(h.handler.disconnects.empty());
+        ASSERT_EQ(h.handler.messages.size(), 1u);
+        EXPECT_EQ(h.handler.messages[0].payload, "{\"cmd\":\"publish_now\"}");
+        // Each is acknowledged at its QoS, so the broker does not send it again.
+        const auto pubacks = h.broker.of(PacketType::puback);
+        ASSERT_EQ(pubacks.size(), 2u);
+        EXPECT_EQ(pubacks[0].packet_id, 1);
+        EXPECT_EQ(pubacks[1].packet_id, 4);
+        const auto pubrecs = h.broker.of(PacketType::pubrec);
+        ASSERT_EQ(pubrecs.size(), 1u);
+        EXPECT_EQ(pubrecs[0].packet_id, 2);
+        if (v == ProtocolVersion::v5) {
+            EXPECT_EQ(pubacks[0].reason_code, reason::implementation_specific_error);
+            EXPECT_EQ(pubrecs[0].reason_code, reason::topic_name_invalid);
+            EXPECT_EQ(pubacks[1].reason_code, reason::success);
+        }
+        ASSERT_EQ(h.handler.refused.size(), 3u);
+        EXPECT_EQ(h.handler.refused[0].why, Error::packet_too_large);
+        EXPECT_EQ(h.handler.refused[0].packet_id, 1);
+        EXPECT_GT(h.handler.refused[0].size, 10'000u);
+        EXPECT_EQ(h.handler.refused[1].why, Error::bad_utf8);
+        EXPECT_EQ(h.handler.refused[1].qos, QoS::exactly_once);
+        EXPECT_EQ(h.handler.refused[2].qos, QoS::at_most_once);
+        EXPECT_EQ(h.session->stats().messages_refused, 3u);
+    }
+}
+
 TEST(MqttSession, SubscribeAndUnsubscribe) {
     Harness h;
     h.connect();

@@ -32,12 +32,17 @@ struct Recorder final : SessionHandler {
     std::vector<std::vector<std::uint8_t>> subacks;
     int unsubacks = 0;
     std::vector<std::pair<Errc, std::uint8_t>> disconnects;
+    std::vector<RefusedMessage> refused;  // topic views not kept
     Session* publish_from_handler = nullptr;  // when set, each message triggers a QoS 0 publish
 
     void on_connected(const Connack& c) noexcept override { connected.push_back(c.session_present); }
     void on_message(const Publish& p) noexcept override {
         messages.push_back({std::string(p.topic), std::string(p.payload.begin(), p.payload.end()), p.qos, p.dup});
         if (publish_from_handler != nullptr) (void)publish_from_handler->publish("reply", {}, QoS::at_most_once);
+    }
+    void on_refused(const RefusedMessage& m) noexcept override {
+        refused.push_back(m);
+        refused.back().topic = {};
     }
     void on_delivered(std::uint16_t id, std::uint64_t seq, std::uint8_t reason) noexcept override {
         delivered.push_back({id, seq, reason});

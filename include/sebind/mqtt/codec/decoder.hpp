@@ -36,22 +36,40 @@ struct RawPacket {
 /// 3.1.1 §3.3.1.1 / 5.0 §3.3.1.1). ok, bad_packet_type, bad_flags or bad_qos.
 Error check_fixed_header(std::uint8_t first_byte, ProtocolVersion version) noexcept;
 
+/// What is known of a PUBLISH the decoder consumed without keeping it (larger than the storage
+/// or the maximum packet size): enough to acknowledge and report it, nothing of its payload.
+struct DiscardedPublish {
+    std::uint8_t flags = 0;           ///< low nibble of the first byte (DUP, QoS, RETAIN)
+    std::uint32_t size = 0;           ///< the whole packet, fixed header included
+    std::uint16_t packet_id = 0;      ///< 0 at QoS 0, or when the packet ended before its id
+    Bytes topic;                      ///< the topic's first bytes (at most kTopicPrefix), not validated
+    bool topic_truncated = false;     ///< the topic is longer than `topic`
+    static constexpr std::size_t kTopicPrefix = 64;
+    QoS qos() const noexcept { return static_cast<QoS>((flags >> 1) & 3u); }
+};
+
 class Decoder {
 public:
     /// `storage` holds one packet body and must outlive the decoder. `maximum_packet_size`
     /// (whole packet, fixed header included; 0 = no limit but the storage) is what we announce
-    /// to the peer in MQTT 5.0 (§3.1.2.11.4); larger packets fail with packet_too_large.
+    /// to the peer in MQTT 5.0 (§3.1.2.11.4). A larger PUBLISH is read through and dropped with
+    /// bounded memory (Feed::discarded; the stream stays in sync); any other larger packet
+    /// fails with packet_too_large.
     Decoder(MutableBytes storage, ProtocolVersion version, std::uint32_t maximum_packet_size = 0) noexcept;
 
     struct Feed {
         std::size_t consumed = 0;  ///< bytes of the input used (never past the end of a packet)
         Error error = Error::ok;   ///< not ok: the stream is broken; later feeds return decoder_failed
         bool complete = false;     ///< a whole packet is ready: packet()
+        bool discarded = false;    ///< a too-large PUBLISH was consumed and dropped: discarded()
     };
     /// Consumes input until one packet is complete or the input is used up.
     Feed feed(Bytes input) noexcept;
     /// The packet completed by the last feed(); views into the storage, valid until the next feed().
     RawPacket packet() const noexcept;
+
+    /// The PUBLISH dropped by the last feed() that set Feed::discarded; valid until the next feed().
+    DiscardedPublish discarded() const noexcept;
 
     /// Forgets any partial packet and a previous error (for a new connection).
     void reset() noexcept;
@@ -63,8 +81,10 @@ public:
     bool idle() const noexcept { return m_state == State::type || m_state == State::complete; }
 
 private:
-    enum class State : std::uint8_t { type, length, body, complete, failed };
+    enum class State : std::uint8_t { type, length, body, skip, complete, failed };
     Feed fail(Feed f, Error e) noexcept;
+    /// One byte of a skipped PUBLISH's variable header (topic length, topic, packet id).
+    void skip_header_byte(std::uint8_t b) noexcept;
     MutableBytes m_storage;
     ProtocolVersion m_version;
     std::uint32_t m_max_packet;
@@ -74,7 +94,15 @@ private:
     std::uint32_t m_remaining = 0;
     std::uint32_t m_multiplier = 1;
     std::size_t m_filled = 0;
+    // A PUBLISH being skipped: its topic length, topic prefix and packet id as they pass by.
+    std::uint16_t m_skip_topic_len = 0;
+    std::uint16_t m_skip_id = 0;
+    std::uint8_t m_skip_topic[DiscardedPublish::kTopicPrefix] = {};
 };
+
+/// The packet id of a framed PUBLISH (0 at QoS 0), read without validating anything else, so a
+/// PUBLISH that fails decode_publish can still be acknowledged. False when the body ends first.
+bool publish_packet_id(const RawPacket& raw, std::uint16_t& id) noexcept;
 
 /// Decodes the body of a framed packet into its struct (views into `raw.body`). Enforces the
 /// rules listed in Error. `version` is the connection's (CONNECT carries its own).

@@ -37,8 +37,10 @@ struct OutboxConfig {
     SyncPolicy sync = SyncPolicy::every_record;
     std::uint32_t batch_records = 64;
     std::uint32_t batch_interval_ms = 100;
-    /// Compact when the log is larger than this and acknowledged records outweigh live ones.
-    std::uint64_t compact_min_bytes = 64u << 10;
+    /// Compact when acknowledged records outweigh live ones (more than half the log) and take
+    /// at least this many bytes. Independent of this, a record that finds no room (disk full,
+    /// file-size limit) is written again after a compaction before it is refused.
+    std::uint64_t compact_min_bytes = 4u << 10;
 };
 
 /// What open() found.
@@ -89,6 +91,10 @@ private:
         std::uint32_t record_size = 0;  // enqueue record, header included
     };
     Status append_record(Bytes record, bool durable) noexcept;
+    /// append_record, and when it fails for room: compact, then try once more.
+    Status append_or_compact(Bytes record, bool durable) noexcept;
+    /// Bytes of the log held by acknowledged (or superseded) records.
+    std::uint64_t dead_bytes() const noexcept;
     Status maybe_sync(bool force) noexcept;
     Status replay(Bytes payload, std::uint64_t offset, std::uint32_t record_size, bool& ok) noexcept;
     Status recover() noexcept;
@@ -101,6 +107,7 @@ private:
     OutboxConfig m_config;
     std::deque<Entry> m_entries;      // live messages in seq order
     std::vector<std::uint8_t> m_buf;  // record scratch (encode, load)
+    std::vector<std::uint8_t> m_copy; // compaction's record scratch
     std::uint64_t m_buf_seq = 0;      // seq of the enqueue record m_buf holds (0 = none)
     std::uint64_t m_next_seq = 1;
     std::uint64_t m_end = 0;          // end of the valid log

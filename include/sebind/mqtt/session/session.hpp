@@ -28,6 +28,14 @@
 
 namespace sebind::mqtt {
 
+/// The longest client id a session sends. MQTT carries 65,535 bytes, but a broker is only
+/// required to accept 1..23 (3.1.1 [MQTT-3.1.3-5], 5.0 [MQTT-3.1.3-5]) and many cap it
+/// (mosquitto: 65,535, AWS IoT: 128, Azure: 128, HiveMQ: 65,535 by default); 256 keeps every id
+/// a device is likely to need while refusing a runaway value before it reaches the wire.
+inline constexpr std::size_t kMaxClientIdBytes = 256;
+/// ok, value_too_large (over kMaxClientIdBytes), bad_utf8 (ill-formed UTF-8 or U+0000).
+Error check_client_id(std::string_view client_id) noexcept;
+
 struct SessionConfig {
     ProtocolVersion version = ProtocolVersion::v3_1_1;
     std::string_view client_id;        ///< must outlive the session (so must every view below)
@@ -53,6 +61,19 @@ struct SessionConfig {
 enum class SessionState : std::uint8_t { disconnected, connecting, connected, disconnecting };
 const char* to_string(SessionState s) noexcept;
 
+/// An inbound PUBLISH the session could not take: larger than its receive storage (`why` =
+/// packet_too_large; announced as Maximum Packet Size in 5.0) or malformed in a way that leaves
+/// the stream in sync (e.g. bad_utf8 in the topic, bad_property). It was acknowledged at its
+/// QoS (5.0: with a failure reason), so the broker does not send it again, and not delivered.
+struct RefusedMessage {
+    Error why = Error::ok;
+    QoS qos = QoS::at_most_once;
+    std::uint16_t packet_id = 0;
+    std::uint32_t size = 0;        ///< whole packet, fixed header included
+    Bytes topic;                   ///< as received, possibly cut (topic_truncated) and not valid UTF-8
+    bool topic_truncated = false;
+};
+
 /// Events of a session, called from inside poll() (and connect()/disconnect()). Handlers may
 /// call publish(), subscribe() and unsubscribe(), not connect() or poll().
 class SessionHandler {
@@ -62,6 +83,8 @@ public:
     virtual void on_connected(const Connack& connack) noexcept { (void)connack; }
     /// An application message. QoS 2 messages arrive once per session even if the broker resends.
     virtual void on_message(const Publish& message) noexcept { (void)message; }
+    /// An inbound PUBLISH was refused (see RefusedMessage); the connection goes on.
+    virtual void on_refused(const RefusedMessage& message) noexcept { (void)message; }
     /// A stored QoS 1/2 message is finished: PUBACK/PUBCOMP (reason 0 or 0x10), or refused by the
     /// broker (5.0 reason >= 0x80, e.g. 0x87 not authorized), or not sendable to it: too large
     /// (0x95), QoS above its maximum (0x9B), retain unavailable (0x9A).
@@ -91,6 +114,7 @@ struct SessionStats {
     std::uint64_t delivered = 0;        ///< stored messages finished
     std::uint64_t messages_received = 0;
     std::uint64_t duplicates_dropped = 0;  ///< inbound QoS 2 resends not delivered again
+    std::uint64_t messages_refused = 0;    ///< inbound PUBLISH too large or malformed (on_refused)
     std::uint32_t connects = 0;
 };
 
@@ -106,7 +130,8 @@ public:
 
     /// Starts a connection on a freshly connected transport: queues CONNECT and tries to send it.
     /// Errors: not_permitted (already connected), communication_failure (transport failed),
-    /// invalid_argument (configuration the protocol cannot carry).
+    /// invalid_argument (configuration the protocol cannot carry, a client id check_client_id
+    /// refuses).
     Status connect(Transport& transport) noexcept;
 
     /// Does all pending work without blocking: sends queued bytes, reads and handles what
@@ -152,7 +177,8 @@ private:
     bool handle_publish(const Publish& p) noexcept;
     bool handle_ack(const Ack& a) noexcept;
     void fill_window() noexcept;
-    bool queue_ack(PacketType type, std::uint16_t packet_id) noexcept;
+    bool queue_ack(PacketType type, std::uint16_t packet_id, std::uint8_t reason_code = 0) noexcept;
+    bool refuse_publish(const RefusedMessage& m) noexcept;
     bool flush() noexcept;
     bool read_input() noexcept;
     void check_timers() noexcept;
