@@ -62,7 +62,7 @@ std::vector<unsigned char> one_purpose(const char* oid, std::size_t oid_len) {
     return {p, buf + sizeof buf};
 }
 
-/// AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING } (§4.2.1.1).
+/// AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING } (RFC 5280 §4.2.1.1).
 std::vector<unsigned char> authority_key_id_der(const std::vector<unsigned char>& key_id) {
     std::vector<unsigned char> inner = {static_cast<unsigned char>(MBEDTLS_ASN1_CONTEXT_SPECIFIC | 0),
                                         static_cast<unsigned char>(key_id.size())};

@@ -33,7 +33,7 @@ Packet mqtt_string(const std::string& s) {
     return out;
 }
 
-/// Fixed header + body; these packets stay below 128 bytes: one remaining-length byte (§2.2.3).
+/// Fixed header + body; these packets stay below 128 bytes: one remaining-length byte (MQTT 3.1.1 §2.2.3).
 Packet packet(unsigned char type, const Packet& body) {
     EXPECT_LT(body.size(), 128u);
     Packet out = {type, static_cast<unsigned char>(body.size())};
@@ -41,7 +41,7 @@ Packet packet(unsigned char type, const Packet& body) {
     return out;
 }
 
-/// CONNECT: protocol "MQTT" level 4, clean session, keepalive 30 s (§3.1).
+/// CONNECT: protocol "MQTT" level 4, clean session, keepalive 30 s (MQTT 3.1.1 §3.1).
 Packet connect_packet(const std::string& client_id) {
     Packet body = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x1E};
     const auto id = mqtt_string(client_id);
@@ -49,7 +49,7 @@ Packet connect_packet(const std::string& client_id) {
     return packet(0x10, body);
 }
 
-/// SUBSCRIBE with one filter at QoS 0 (§3.8; the fixed header flags are 0010).
+/// SUBSCRIBE with one filter at QoS 0 (MQTT 3.1.1 §3.8; the fixed header flags are 0010).
 Packet subscribe_packet(std::uint16_t id, const std::string& filter) {
     Packet body = {static_cast<unsigned char>(id >> 8), static_cast<unsigned char>(id)};
     const auto f = mqtt_string(filter);
@@ -58,7 +58,7 @@ Packet subscribe_packet(std::uint16_t id, const std::string& filter) {
     return packet(0x82, body);
 }
 
-/// PUBLISH QoS 0 (§3.3): topic, then the payload up to the end of the packet.
+/// PUBLISH QoS 0 (MQTT 3.1.1 §3.3): topic, then the payload up to the end of the packet.
 Packet publish_packet(const std::string& topic, const std::string& payload) {
     Packet body = mqtt_string(topic);
     body.insert(body.end(), payload.begin(), payload.end());
@@ -131,7 +131,7 @@ TEST(MosquittoIdentity, DevBrokerAcceptsTheDeviceEnforcesTheAclAndRejectsAnother
 
         // Its own command topic, and (to prove the read ACL) another device's subtree: mosquitto
         // 2.0 grants that subscription and filters each message by the read ACL at delivery;
-        // other versions may refuse it with 0x80 (§3.9.3). Either way nothing may arrive from it.
+        // other versions may refuse it with 0x80 (MQTT 3.1.1 §3.9.3). Either way nothing may arrive from it.
         ASSERT_TRUE(device.write(concat({subscribe_packet(1, "devices/device-001/commands/#"), subscribe_packet(2, "devices/device-002/#")})));
         EXPECT_EQ(device.read(5), (Packet{0x90, 0x03, 0x00, 0x01, 0x00})) << device.error();
         const Packet suback2 = device.read(5);

@@ -93,14 +93,14 @@ protected:
         connect.client_id = "device-001";
         connect.keep_alive_s = 30;
         ASSERT_TRUE(c.write(encoded(connect)).ok());
-        EXPECT_EQ(read_exactly(c, 4), (Packet{0x20, 0x02, 0x00, 0x00})) << c.diagnosis().cause;  // §3.2: accepted
+        EXPECT_EQ(read_exactly(c, 4), (Packet{0x20, 0x02, 0x00, 0x00})) << c.diagnosis().cause;  // MQTT 3.1.1 §3.2: accepted
         mqtt::Publish p;
         p.topic = topic;
         p.payload = Bytes(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
         p.qos = mqtt::QoS::at_least_once;
         p.packet_id = 7;
         ASSERT_TRUE(c.write(encoded(p)).ok());
-        EXPECT_EQ(read_exactly(c, 4), (Packet{0x40, 0x02, 0x00, 0x07})) << c.diagnosis().cause;  // §3.4 PUBACK
+        EXPECT_EQ(read_exactly(c, 4), (Packet{0x40, 0x02, 0x00, 0x07})) << c.diagnosis().cause;  // MQTT 3.1.1 §3.4 PUBACK
         ASSERT_TRUE(c.write(encoded(mqtt::Disconnect{})).ok());
     }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // STSAFE-A110 wire-protocol constants: command codes, status codes, tags, curves, flags.
-// Source: docs/stsafe-a-protocol.md (sections cited inline).
+// Source: docs/stsafe-a110-protocol.md (sections cited inline).
 #pragma once
 
 #include <cstddef>
