@@ -12,6 +12,9 @@
 #include "connection.hpp"
 #include "diagnosis.hpp"
 #include "sebind/tls/pem_file.hpp"
+#include "wolfssl.hpp"  // options.h first, then the wolfCrypt headers
+
+#include <wolfssl/wolfcrypt/ecc.h>
 
 namespace sebind::tls_wolfssl {
 
@@ -23,6 +26,21 @@ void init_library() {
     static const int once = wolfSSL_Init();
     (void)once;
 }
+
+/// wolfSSL keeps a cache of fixed-point tables for the public keys it verifies with (FP_ECC,
+/// thread-local in Debian's build), and a thread that ends leaves its cache allocated for good.
+/// The agent connects from a thread of its own per attempt, so each connect releases the cache
+/// of the thread it ran on; nothing after the handshake needs it.
+struct EccCacheRelease {
+    EccCacheRelease() = default;
+    EccCacheRelease(const EccCacheRelease&) = delete;
+    EccCacheRelease& operator=(const EccCacheRelease&) = delete;
+    ~EccCacheRelease() {
+#ifdef FP_ECC
+        wc_ecc_fp_free();
+#endif
+    }
+};
 
 bool is_brainpool(stsafe::Curve c) { return c == stsafe::Curve::brainpool_p256r1 || c == stsafe::Curve::brainpool_p384r1; }
 
@@ -111,6 +129,7 @@ bool Client::await_session_ticket(std::uint32_t wait_ms) noexcept {
 }
 
 Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache* cache) {
+    const EccCacheRelease release_ecc_cache;
     close();
     init_library();
     m_diagnosis = tls::Diagnosis{};
