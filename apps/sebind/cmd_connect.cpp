@@ -7,13 +7,13 @@
 #include <cstdio>
 #include <string>
 
-#include <mbedtls/oid.h>
 #include <mbedtls/x509_crt.h>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
 #include "sebind/agent/uplink.hpp"
 #include "sebind/identity/identity.hpp"
+#include "sebind/mbedtls_util/cert_text.hpp"
 #include "sebind/mqtt/outbox/outbox.hpp"
 #include "sebind/port_linux/se_uri.hpp"
 #include "sebind/tls/client.hpp"
@@ -61,9 +61,8 @@ const char* connack_meaning(std::uint8_t rc) {
 }
 
 std::string common_name(const mbedtls_x509_crt& crt) {
-    for (const mbedtls_x509_name* n = &crt.subject; n; n = n->next)
-        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) return std::string(reinterpret_cast<const char*>(n->val.p), n->val.len);
-    return "sebind-device";
+    std::string cn = mbedtls_util::common_name(crt.subject);
+    return cn.empty() ? "sebind-device" : cn;
 }
 
 /// The events `connect` needs from the session.

@@ -11,6 +11,7 @@
 #include "cli.hpp"
 #include "sebind/core/hex.hpp"
 #include "sebind/core/reader.hpp"
+#include "sebind/mbedtls_util/cert_text.hpp"
 #include "sebind/stsafe/responses.hpp"
 
 namespace sebind::cli {
@@ -64,12 +65,6 @@ std::string hex16(std::uint16_t v) {
     return buf;
 }
 
-std::string x509_time(const mbedtls_x509_time& t) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.year, t.mon, t.day, t.hour, t.min, t.sec);
-    return buf;
-}
-
 /// Value of product-data TLV `tag` (§4.14 tag 0x11), or empty.
 std::vector<std::uint8_t> product_tlv(const st::ProductData& p, std::uint8_t tag) {
     ByteReader r(p.raw.view());
@@ -110,8 +105,8 @@ json certificate_info(st::Device& se, std::size_t zone_size) {
         mbedtls_x509_dn_gets(issuer, sizeof issuer, &crt.issuer);
         out = {{"subject", subject},
                {"issuer", issuer},
-               {"not_before", x509_time(crt.valid_from)},
-               {"not_after", x509_time(crt.valid_to)},
+               {"not_before", mbedtls_util::iso_time(crt.valid_from)},
+               {"not_after", mbedtls_util::iso_time(crt.valid_to)},
                {"expired", mbedtls_x509_time_is_past(&crt.valid_to) != 0},
                {"size", der.size()}};
     }

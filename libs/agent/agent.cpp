@@ -16,18 +16,6 @@
 
 namespace sebind::agent {
 
-std::uint32_t MonotonicClock::now_ms() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000);
-}
-
-void MonotonicClock::delay_ms(std::uint32_t ms) noexcept {
-    timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1'000'000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 namespace {
 
 std::string seconds_text(double s) {
