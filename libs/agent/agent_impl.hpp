@@ -12,6 +12,7 @@
 
 #include "sebind/agent/agent.hpp"
 #include "sebind/agent/device_identity.hpp"
+#include "sebind/agent/connector.hpp"
 #include "sebind/agent/messages.hpp"
 #include "sebind/agent/sensors.hpp"
 #include "sebind/agent/seq_store.hpp"
@@ -59,10 +60,7 @@ struct Agent::Impl final : mqtt::SessionHandler {
     std::unique_ptr<mqtt::PosixFileStorage> storage;
     std::unique_ptr<mqtt::Outbox> outbox;
     std::optional<SeqStore> seq;
-    tls::SessionCache tls_cache;
-#if SEBIND_HAVE_WOLFSSL
-    tls_wolfssl::SessionCache wolfssl_cache;
-#endif
+    ConnectorCaches caches;
     std::unique_ptr<Uplink> uplink;
 
     // Views of these are held by the session configuration: they live as long as the uplink.
