@@ -7,13 +7,14 @@
 #include <cstdio>
 #include <string>
 
-#include <mbedtls/oid.h>
 #include <mbedtls/x509_crt.h>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "sebind/agent/connector.hpp"
 #include "sebind/agent/uplink.hpp"
 #include "sebind/identity/identity.hpp"
+#include "sebind/mbedtls_util/cert_text.hpp"
 #include "sebind/mqtt/outbox/outbox.hpp"
 #include "sebind/port_linux/se_uri.hpp"
 #include "sebind/tls/client.hpp"
@@ -61,9 +62,8 @@ const char* connack_meaning(std::uint8_t rc) {
 }
 
 std::string common_name(const mbedtls_x509_crt& crt) {
-    for (const mbedtls_x509_name* n = &crt.subject; n; n = n->next)
-        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) return std::string(reinterpret_cast<const char*>(n->val.p), n->val.len);
-    return "sebind-device";
+    std::string cn = mbedtls_util::common_name(crt.subject);
+    return cn.empty() ? "sebind-device" : cn;
 }
 
 /// The events `connect` needs from the session.
@@ -221,48 +221,32 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
         mbedtls_pk_init(&key);
         struct K { mbedtls_pk_context* k; ~K() { mbedtls_pk_free(k); } } kg{&key};
 
-        // One connector per stack; each keeps its session cache so reconnects resume.
-        tls::SessionCache mbedtls_cache;
-        agent::Connector connector;
-#if SEBIND_HAVE_WOLFSSL
-        tls_wolfssl::SessionCache wolfssl_cache;
-#endif
-        if (a->stack == "mbedtls") {
+        // The connector keeps each stack's session cache so that reconnects resume.
+        agent::ConnectorCaches caches;
+        agent::ConnectorOptions o;
+        o.stack = a->stack == "wolfssl" ? agent::TlsStack::wolfssl : agent::TlsStack::mbedtls;
+        o.tls_version = a->tls_version == "1.2"   ? agent::TlsVersion::tls12
+                        : a->tls_version == "1.3" ? agent::TlsVersion::tls13
+                                                  : agent::TlsVersion::any;
+        o.host = a->host;
+        o.connect_address = a->connect_to;
+        o.port = static_cast<std::uint16_t>(a->port);
+        o.ca_file = a->ca;
+        o.alpn = a->alpn;
+        o.timeout_ms = a->timeout_ms;
+        o.chain = &chain;
+        o.key = &key;
+        o.device = &dev;
+        o.slot = slot;
+        if (o.stack == agent::TlsStack::mbedtls) {
             if (const Status st = tls::setup_se_key(key, dev, slot, *pub); st.code() == Errc::invalid_argument)
                 throw Failure(Exit::mismatch, "slot " + std::to_string(slot) + "'s key is on another curve than the certificate in zone " +
                                                   std::to_string(zone) + " — use the zone holding this slot's certificate (`sebind verify-pair --slot " +
                                                   std::to_string(slot) + " --zone " + std::to_string(zone) + "` checks a pair)");
             else
                 check(st, "bind slot " + std::to_string(slot));
-            tls::ClientOptions o;
-            o.host = a->host;
-            o.connect_address = a->connect_to;
-            o.port = static_cast<std::uint16_t>(a->port);
-            o.ca_file = a->ca;
-            o.own_chain = &chain;
-            o.own_key = &key;
-            o.alpn = a->alpn;
-            o.timeout_ms = a->timeout_ms;
-            connector = agent::mbedtls_connector(o, &mbedtls_cache);
-        } else {
-#if SEBIND_HAVE_WOLFSSL
-            tls_wolfssl::ClientOptions o;
-            o.host = a->host;
-            o.connect_address = a->connect_to;
-            o.port = static_cast<std::uint16_t>(a->port);
-            o.ca_file = a->ca;
-            o.device = &dev;
-            o.slot = slot;
-            for (const mbedtls_x509_crt* c = &chain; c != nullptr && c->raw.p != nullptr; c = c->next)
-                o.chain.emplace_back(c->raw.p, c->raw.p + c->raw.len);
-            o.alpn = a->alpn;
-            o.versions = a->tls_version == "1.2"   ? tls_wolfssl::TlsVersions::tls12_only
-                         : a->tls_version == "1.3" ? tls_wolfssl::TlsVersions::tls13_only
-                                                   : tls_wolfssl::TlsVersions::both;
-            o.timeout_ms = a->timeout_ms;
-            connector = agent::wolfssl_connector(o, &wolfssl_cache);
-#endif
         }
+        const agent::Connector connector = agent::make_connector(o, caches);
 
         const std::string cn = common_name(chain);
         const std::string client_id = a->client_id.empty() ? cn : a->client_id;

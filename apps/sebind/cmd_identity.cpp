@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <cstring>
 
-#include <mbedtls/pem.h>
-#include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
+
+#include "sebind/mbedtls_util/cert_text.hpp"
 
 namespace sebind::cli {
 
@@ -52,37 +52,15 @@ void OutputFile::write_or_fail(const std::string& text) {
 }
 
 std::string public_key_pem(const st::PublicKey& key) {
-    mbedtls_pk_context pk;
-    mbedtls_pk_init(&pk);
-    mbedtls_ecp_group_id group = MBEDTLS_ECP_DP_NONE;
-    switch (key.curve) {
-        case st::Curve::p256: group = MBEDTLS_ECP_DP_SECP256R1; break;
-        case st::Curve::p384: group = MBEDTLS_ECP_DP_SECP384R1; break;
-        case st::Curve::brainpool_p256r1: group = MBEDTLS_ECP_DP_BP256R1; break;
-        case st::Curve::brainpool_p384r1: group = MBEDTLS_ECP_DP_BP384R1; break;
-    }
-    unsigned char out[1024] = {};
-    int rc = mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
-    if (rc == 0) {
-        mbedtls_ecp_keypair* ec = mbedtls_pk_ec(pk);
-        rc = mbedtls_ecp_group_load(&ec->grp, group);
-        if (rc == 0) rc = mbedtls_mpi_read_binary(&ec->Q.X, key.x.data(), key.x.size());
-        if (rc == 0) rc = mbedtls_mpi_read_binary(&ec->Q.Y, key.y.data(), key.y.size());
-        if (rc == 0) rc = mbedtls_mpi_lset(&ec->Q.Z, 1);
-        if (rc == 0) rc = mbedtls_pk_write_pubkey_pem(&pk, out, sizeof out);
-    }
-    mbedtls_pk_free(&pk);
-    if (rc != 0) throw Failure(Exit::internal, "cannot encode the public key");
-    return reinterpret_cast<char*>(out);
+    std::string pem;
+    if (mbedtls_util::public_key_pem(key, pem) != 0) throw Failure(Exit::internal, "cannot encode the public key");
+    return pem;
 }
 
 std::string certificate_pem(const std::vector<std::uint8_t>& der) {
-    std::vector<unsigned char> out(der.size() * 2 + 128);
-    std::size_t olen = 0;
-    if (mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n", "-----END CERTIFICATE-----\n", der.data(), der.size(),
-                                 out.data(), out.size(), &olen) != 0)
-        throw Failure(Exit::internal, "cannot encode the certificate");
-    return std::string(reinterpret_cast<char*>(out.data()), olen - 1);  // olen counts the NUL
+    std::string pem;
+    if (mbedtls_util::certificate_pem(der, pem) != 0) throw Failure(Exit::internal, "cannot encode the certificate");
+    return pem;
 }
 
 json certificate_json(const std::vector<std::uint8_t>& der) {
@@ -93,15 +71,10 @@ json certificate_json(const std::vector<std::uint8_t>& der) {
         char subject[512], issuer[512];
         mbedtls_x509_dn_gets(subject, sizeof subject, &crt.subject);
         mbedtls_x509_dn_gets(issuer, sizeof issuer, &crt.issuer);
-        auto t = [](const mbedtls_x509_time& x) {
-            char b[32];
-            std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.year, x.mon, x.day, x.hour, x.min, x.sec);
-            return std::string(b);
-        };
         j = {{"subject", subject},
              {"issuer", issuer},
-             {"not_before", t(crt.valid_from)},
-             {"not_after", t(crt.valid_to)},
+             {"not_before", mbedtls_util::iso_time(crt.valid_from)},
+             {"not_after", mbedtls_util::iso_time(crt.valid_to)},
              {"expired", mbedtls_x509_time_is_past(&crt.valid_to) != 0},
              {"not_yet_valid", mbedtls_x509_time_is_future(&crt.valid_from) != 0},
              {"size", der.size()}};

@@ -5,10 +5,9 @@
 #include <string>
 #include <vector>
 
-#include <mbedtls/x509_crt.h>
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
+#include "identity_cli.hpp"
 #include "sebind/core/hex.hpp"
 #include "sebind/core/reader.hpp"
 #include "sebind/stsafe/responses.hpp"
@@ -64,12 +63,6 @@ std::string hex16(std::uint16_t v) {
     return buf;
 }
 
-std::string x509_time(const mbedtls_x509_time& t) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.year, t.mon, t.day, t.hour, t.min, t.sec);
-    return buf;
-}
-
 /// Value of product-data TLV `tag` (§4.14 tag 0x11), or empty.
 std::vector<std::uint8_t> product_tlv(const st::ProductData& p, std::uint8_t tag) {
     ByteReader r(p.raw.view());
@@ -99,23 +92,9 @@ json certificate_info(st::Device& se, std::size_t zone_size) {
     if (*total > zone_size) return {{"error", "the DER header claims more bytes than zone 0 holds"}};
     std::vector<std::uint8_t> der(*total);
     if (Status s = se.read(0, 0, der); !s.ok()) return {{"error", std::string("read failed: ") + to_string(s.code())}};
-    mbedtls_x509_crt crt;
-    mbedtls_x509_crt_init(&crt);
-    json out;
-    if (mbedtls_x509_crt_parse_der(&crt, der.data(), der.size()) != 0) {
-        out = {{"error", "zone 0 holds an unparsable certificate"}};
-    } else {
-        char subject[512], issuer[512];
-        mbedtls_x509_dn_gets(subject, sizeof subject, &crt.subject);
-        mbedtls_x509_dn_gets(issuer, sizeof issuer, &crt.issuer);
-        out = {{"subject", subject},
-               {"issuer", issuer},
-               {"not_before", x509_time(crt.valid_from)},
-               {"not_after", x509_time(crt.valid_to)},
-               {"expired", mbedtls_x509_time_is_past(&crt.valid_to) != 0},
-               {"size", der.size()}};
-    }
-    mbedtls_x509_crt_free(&crt);
+    json out = certificate_json(der);
+    if (out.empty()) return {{"error", "zone 0 holds an unparsable certificate"}};
+    out.erase("not_yet_valid");  // `info` reports expiry only
     return out;
 }
 

@@ -9,6 +9,7 @@
 
 #include "identity_cli.hpp"
 #include "sebind/identity/dev_pki.hpp"
+#include "sebind/mbedtls_util/cert_text.hpp"
 
 namespace sebind::cli {
 
@@ -78,9 +79,7 @@ nlohmann::json describe(const std::string& pem) {
         char buf[1024];
         if (mbedtls_x509_dn_gets(buf, sizeof buf, &crt.subject) > 0) j["subject"] = buf;
         if (mbedtls_x509_serial_gets(buf, sizeof buf, &crt.serial) > 0) j["serial"] = buf;
-        std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", crt.valid_to.year, crt.valid_to.mon, crt.valid_to.day,
-                      crt.valid_to.hour, crt.valid_to.min, crt.valid_to.sec);
-        j["not_after"] = buf;
+        j["not_after"] = mbedtls_util::iso_time(crt.valid_to);
         j["dns_names"] = nlohmann::json::array();
         for (const mbedtls_x509_sequence* s = &crt.subject_alt_names; s && s->buf.p; s = s->next)
             if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))

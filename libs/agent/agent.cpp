@@ -16,18 +16,6 @@
 
 namespace sebind::agent {
 
-std::uint32_t MonotonicClock::now_ms() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000);
-}
-
-void MonotonicClock::delay_ms(std::uint32_t ms) noexcept {
-    timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1'000'000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 namespace {
 
 std::string seconds_text(double s) {
@@ -150,35 +138,20 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
 }
 
 Connector Agent::Impl::make_connector(stsafe::Device& device) {
-#if SEBIND_HAVE_WOLFSSL
-    if (config.stack == TlsStack::wolfssl) {
-        tls_wolfssl::ClientOptions wo;
-        wo.host = config.host;
-        wo.port = config.port;
-        wo.ca_file = config.ca_file;
-        wo.device = &device;
-        wo.slot = config.slot;
-        for (const mbedtls_x509_crt* c = identity->chain(); c != nullptr && c->raw.p != nullptr; c = c->next)
-            wo.chain.emplace_back(c->raw.p, c->raw.p + c->raw.len);
-        wo.alpn = config.alpn;
-        wo.versions = config.tls_version == TlsVersion::tls12   ? tls_wolfssl::TlsVersions::tls12_only
-                      : config.tls_version == TlsVersion::tls13 ? tls_wolfssl::TlsVersions::tls13_only
-                                                                : tls_wolfssl::TlsVersions::both;
-        wo.timeout_ms = config.timeout_ms;
-        return wolfssl_connector(std::move(wo), &wolfssl_cache);
-    }
-#endif
-    (void)device;
-    tls::ClientOptions to;
-    to.host = config.host;
-    to.port = config.port;
-    to.ca_file = config.ca_file;
-    to.own_chain = identity->chain();
-    to.own_key = identity->key();
-    to.alpn = config.alpn;
-    to.timeout_ms = config.timeout_ms;
-    to.session_tickets = config.session_tickets;
-    return mbedtls_connector(std::move(to), &tls_cache);
+    ConnectorOptions o;
+    o.stack = config.stack;
+    o.tls_version = config.tls_version;
+    o.host = config.host;
+    o.port = config.port;
+    o.ca_file = config.ca_file;
+    o.alpn = config.alpn;
+    o.timeout_ms = config.timeout_ms;
+    o.session_tickets = config.session_tickets;
+    o.chain = identity->chain();
+    o.key = identity->key();
+    o.device = &device;
+    o.slot = config.slot;
+    return agent::make_connector(o, caches);
 }
 
 bool Agent::Impl::stop_requested(std::uint32_t wait_ms) {

@@ -12,22 +12,17 @@
 
 #include "sebind/agent/agent.hpp"
 #include "sebind/agent/device_identity.hpp"
+#include "sebind/agent/connector.hpp"
 #include "sebind/agent/messages.hpp"
 #include "sebind/agent/sensors.hpp"
 #include "sebind/agent/seq_store.hpp"
 #include "sebind/agent/uplink.hpp"
+#include "sebind/host/clock.hpp"
 #include "sebind/mqtt/outbox/outbox.hpp"
 #include "sebind/mqtt/outbox/posix_storage.hpp"
 #include "sebind/tls/client.hpp"
 
 namespace sebind::agent {
-
-/// CLOCK_MONOTONIC in milliseconds; delay_ms sleeps (only Uplink::drain waits through it).
-class MonotonicClock final : public Clock {
-public:
-    std::uint32_t now_ms() noexcept override;
-    void delay_ms(std::uint32_t ms) noexcept override;
-};
 
 /// Why the last reading could not be stored/sent; a line is logged when this changes.
 enum class StoreState : std::uint8_t { ok, offline_qos0, full, failed, too_large, other };
@@ -58,17 +53,14 @@ struct Agent::Impl final : mqtt::SessionHandler {
     AgentConfig config;
     AgentOptions options;
     AgentLog log;
-    MonotonicClock clock;
+    host::MonotonicClock clock;  // delay_ms sleeps: only Uplink::drain waits through it
 
     std::unique_ptr<DeviceIdentity> identity;
     std::vector<std::unique_ptr<Sensor>> sensors;
     std::unique_ptr<mqtt::PosixFileStorage> storage;
     std::unique_ptr<mqtt::Outbox> outbox;
     std::optional<SeqStore> seq;
-    tls::SessionCache tls_cache;
-#if SEBIND_HAVE_WOLFSSL
-    tls_wolfssl::SessionCache wolfssl_cache;
-#endif
+    ConnectorCaches caches;
     std::unique_ptr<Uplink> uplink;
 
     // Views of these are held by the session configuration: they live as long as the uplink.

@@ -227,15 +227,15 @@ void read_sensor(const Reader& r, const toml::table& t, std::size_t index, Agent
         r.check_keys(t, where + " (simulated)", {"type", "name", "unit", "waveform", "period_s", "min", "max"});
         if (!t.get("name")) r.fail(t.source(), where + " (simulated) has no name", "add name = \"...\" (it names the readings)");
         s.unit = r.string(t, where, "unit", false).value_or("");
-        const auto w = r.choice(t, where, "waveform", {"sine", "triangle", "sawtooth", "square", "constant"}).value_or("sine");
+        const auto w = r.choice(t, where, "waveform", {"sine", "triangle", "sawtooth", "square", "constant"}).value_or(to_string(s.waveform));
         s.waveform = w == "triangle" ? Waveform::triangle
                      : w == "sawtooth" ? Waveform::sawtooth
                      : w == "square"   ? Waveform::square
                      : w == "constant" ? Waveform::constant
                                        : Waveform::sine;
-        s.period_s = r.number(t, where, "period_s", 0.001, 1e9).value_or(60.0);
-        s.min = r.number(t, where, "min", -1e15, 1e15).value_or(0.0);
-        s.max = r.number(t, where, "max", -1e15, 1e15).value_or(1.0);
+        s.period_s = r.number(t, where, "period_s", 0.001, 1e9).value_or(s.period_s);
+        s.min = r.number(t, where, "min", -1e15, 1e15).value_or(s.min);
+        s.max = r.number(t, where, "max", -1e15, 1e15).value_or(s.max);
         if (s.max < s.min) r.fail(t.source(), where + " has max < min", "swap them or fix one");
     }
     s.name = r.string(t, where, "name").value_or(to_string(s.type));
@@ -274,11 +274,11 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
 
     if (const toml::table* se = r.section(root, "se")) {
         r.check_keys(*se, "[se]", {"uri"});
-        cfg.se_uri = r.string(*se, "[se]", "uri").value_or("");
+        cfg.se_uri = r.string(*se, "[se]", "uri").value_or(cfg.se_uri);
     }
     if (const toml::table* id = r.section(root, "identity")) {
         r.check_keys(*id, "[identity]", {"slot", "zone"});
-        cfg.slot = static_cast<std::uint8_t>(r.integer(*id, "[identity]", "slot", 0, 1).value_or(1));
+        cfg.slot = static_cast<std::uint8_t>(r.integer(*id, "[identity]", "slot", 0, 1).value_or(cfg.slot));
         if (auto z = r.integer(*id, "[identity]", "zone", 0, 7)) cfg.zone = static_cast<std::uint8_t>(*z);
     }
 
@@ -304,7 +304,7 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
         if (p.size() > 255)
             r.fail(broker->get("alpn")->source(), "[broker] alpn holds a protocol name longer than 255 bytes", "use the broker's protocol name, e.g. \"x-amzn-mqtt-ca\"");
     cfg.keep_alive_s = static_cast<std::uint16_t>(r.integer(*broker, b, "keep_alive", 0, 65535).value_or(cfg.keep_alive_s));
-    cfg.client_id = r.string(*broker, b, "client_id").value_or("");
+    cfg.client_id = r.string(*broker, b, "client_id").value_or(cfg.client_id);
     if (cfg.client_id.size() > 65535 || !mqtt::is_valid_utf8(cfg.client_id))
         r.fail(broker->get("client_id")->source(), "[broker] client_id is not a valid MQTT client id", "use at most 65535 bytes of UTF-8, or remove it to use the CN");
     if (const toml::node* p = broker->get("protocol")) {
@@ -314,7 +314,7 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
         else if (text && (*text == "5" || *text == "5.0")) cfg.protocol = mqtt::ProtocolVersion::v5;
         else r.fail(p->source(), "[broker] protocol must be \"3.1.1\" or \"5\"", "write protocol = \"3.1.1\" or protocol = \"5\"");
     }
-    if (r.choice(*broker, b, "stack", {"mbedtls", "wolfssl"}).value_or("mbedtls") == "wolfssl") {
+    if (const auto v = r.choice(*broker, b, "stack", {"mbedtls", "wolfssl"}); v && *v == "wolfssl") {
 #if SEBIND_HAVE_WOLFSSL
         cfg.stack = TlsStack::wolfssl;
 #else
@@ -330,9 +330,9 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
     cfg.session_tickets = r.boolean(*broker, b, "session_tickets").value_or(cfg.session_tickets);
     cfg.clean_start = r.boolean(*broker, b, "clean_start").value_or(cfg.clean_start);
     cfg.session_expiry_s = static_cast<std::uint32_t>(r.integer(*broker, b, "session_expiry_s", 0, 0xFFFFFFFF).value_or(cfg.session_expiry_s));
-    cfg.timeout_ms = static_cast<std::uint32_t>(r.number(*broker, b, "timeout_s", 0.1, 600).value_or(10.0) * 1000);
-    cfg.reconnect_initial_ms = static_cast<std::uint32_t>(r.number(*broker, b, "reconnect_initial_s", 0.01, 3600).value_or(1.0) * 1000);
-    cfg.reconnect_max_ms = static_cast<std::uint32_t>(r.number(*broker, b, "reconnect_max_s", 0.01, 86400).value_or(60.0) * 1000);
+    cfg.timeout_ms = static_cast<std::uint32_t>(r.number(*broker, b, "timeout_s", 0.1, 600).value_or(cfg.timeout_ms / 1000.0) * 1000);
+    cfg.reconnect_initial_ms = static_cast<std::uint32_t>(r.number(*broker, b, "reconnect_initial_s", 0.01, 3600).value_or(cfg.reconnect_initial_ms / 1000.0) * 1000);
+    cfg.reconnect_max_ms = static_cast<std::uint32_t>(r.number(*broker, b, "reconnect_max_s", 0.01, 86400).value_or(cfg.reconnect_max_ms / 1000.0) * 1000);
     if (cfg.reconnect_max_ms < cfg.reconnect_initial_ms)
         r.fail(broker->source(), "[broker] reconnect_max_s is below reconnect_initial_s", "raise reconnect_max_s");
 
@@ -340,19 +340,19 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
         const std::string w = "[outbox]";
         r.check_keys(*o, w, {"dir", "max_messages", "max_bytes", "sync", "drain_timeout_s"});
         cfg.outbox_dir = r.path(r.string(*o, w, "dir").value_or(cfg.outbox_dir));
-        cfg.max_messages = static_cast<std::size_t>(r.integer(*o, w, "max_messages", 1, 65000).value_or(10'000));
-        cfg.max_bytes = static_cast<std::uint64_t>(r.integer(*o, w, "max_bytes", 1024, std::int64_t{1} << 40).value_or(16 << 20));
-        cfg.sync = r.choice(*o, w, "sync", {"every_record", "batch"}).value_or("every_record") == "batch" ? mqtt::SyncPolicy::batch
-                                                                                                       : mqtt::SyncPolicy::every_record;
-        cfg.drain_timeout_ms = static_cast<std::uint32_t>(r.number(*o, w, "drain_timeout_s", 0, 3600).value_or(5.0) * 1000);
+        cfg.max_messages = static_cast<std::size_t>(r.integer(*o, w, "max_messages", 1, 65000).value_or(cfg.max_messages));
+        cfg.max_bytes = static_cast<std::uint64_t>(r.integer(*o, w, "max_bytes", 1024, std::int64_t{1} << 40).value_or(cfg.max_bytes));
+        if (const auto v = r.choice(*o, w, "sync", {"every_record", "batch"}))
+            cfg.sync = *v == "batch" ? mqtt::SyncPolicy::batch : mqtt::SyncPolicy::every_record;
+        cfg.drain_timeout_ms = static_cast<std::uint32_t>(r.number(*o, w, "drain_timeout_s", 0, 3600).value_or(cfg.drain_timeout_ms / 1000.0) * 1000);
     }
 
     if (const toml::table* t = r.section(root, "telemetry")) {
         const std::string w = "[telemetry]";
         r.check_keys(*t, w, {"interval_s", "qos", "topic"});
         cfg.interval_s = r.number(*t, w, "interval_s", 0.01, 86400).value_or(cfg.interval_s);
-        cfg.qos = static_cast<mqtt::QoS>(r.integer(*t, w, "qos", 0, 2).value_or(1));
-        cfg.topic = r.string(*t, w, "topic").value_or("");
+        cfg.qos = static_cast<mqtt::QoS>(r.integer(*t, w, "qos", 0, 2).value_or(static_cast<std::int64_t>(cfg.qos)));
+        cfg.topic = r.string(*t, w, "topic").value_or(cfg.topic);
         if (!cfg.topic.empty() && mqtt::check_topic_name(expand_topic(cfg.topic, "cn")) != mqtt::Error::ok)
             r.fail(t->get("topic")->source(), "[telemetry] topic \"" + cfg.topic + "\" is not a valid MQTT topic name",
                    "remove '+' and '#' (use {cn} for the device's name)");

@@ -4,9 +4,9 @@
 
 #include <cstdio>
 
-#include <mbedtls/oid.h>
 
 #include "sebind/identity/identity.hpp"
+#include "sebind/mbedtls_util/cert_text.hpp"
 #include "sebind/tls/client.hpp"
 #include "sebind/tls/se_key.hpp"
 
@@ -44,15 +44,11 @@ Result<std::unique_ptr<DeviceIdentity>> DeviceIdentity::load(stsafe::Device& dev
         return Errc::corrupted_data;
     }
     const mbedtls_x509_crt& crt = id->m_chain;
-    for (const mbedtls_x509_name* n = &crt.subject; n; n = n->next)
-        if (n->oid.p && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0)
-            id->m_cn.assign(reinterpret_cast<const char*>(n->val.p), n->val.len);
+    id->m_cn = mbedtls_util::common_name(crt.subject);
     char buf[512];
     if (mbedtls_x509_dn_gets(buf, sizeof buf, &crt.subject) > 0) id->m_subject = buf;
     if (mbedtls_x509_dn_gets(buf, sizeof buf, &crt.issuer) > 0) id->m_issuer = buf;
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", crt.valid_to.year, crt.valid_to.mon, crt.valid_to.day,
-                  crt.valid_to.hour, crt.valid_to.min, crt.valid_to.sec);
-    id->m_not_after = buf;
+    id->m_not_after = mbedtls_util::iso_time(crt.valid_to);
     id->m_outside_validity = mbedtls_x509_time_is_past(&crt.valid_to) != 0 || mbedtls_x509_time_is_future(&crt.valid_from) != 0;
     if (id->m_cn.empty() || id->m_cn.find_first_of("/+#") != std::string::npos) {
         set("the certificate in " + where + " (" + id->m_subject +

@@ -10,6 +10,8 @@
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
 
+#include "sebind/mbedtls_util/curves.hpp"
+
 namespace sebind::emu {
 
 Rng::Rng(std::uint64_t seed) : m_seed(seed) {
@@ -53,16 +55,6 @@ void Rng::fill(MutableBytes out) noexcept {
     }
 }
 
-int mbedtls_group_of(stsafe::Curve curve) noexcept {
-    switch (curve) {
-        case stsafe::Curve::p256: return MBEDTLS_ECP_DP_SECP256R1;
-        case stsafe::Curve::p384: return MBEDTLS_ECP_DP_SECP384R1;
-        case stsafe::Curve::brainpool_p256r1: return MBEDTLS_ECP_DP_BP256R1;
-        case stsafe::Curve::brainpool_p384r1: return MBEDTLS_ECP_DP_BP384R1;
-    }
-    return MBEDTLS_ECP_DP_NONE;
-}
-
 Curves::Curves() {
     for (auto& g : m_groups) mbedtls_ecp_group_init(&g);
 }
@@ -75,7 +67,7 @@ mbedtls_ecp_group* Curves::group(stsafe::Curve curve) noexcept {
     const auto i = static_cast<std::size_t>(curve);
     if (i >= kCount) return nullptr;
     if (!m_loaded[i])
-        m_loaded[i] = mbedtls_ecp_group_load(&m_groups[i], static_cast<mbedtls_ecp_group_id>(mbedtls_group_of(curve))) == 0;
+        m_loaded[i] = mbedtls_ecp_group_load(&m_groups[i], mbedtls_util::group_of(curve)) == 0;
     return m_loaded[i] ? &m_groups[i] : nullptr;
 }
 
@@ -108,8 +100,7 @@ struct Ec {
     Ec& operator=(const Ec&) = delete;
 
     bool load_point(Bytes x, Bytes y) {
-        return x.size() == n && y.size() == n && mbedtls_mpi_read_binary(&q.X, x.data(), n) == 0 &&
-               mbedtls_mpi_read_binary(&q.Y, y.data(), n) == 0 && mbedtls_mpi_lset(&q.Z, 1) == 0;
+        return x.size() == n && y.size() == n && mbedtls_util::read_point(x, y, q) == 0;
     }
     bool write(const mbedtls_mpi& v, std::vector<std::uint8_t>& out) const {
         out.assign(n, 0);

@@ -35,8 +35,6 @@ private:
     bool m_ok = false;
 };
 
-int mbedtls_group_of(stsafe::Curve curve) noexcept;
-
 /// The chip model's curves, each loaded once. mbedTLS keeps the generator's precomputed
 /// multiples inside a group after its first use, so a model that loaded the group afresh for
 /// every command would spend two thirds of each signature rebuilding that table, work a real chip

@@ -9,7 +9,6 @@
 
 #include <mbedtls/ecp.h>
 #include <mbedtls/oid.h>
-#include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
@@ -17,6 +16,8 @@
 
 #include "chip_impl.hpp"
 #include "sebind/core/hex.hpp"
+#include "sebind/mbedtls_util/cert_text.hpp"
+#include "sebind/mbedtls_util/curves.hpp"
 
 namespace sebind::emu {
 
@@ -33,21 +34,11 @@ struct Pk {
     bool setup(const KeySlotState& key, bool with_private) {
         if (mbedtls_pk_setup(&ctx, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0) return false;
         mbedtls_ecp_keypair* ec = mbedtls_pk_ec(ctx);
-        const auto group = static_cast<mbedtls_ecp_group_id>(mbedtls_group_of(key.curve));
-        return mbedtls_ecp_group_load(&ec->grp, group) == 0 &&
-               mbedtls_mpi_read_binary(&ec->Q.X, key.x.data(), key.x.size()) == 0 &&
-               mbedtls_mpi_read_binary(&ec->Q.Y, key.y.data(), key.y.size()) == 0 && mbedtls_mpi_lset(&ec->Q.Z, 1) == 0 &&
+        return mbedtls_ecp_group_load(&ec->grp, mbedtls_util::group_of(key.curve)) == 0 &&
+               mbedtls_util::read_point(key.x, key.y, ec->Q) == 0 &&
                (!with_private || mbedtls_mpi_read_binary(&ec->d, key.private_scalar.data(), key.private_scalar.size()) == 0);
     }
 };
-
-std::string x509_time(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
-    return buf;
-}
 
 /// Writes one certificate (DER) signed by `issuer_key`.
 Status write_certificate(Rng& rng, mbedtls_pk_context& subject_key, mbedtls_pk_context& issuer_key,
@@ -61,8 +52,8 @@ Status write_certificate(Rng& rng, mbedtls_pk_context& subject_key, mbedtls_pk_c
     rng.fill(serial_bytes);
     serial_bytes[0] &= 0x7F;  // positive INTEGER
     const std::time_t now = std::time(nullptr);
-    const std::string from = x509_time(now - 3600);
-    const std::string to = x509_time(now + static_cast<std::time_t>(days) * 86400);
+    const std::string from = mbedtls_util::x509_time(now - 3600);
+    const std::string to = mbedtls_util::x509_time(now + static_cast<std::time_t>(days) * 86400);
     std::vector<std::uint8_t> buf(4096);
     int rc = mbedtls_mpi_read_binary(&serial, serial_bytes, sizeof serial_bytes);
     mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
@@ -84,16 +75,6 @@ Status write_certificate(Rng& rng, mbedtls_pk_context& subject_key, mbedtls_pk_c
     mbedtls_mpi_free(&serial);
     if (len <= 0) return Status(Errc::hardware_failure);
     der.assign(buf.end() - len, buf.end());
-    return Status::success();
-}
-
-Status der_to_pem(const std::vector<std::uint8_t>& der, std::string& pem) {
-    unsigned char out[4096];
-    std::size_t olen = 0;
-    const int rc = mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n", "-----END CERTIFICATE-----\n",
-                                            der.data(), der.size(), out, sizeof out, &olen);
-    if (rc != 0) return Status(Errc::hardware_failure);
-    pem.assign(reinterpret_cast<const char*>(out), olen > 0 ? olen - 1 : 0);  // olen counts the NUL
     return Status::success();
 }
 
@@ -131,7 +112,7 @@ Status manufacture(const InitOptions& options, ChipState& state, std::string& ca
     ZoneState* zone0 = state.zone(0);
     if (!zone0 || device_der.size() > zone0->data.size()) return Status(Errc::hardware_failure);
     std::copy(device_der.begin(), device_der.end(), zone0->data.begin());
-    return der_to_pem(ca_der, ca_pem);
+    return mbedtls_util::certificate_pem(ca_der, ca_pem) == 0 ? Status::success() : Status(Errc::hardware_failure);
 }
 
 Status make_dirs(const std::string& dir) {

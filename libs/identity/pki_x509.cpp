@@ -11,6 +11,8 @@
 #include <mbedtls/asn1write.h>
 #include <mbedtls/oid.h>
 
+#include "sebind/mbedtls_util/cert_text.hpp"
+
 namespace sebind::identity::pki {
 
 namespace {
@@ -42,14 +44,6 @@ unsigned char* mut(const unsigned char* p) { return const_cast<unsigned char*>(p
 
 bool oid_is(DerView oid, const char* expected, std::size_t expected_len) {
     return oid.size == expected_len && std::memcmp(oid.data, expected, expected_len) == 0;
-}
-
-std::string x509_time(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
-    return buf;
 }
 
 /// ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId, with one purpose (RFC 5280 §4.2.1.12).
@@ -250,7 +244,7 @@ Result<std::string> issue(CertWriter& w, Rng& rng, mbedtls_pk_context& subject_k
     mbedtls_x509write_crt_set_issuer_key(&w.crt, &issuer_key);
     // Backdated a little so a device whose clock lags the CA's accepts it at once.
     const std::time_t now = std::time(nullptr);
-    const std::string from = x509_time(now - 300), to = x509_time(now + static_cast<std::time_t>(spec.days) * 86400);
+    const std::string from = mbedtls_util::x509_time(now - 300), to = mbedtls_util::x509_time(now + static_cast<std::time_t>(spec.days) * 86400);
     if (rc == 0) rc = mbedtls_x509write_crt_set_validity(&w.crt, from.c_str(), to.c_str());
 
     const bool ca = spec.profile == Profile::ca;

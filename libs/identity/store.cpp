@@ -6,6 +6,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "sebind/identity/identity.hpp"
+#include "sebind/mbedtls_util/curves.hpp"
 #include "sebind/stsafe/responses.hpp"
 
 namespace sebind::identity {
@@ -110,28 +111,7 @@ Result<st::PublicKey> certificate_key(Bytes der) {
     Result<st::PublicKey> out(Errc::invalid_argument);
     if (mbedtls_x509_crt_parse_der(&crt, der.data(), der.size()) == 0) {
         const mbedtls_ecp_keypair* ec = mbedtls_pk_ec(crt.pk);
-        if (ec) {
-            st::PublicKey k;
-            bool known = true;
-            switch (ec->grp.id) {
-                case MBEDTLS_ECP_DP_SECP256R1: k.curve = st::Curve::p256; break;
-                case MBEDTLS_ECP_DP_SECP384R1: k.curve = st::Curve::p384; break;
-                case MBEDTLS_ECP_DP_BP256R1: k.curve = st::Curve::brainpool_p256r1; break;
-                case MBEDTLS_ECP_DP_BP384R1: k.curve = st::Curve::brainpool_p384r1; break;
-                default: known = false;
-            }
-            if (known) {
-                const std::size_t n = st::curve_info(k.curve).coordinate_size;
-                k.x.resize(n);
-                k.y.resize(n);
-                if (mbedtls_mpi_write_binary(&ec->Q.X, k.x.data(), n) == 0 && mbedtls_mpi_write_binary(&ec->Q.Y, k.y.data(), n) == 0)
-                    out = k;
-            } else {
-                out = Result<st::PublicKey>(Errc::not_supported);
-            }
-        } else {
-            out = Result<st::PublicKey>(Errc::not_supported);
-        }
+        out = ec ? mbedtls_util::public_key_of(*ec) : Result<st::PublicKey>(Errc::not_supported);
     }
     mbedtls_x509_crt_free(&crt);
     return out;

@@ -67,19 +67,6 @@ Result<SeUri> parse_se_uri(std::string_view text) {
     return uri;
 }
 
-std::uint32_t SystemClock::now_ms() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(ts.tv_sec) * 1000u +
-                                      static_cast<std::uint64_t>(ts.tv_nsec) / 1000000u);
-}
-
-void SystemClock::delay_ms(std::uint32_t ms) noexcept {
-    timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1000000L};
-    while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 namespace {
 
 /// Owns everything behind one SE, in construction order: chip (emu only), clock, bus, driver.

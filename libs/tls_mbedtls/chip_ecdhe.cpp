@@ -5,6 +5,8 @@
 
 #include <mbedtls/ecdh.h>
 
+#include "sebind/mbedtls_util/curves.hpp"
+
 namespace sebind::tls {
 
 namespace {
@@ -27,13 +29,7 @@ int probe_rng(void* reached, unsigned char*, std::size_t) {
 }  // namespace
 
 std::optional<stsafe::Curve> curve_of_group(mbedtls_ecp_group_id group) noexcept {
-    switch (group) {
-        case MBEDTLS_ECP_DP_SECP256R1: return stsafe::Curve::p256;
-        case MBEDTLS_ECP_DP_SECP384R1: return stsafe::Curve::p384;
-        case MBEDTLS_ECP_DP_BP256R1: return stsafe::Curve::brainpool_p256r1;
-        case MBEDTLS_ECP_DP_BP384R1: return stsafe::Curve::brainpool_p384r1;
-        default: return std::nullopt;
-    }
+    return mbedtls_util::curve_of(group);
 }
 
 Status chip_ecdhe_public(stsafe::Device& device, mbedtls_ecp_group_id group, mbedtls_ecp_point& q) noexcept {
@@ -45,9 +41,7 @@ Status chip_ecdhe_public(stsafe::Device& device, mbedtls_ecp_group_id group, mbe
     // ephemeral key can then never sign, whatever the chip's own rule for slot 0xFF is.
     SEBIND_TRY_ASSIGN(stsafe::PublicKey key,
                       device.generate_key_pair(stsafe::kSlotEphemeral, curve, 1, stsafe::mode::kKeyEstablishment));
-    int rc = mbedtls_mpi_read_binary(&q.X, key.x.data(), key.x.size());
-    if (rc == 0) rc = mbedtls_mpi_read_binary(&q.Y, key.y.data(), key.y.size());
-    if (rc == 0) rc = mbedtls_mpi_lset(&q.Z, 1);
+    int rc = mbedtls_util::read_point(key.x.view(), key.y.view(), q);
     if (rc == 0) rc = mbedtls_ecp_check_pubkey(&grp, &q);
     return rc == 0 ? Status::success() : Status(Errc::invalid_response);
 }
@@ -66,7 +60,7 @@ Status chip_ecdhe_shared(stsafe::Device& device, mbedtls_ecp_group_id group, con
     const std::size_t n = stsafe::curve_info(curve).coordinate_size;
     p.x.resize(n);
     p.y.resize(n);
-    if (mbedtls_mpi_write_binary(&peer.X, p.x.data(), n) != 0 || mbedtls_mpi_write_binary(&peer.Y, p.y.data(), n) != 0)
+    if (mbedtls_util::write_point(peer, n, p.x.data(), p.y.data()) != 0)
         return Status(Errc::invalid_argument);
     SEBIND_TRY_ASSIGN(stsafe::SharedSecret secret, device.establish_key(stsafe::kSlotEphemeral, p));
     return mbedtls_mpi_read_binary(&z, secret.value.data(), secret.value.size()) == 0 ? Status::success()

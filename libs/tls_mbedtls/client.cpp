@@ -12,23 +12,13 @@
 #include <poll.h>
 
 #include "client_internal.hpp"
+#include "sebind/host/clock.hpp"
+#include "sebind/mbedtls_util/cert_text.hpp"
 #include "sebind/tls/se_key.hpp"
 
 namespace sebind::tls {
 
 namespace {
-
-std::uint32_t now_ms() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint32_t>(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-std::string x509_day(const mbedtls_x509_time& t) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%04d-%02d-%02d", t.year, t.mon, t.day);
-    return b;
-}
 
 /// True when a resumed handshake kept the cached session as it was: the same ticket (the server
 /// issued no new one) or the same session id. Saving it again would only parse the server's
@@ -110,11 +100,11 @@ Result<HandshakeInfo> Client::connect(ClientContext& context, SessionCache* cach
     ecdhe.last_error = Status();
     // One deadline for TCP and the handshake together (timeout_ms), not one per read.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
-    const std::uint32_t t0 = now_ms();
+    const std::uint32_t t0 = host::monotonic_ms();
     rc = conn->open_tcp(o);
-    const std::uint32_t t1 = now_ms();
+    const std::uint32_t t1 = host::monotonic_ms();
     if (rc == 0) rc = conn->handshake(deadline);
-    const std::uint32_t t2 = now_ms();
+    const std::uint32_t t2 = host::monotonic_ms();
     if (rc != 0 && !ecdhe.last_error.ok()) {
         m_diagnosis.stack_error = rc;
         set_diagnosis(m_diagnosis, Failure::chip_error,
@@ -154,7 +144,7 @@ Result<HandshakeInfo> Client::connect(ClientContext& context, SessionCache* cach
         info.server_subject = buf;
         mbedtls_x509_dn_gets(buf, sizeof buf, &peer->issuer);
         info.server_issuer = buf;
-        info.server_not_after = x509_day(peer->valid_to);
+        info.server_not_after = mbedtls_util::iso_date(peer->valid_to);
     }
     if (cache && !(offered && same_session(*conn->ssl.session, cache->m_impl->session))) {
         cache->clear();

@@ -8,6 +8,7 @@
 #include <mbedtls/error.h>
 
 #include "client_internal.hpp"
+#include "sebind/mbedtls_util/cert_text.hpp"
 #include "sebind/tls/host_name.hpp"
 #include "sebind/tls/se_key.hpp"
 
@@ -21,12 +22,6 @@ void set_stack_failure(Diagnosis& d, int rc, const std::string& what, std::strin
 }
 
 namespace {
-
-std::string x509_date(const mbedtls_x509_time& t) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%04d-%02d-%02d", t.year, t.mon, t.day);
-    return b;
-}
 
 /// True for a suite with static RSA key exchange, by mbedTLS's name ("TLS-RSA-WITH-...").
 bool is_static_rsa_suite(const char* name) { return name != nullptr && std::strncmp(name, "TLS-RSA-WITH-", 13) == 0; }
@@ -81,9 +76,9 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
         d.verify_flags = mbedtls_ssl_get_verify_result(&c.ssl);
         const std::string issuer = c.peer_issuer.empty() ? "?" : c.peer_issuer;
         if (d.verify_flags & MBEDTLS_X509_BADCERT_EXPIRED) {
-            diagnoses::server_cert_expired(d, c.peer_seen ? x509_date(c.peer_valid_to) : "?");
+            diagnoses::server_cert_expired(d, c.peer_seen ? mbedtls_util::iso_date(c.peer_valid_to) : "?");
         } else if (d.verify_flags & MBEDTLS_X509_BADCERT_FUTURE) {
-            diagnoses::server_cert_not_yet_valid(d, c.peer_seen ? x509_date(c.peer_valid_from) : "?");
+            diagnoses::server_cert_not_yet_valid(d, c.peer_seen ? mbedtls_util::iso_date(c.peer_valid_from) : "?");
         } else if (d.verify_flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
             diagnoses::untrusted_server(d, issuer, o.ca_file);
         } else if (d.verify_flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {

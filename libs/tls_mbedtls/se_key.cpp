@@ -13,9 +13,10 @@
 #include <cstring>
 #include <new>
 
-#include <mbedtls/asn1write.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/pk_internal.h>
+
+#include "sebind/mbedtls_util/curves.hpp"
 
 namespace sebind::tls {
 
@@ -29,16 +30,6 @@ struct SeKeyContext {
     std::uint32_t signatures = 0;
     Status last_error;
 };
-
-mbedtls_ecp_group_id group_of(stsafe::Curve c) noexcept {
-    switch (c) {
-        case stsafe::Curve::p256: return MBEDTLS_ECP_DP_SECP256R1;
-        case stsafe::Curve::p384: return MBEDTLS_ECP_DP_SECP384R1;
-        case stsafe::Curve::brainpool_p256r1: return MBEDTLS_ECP_DP_BP256R1;
-        case stsafe::Curve::brainpool_p384r1: return MBEDTLS_ECP_DP_BP384R1;
-    }
-    return MBEDTLS_ECP_DP_NONE;
-}
 
 std::size_t se_get_bitlen(const void* ctx) { return static_cast<const SeKeyContext*>(ctx)->ec.grp.pbits; }
 
@@ -55,33 +46,6 @@ int se_verify(void* ctx, mbedtls_md_type_t, const unsigned char* hash, std::size
     return rc == MBEDTLS_ERR_ECP_SIG_LEN_MISMATCH ? MBEDTLS_ERR_PK_SIG_LEN_MISMATCH : rc;
 }
 
-/// DER ECDSA-Sig-Value from the chip's fixed-size R and S.
-int write_der_signature(const stsafe::Signature& s, unsigned char* out, std::size_t* out_len) {
-    mbedtls_mpi r, sv;
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&sv);
-    unsigned char buf[MBEDTLS_ECDSA_MAX_LEN];
-    unsigned char* p = buf + sizeof buf;
-    std::size_t len = 0;
-    int rc = mbedtls_mpi_read_binary(&r, s.r.data(), s.r.size());
-    if (rc == 0) rc = mbedtls_mpi_read_binary(&sv, s.s.data(), s.s.size());
-    auto add = [&](int n) {
-        if (rc == 0 && n < 0) rc = n;
-        if (rc == 0) len += static_cast<std::size_t>(n);
-    };
-    if (rc == 0) add(mbedtls_asn1_write_mpi(&p, buf, &sv));
-    if (rc == 0) add(mbedtls_asn1_write_mpi(&p, buf, &r));
-    if (rc == 0) add(mbedtls_asn1_write_len(&p, buf, len));
-    if (rc == 0) add(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    mbedtls_mpi_free(&r);
-    mbedtls_mpi_free(&sv);
-    if (rc != 0) return rc;
-    // mbedTLS 2.28 passes no output size: the buffer holds MBEDTLS_PK_SIGNATURE_MAX_SIZE bytes.
-    std::memcpy(out, p, len);
-    *out_len = len;
-    return 0;
-}
-
 int se_sign(void* ctx, mbedtls_md_type_t, const unsigned char* hash, std::size_t hash_len, unsigned char* sig,
             std::size_t* sig_len, int (*)(void*, unsigned char*, std::size_t), void*) {
     auto* k = static_cast<SeKeyContext*>(ctx);
@@ -95,7 +59,8 @@ int se_sign(void* ctx, mbedtls_md_type_t, const unsigned char* hash, std::size_t
         return to_mbedtls_error(s.status());
     }
     ++k->signatures;
-    return write_der_signature(*s, sig, sig_len);
+    // mbedTLS 2.28 passes no output size: the buffer holds MBEDTLS_PK_SIGNATURE_MAX_SIZE bytes.
+    return mbedtls_util::write_der_signature(s->r.view(), s->s.view(), sig, sig_len);
 }
 
 void* se_alloc() {
@@ -150,10 +115,8 @@ Status setup_se_key(mbedtls_pk_context& pk, stsafe::Device& device, std::uint8_t
     k->device = &device;
     k->slot = slot;
     k->curve = *curve;
-    int rc = mbedtls_ecp_group_load(&k->ec.grp, group_of(*curve));
-    if (rc == 0) rc = mbedtls_mpi_read_binary(&k->ec.Q.X, public_key.x.data(), public_key.x.size());
-    if (rc == 0) rc = mbedtls_mpi_read_binary(&k->ec.Q.Y, public_key.y.data(), public_key.y.size());
-    if (rc == 0) rc = mbedtls_mpi_lset(&k->ec.Q.Z, 1);
+    int rc = mbedtls_ecp_group_load(&k->ec.grp, mbedtls_util::group_of(*curve));
+    if (rc == 0) rc = mbedtls_util::read_point(public_key.x.view(), public_key.y.view(), k->ec.Q);
     if (rc == 0) rc = mbedtls_ecp_check_pubkey(&k->ec.grp, &k->ec.Q);
     if (rc != 0) {
         mbedtls_pk_free(&pk);
@@ -180,20 +143,7 @@ Status se_key_last_error(const mbedtls_pk_context& pk) noexcept {
 Result<stsafe::PublicKey> public_key_of(const mbedtls_pk_context& pk) noexcept {
     const mbedtls_ecp_keypair* ec = mbedtls_pk_ec(pk);
     if (!ec) return Errc::not_supported;
-    stsafe::PublicKey out;
-    switch (ec->grp.id) {
-        case MBEDTLS_ECP_DP_SECP256R1: out.curve = stsafe::Curve::p256; break;
-        case MBEDTLS_ECP_DP_SECP384R1: out.curve = stsafe::Curve::p384; break;
-        case MBEDTLS_ECP_DP_BP256R1: out.curve = stsafe::Curve::brainpool_p256r1; break;
-        case MBEDTLS_ECP_DP_BP384R1: out.curve = stsafe::Curve::brainpool_p384r1; break;
-        default: return Errc::not_supported;
-    }
-    const std::size_t n = stsafe::curve_info(out.curve).coordinate_size;
-    out.x.resize(n);
-    out.y.resize(n);
-    if (mbedtls_mpi_write_binary(&ec->Q.X, out.x.data(), n) != 0 || mbedtls_mpi_write_binary(&ec->Q.Y, out.y.data(), n) != 0)
-        return Errc::invalid_argument;
-    return out;
+    return mbedtls_util::public_key_of(*ec);
 }
 
 int to_mbedtls_error(Status status) noexcept {

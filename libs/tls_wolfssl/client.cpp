@@ -204,10 +204,10 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
     const bool offered = cache && cache->valid();
     if (offered) (void)wolfSSL_set_session(conn->ssl, cache->m_impl->session);  // refused = full handshake
 
-    const std::uint32_t t0 = now_ms();
+    const std::uint32_t t0 = host::monotonic_ms();
     const std::uint32_t deadline = t0 + o.timeout_ms;
     const TcpError tcp = conn->open_tcp(o, deadline);
-    const std::uint32_t t1 = now_ms();
+    const std::uint32_t t1 = host::monotonic_ms();
     if (tcp != TcpError::none) {
         m_diagnosis = tls::Diagnosis{};
         const std::string& dialled = o.connect_address.empty() ? o.host : o.connect_address;
@@ -225,7 +225,7 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
     // it accepted us (a ticket or data); its refusal is an alert. A server that sends neither is
     // not waited for beyond the larger of 1 s and twice the handshake so far.
     if (wolfSSL_GetVersion(conn->ssl) == WOLFSSL_TLSV1_3 && wolfSSL_session_reused(conn->ssl) == 0) {
-        const std::uint32_t bound = now_ms() + std::max<std::uint32_t>(1000, 2 * (now_ms() - t1));
+        const std::uint32_t bound = host::monotonic_ms() + std::max<std::uint32_t>(1000, 2 * (host::monotonic_ms() - t1));
         const int refused = conn->await_verdict(static_cast<std::int32_t>(bound - deadline) < 0 ? bound : deadline);
         if (refused != 0) {
             diagnose_after_handshake(o, *conn, refused, true, m_diagnosis);
@@ -233,7 +233,7 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
             return Errc::not_permitted;
         }
     }
-    const std::uint32_t t2 = now_ms();
+    const std::uint32_t t2 = host::monotonic_ms();
 
     tls::HandshakeInfo info;
     info.stack = std::string("wolfssl ") + wolfSSL_lib_version();
@@ -273,7 +273,7 @@ Status Client::write(Bytes data) {
         }
         const int err = wolfSSL_get_error(m.conn->ssl, n);
         if (err == WOLFSSL_ERROR_WANT_WRITE || err == WOLFSSL_ERROR_WANT_READ) {
-            if (!m.conn->wait(err == WOLFSSL_ERROR_WANT_WRITE, now_ms() + m.options.timeout_ms)) return Status(Errc::timeout);
+            if (!m.conn->wait(err == WOLFSSL_ERROR_WANT_WRITE, host::monotonic_ms() + m.options.timeout_ms)) return Status(Errc::timeout);
             continue;
         }
         diagnose_after_handshake(m.options, *m.conn, err, m.tls13 && !m.data_received, m_diagnosis);
@@ -287,7 +287,7 @@ Result<std::size_t> Client::read(MutableBytes out) { return read(out, m_impl->op
 Result<std::size_t> Client::read(MutableBytes out, std::uint32_t wait_ms) {
     Impl& m = *m_impl;
     if (!m.conn) return Errc::communication_failure;
-    const std::uint32_t deadline = now_ms() + wait_ms;
+    const std::uint32_t deadline = host::monotonic_ms() + wait_ms;
     for (;;) {
         const int n = wolfSSL_read(m.conn->ssl, out.data(), static_cast<int>(out.size()));
         // Records other than data (TLS 1.3 tickets) are handled inside wolfSSL_read.

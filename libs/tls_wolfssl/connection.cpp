@@ -120,12 +120,6 @@ WOLFSSL_METHOD* method_for(TlsVersions v, bool max_tls12) {
 
 }  // namespace
 
-std::uint32_t now_ms() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint32_t>(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 Connection::~Connection() {
     if (ssl) wolfSSL_free(ssl);
     if (ctx) wolfSSL_CTX_free(ctx);
@@ -215,7 +209,7 @@ int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const L
 
 bool Connection::wait(bool for_write, std::uint32_t deadline_ms) noexcept {
     for (;;) {
-        const auto left = static_cast<std::int32_t>(deadline_ms - now_ms());
+        const auto left = static_cast<std::int32_t>(deadline_ms - host::monotonic_ms());
         if (left <= 0) return false;
         pollfd p{io.fd, static_cast<short>(for_write ? POLLOUT : POLLIN), 0};
         const int r = ::poll(&p, 1, left);
@@ -226,7 +220,7 @@ bool Connection::wait(bool for_write, std::uint32_t deadline_ms) noexcept {
 }
 
 TcpError Connection::open_tcp(const ClientOptions& o, std::uint32_t deadline_ms) noexcept {
-    const auto left = static_cast<std::int32_t>(deadline_ms - now_ms());
+    const auto left = static_cast<std::int32_t>(deadline_ms - host::monotonic_ms());
     const tls::TcpConnection tcp = tls::tcp_connect(o.connect_address.empty() ? o.host : o.connect_address, o.port,
                                                     left > 0 ? static_cast<std::uint32_t>(left) : 0, true);
     io.fd = tcp.fd;

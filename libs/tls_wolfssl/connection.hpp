@@ -7,14 +7,12 @@
 #include <vector>
 
 #include "chip_signer.hpp"
+#include "sebind/host/clock.hpp"
 #include "sebind/tls/tcp.hpp"
 #include "sebind/tls_wolfssl/client.hpp"
 #include "wolfssl.hpp"
 
 namespace sebind::tls_wolfssl {
-
-/// Monotonic milliseconds.
-std::uint32_t now_ms() noexcept;
 
 /// What the socket callbacks saw (wolfSSL only passes their return codes up).
 struct Io {
@@ -39,7 +37,7 @@ struct Connection {
     /// Context and session objects from the options. Returns WOLFSSL_SUCCESS or a wolfSSL error;
     /// `what` names the step that failed. `cap_tls12`: the key cannot sign in TLS 1.3.
     int setup(const ClientOptions& o, Mode mode, bool cap_tls12, const LeafKey* leaf, std::string& what) noexcept;
-    /// tls::tcp_connect within `deadline_ms` (a now_ms() value), the socket non-blocking.
+    /// tls::tcp_connect within `deadline_ms` (a host::monotonic_ms() value), the socket non-blocking.
     TcpError open_tcp(const ClientOptions& o, std::uint32_t deadline_ms) noexcept;
     int resolver_error = 0;  ///< getaddrinfo's code when open_tcp gave unknown_host
     /// Runs wolfSSL_connect to completion or `deadline_ms`; 0 or a wolfSSL error code.

@@ -83,7 +83,7 @@ void client_cert_rejected(const ClientOptions& o, int alert, tls::Diagnosis& d) 
 void probe_server(const ClientOptions& o, bool max_tls12, tls::Diagnosis& d) {
     Connection probe;
     std::string what;
-    const std::uint32_t deadline = now_ms() + o.timeout_ms;
+    const std::uint32_t deadline = host::monotonic_ms() + o.timeout_ms;
     if (probe.setup(o, Mode::probe, max_tls12, nullptr, what) != WOLFSSL_SUCCESS) return;
     if (probe.open_tcp(o, deadline) != TcpError::none) return;
     const int rc = probe.handshake(deadline);

@@ -10,21 +10,12 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
+#include "sebind/mbedtls_util/curves.hpp"
 #include "sebind/stsafe/responses.hpp"
 
 namespace sebind::test {
 
 namespace {
-
-mbedtls_ecp_group_id group_of(stsafe::Curve c) {
-    switch (c) {
-        case stsafe::Curve::p256: return MBEDTLS_ECP_DP_SECP256R1;
-        case stsafe::Curve::p384: return MBEDTLS_ECP_DP_SECP384R1;
-        case stsafe::Curve::brainpool_p256r1: return MBEDTLS_ECP_DP_BP256R1;
-        case stsafe::Curve::brainpool_p384r1: return MBEDTLS_ECP_DP_BP384R1;
-    }
-    return MBEDTLS_ECP_DP_NONE;
-}
 
 int test_rng(void* state, unsigned char* out, std::size_t n) {
     auto* s = static_cast<std::uint64_t*>(state);
@@ -45,9 +36,8 @@ bool host_verify(const stsafe::PublicKey& key, const stsafe::Signature& sig, Byt
     mbedtls_ecp_point_init(&q);
     mbedtls_mpi_init(&r);
     mbedtls_mpi_init(&s);
-    bool ok = mbedtls_ecp_group_load(&grp, group_of(key.curve)) == 0 &&
-              mbedtls_mpi_read_binary(&q.X, key.x.data(), key.x.size()) == 0 &&
-              mbedtls_mpi_read_binary(&q.Y, key.y.data(), key.y.size()) == 0 && mbedtls_mpi_lset(&q.Z, 1) == 0 &&
+    bool ok = mbedtls_ecp_group_load(&grp, mbedtls_util::group_of(key.curve)) == 0 &&
+              mbedtls_util::read_point(key.x.view(), key.y.view(), q) == 0 &&
               mbedtls_mpi_read_binary(&r, sig.r.data(), sig.r.size()) == 0 &&
               mbedtls_mpi_read_binary(&s, sig.s.data(), sig.s.size()) == 0 &&
               mbedtls_ecdsa_verify(&grp, digest.data(), digest.size(), &q, &r, &s) == 0;
@@ -72,10 +62,9 @@ HostKeyPair host_keypair(stsafe::Curve curve, std::uint64_t seed) {
     kp.pub.y.resize(n);
     kp.d.resize(n);
     std::uint64_t state = seed;
-    EXPECT_EQ(mbedtls_ecp_group_load(&grp, group_of(curve)), 0);
+    EXPECT_EQ(mbedtls_ecp_group_load(&grp, mbedtls_util::group_of(curve)), 0);
     EXPECT_EQ(mbedtls_ecp_gen_keypair(&grp, &d, &q, test_rng, &state), 0);
-    EXPECT_EQ(mbedtls_mpi_write_binary(&q.X, kp.pub.x.data(), n), 0);
-    EXPECT_EQ(mbedtls_mpi_write_binary(&q.Y, kp.pub.y.data(), n), 0);
+    EXPECT_EQ(mbedtls_util::write_point(q, n, kp.pub.x.data(), kp.pub.y.data()), 0);
     EXPECT_EQ(mbedtls_mpi_write_binary(&d, kp.d.data(), n), 0);
     mbedtls_ecp_group_free(&grp);
     mbedtls_ecp_point_free(&q);
@@ -94,10 +83,8 @@ std::vector<std::uint8_t> host_ecdh(const HostKeyPair& mine, const stsafe::Publi
     const std::size_t n = stsafe::curve_info(theirs.curve).coordinate_size;
     std::vector<std::uint8_t> out(n);
     std::uint64_t state = 99;
-    EXPECT_EQ(mbedtls_ecp_group_load(&grp, group_of(theirs.curve)), 0);
-    EXPECT_EQ(mbedtls_mpi_read_binary(&q.X, theirs.x.data(), n), 0);
-    EXPECT_EQ(mbedtls_mpi_read_binary(&q.Y, theirs.y.data(), n), 0);
-    EXPECT_EQ(mbedtls_mpi_lset(&q.Z, 1), 0);
+    EXPECT_EQ(mbedtls_ecp_group_load(&grp, mbedtls_util::group_of(theirs.curve)), 0);
+    EXPECT_EQ(mbedtls_util::read_point(theirs.x.view(), theirs.y.view(), q), 0);
     EXPECT_EQ(mbedtls_mpi_read_binary(&d, mine.d.data(), n), 0);
     EXPECT_EQ(mbedtls_ecdh_compute_shared(&grp, &z, &q, &d, test_rng, &state), 0);
     EXPECT_EQ(mbedtls_mpi_write_binary(&z, out.data(), n), 0);

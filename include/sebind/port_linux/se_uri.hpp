@@ -21,6 +21,7 @@
 #include "sebind/core/clock.hpp"
 #include "sebind/core/result.hpp"
 #include "sebind/emu/emulator.hpp"
+#include "sebind/host/clock.hpp"
 #include "sebind/stsafe/bus.hpp"
 #include "sebind/stsafe/device.hpp"
 
@@ -39,12 +40,8 @@ struct SeUri {
 /// chip name, i2c path not absolute, a query other than addr=, bad address).
 Result<SeUri> parse_se_uri(std::string_view text);
 
-/// The wall clock (CLOCK_MONOTONIC), sleeping with nanosleep.
-class SystemClock final : public Clock {
-public:
-    std::uint32_t now_ms() noexcept override;
-    void delay_ms(std::uint32_t ms) noexcept override;
-};
+/// The real clock (CLOCK_MONOTONIC), sleeping with nanosleep.
+using SystemClock = host::MonotonicClock;
 
 /// An opened secure element: the bus, the clock and a driver configured for that transport.
 class SeConnection {

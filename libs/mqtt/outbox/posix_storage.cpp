@@ -109,6 +109,9 @@ Status PosixFileStorage::truncate(std::uint64_t size) noexcept {
     return Status::success();
 }
 
+// Not host::replace_file: that writes one buffer it is given whole and closes the file, while a
+// compaction streams the kept records in pieces through the storage seam (bounded memory) and keeps
+// the new file open as the live log once it has replaced the old one.
 Status PosixFileStorage::begin_replace() noexcept {
     abort_replace();
     m_new_fd = open_log(m_path + kNewSuffix, O_CREAT | O_TRUNC);

@@ -10,9 +10,10 @@
 
 #include <mbedtls/ecp.h>
 #include <mbedtls/hmac_drbg.h>
-#include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
+
+#include "sebind/mbedtls_util/cert_text.hpp"
 
 namespace sebind::test {
 
@@ -94,12 +95,9 @@ private:
 };
 
 inline std::string to_pem(const std::vector<std::uint8_t>& der) {
-    std::vector<unsigned char> out(der.size() * 2 + 128);
-    std::size_t olen = 0;
-    if (mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n", "-----END CERTIFICATE-----\n", der.data(), der.size(),
-                                 out.data(), out.size(), &olen) != 0)
-        throw std::runtime_error("pem");
-    return std::string(reinterpret_cast<const char*>(out.data()), olen - 1);  // olen counts the NUL
+    std::string pem;
+    if (mbedtls_util::certificate_pem(der, pem) != 0) throw std::runtime_error("pem");
+    return pem;
 }
 
 inline std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }

@@ -79,6 +79,33 @@ TEST_F(Config, MinimalFileGetsTheDocumentedDefaults) {
     EXPECT_EQ(c.sensors[0].root, "/proc/loadavg");
 }
 
+TEST_F(Config, SectionsWithoutKeysKeepTheDefaultsOfTheStructs) {
+    // The defaults live in config.hpp only: a section that is present but sets nothing must give
+    // a default-constructed AgentConfig's (and SensorConfig's) values.
+    const AgentConfig c = parse("[se]\n[identity]\n[broker]\nca_file = \"ca.pem\"\n[outbox]\n[telemetry]\n"
+                                "[[sensor]]\ntype = \"simulated\"\nname = \"s\"\n");
+    const AgentConfig d;
+    EXPECT_EQ(c.se_uri, d.se_uri);
+    EXPECT_EQ(c.slot, d.slot);
+    EXPECT_EQ(c.stack, d.stack);
+    EXPECT_EQ(c.client_id, d.client_id);
+    EXPECT_EQ(c.timeout_ms, d.timeout_ms);
+    EXPECT_EQ(c.reconnect_initial_ms, d.reconnect_initial_ms);
+    EXPECT_EQ(c.reconnect_max_ms, d.reconnect_max_ms);
+    EXPECT_EQ(c.max_messages, d.max_messages);
+    EXPECT_EQ(c.max_bytes, d.max_bytes);
+    EXPECT_EQ(c.sync, d.sync);
+    EXPECT_EQ(c.drain_timeout_ms, d.drain_timeout_ms);
+    EXPECT_EQ(c.qos, d.qos);
+    EXPECT_EQ(c.topic, d.topic);
+    ASSERT_EQ(c.sensors.size(), 1u);
+    const SensorConfig sd;
+    EXPECT_EQ(c.sensors[0].waveform, sd.waveform);
+    EXPECT_DOUBLE_EQ(c.sensors[0].period_s, sd.period_s);
+    EXPECT_DOUBLE_EQ(c.sensors[0].min, sd.min);
+    EXPECT_DOUBLE_EQ(c.sensors[0].max, sd.max);
+}
+
 TEST_F(Config, AlpnAndChainFileUnderBroker) {
     const AgentConfig c = parse("[broker]\nca_file = \"ca.pem\"\nchain_file = \"int.pem\"\nalpn = [\"x-amzn-mqtt-ca\", \"mqtt\"]\n"
                                 "[[sensor]]\ntype = \"loadavg\"\n");
