@@ -130,7 +130,9 @@ foreach(t IN LISTS SEBIND_LIBRARIES)
   if(type STREQUAL "OBJECT_LIBRARY")
     continue()  # linked into the executable itself (the ECDHE hook); no archive, no .pc file
   endif()
-  set_target_properties(${t} PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
+  # Shared: each library finds the others it links next to itself.
+  set_target_properties(${t} PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
+                        INSTALL_RPATH "$ORIGIN")
   sebind_package_deps(${t} packages)
   string(APPEND SEBIND_COMPONENT_PACKAGES "set(_sebind_packages_${component} ${packages})\n")
   string(REPLACE "_" "-" SEBIND_PC_NAME "sebind-${component}")
@@ -141,6 +143,14 @@ foreach(t IN LISTS SEBIND_LIBRARIES)
   install(CODE "set(SEBIND_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")\nconfigure_file(\"${pc}.in\" \"${pc}\" @ONLY)")
   install(FILES ${pc} DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
+# The programs find shared sebind libraries in <prefix>/<libdir>.
+foreach(program sebind sebind-emud)
+  if(TARGET ${program})
+    file(RELATIVE_PATH libdir /${CMAKE_INSTALL_BINDIR} /${CMAKE_INSTALL_LIBDIR})
+    set_target_properties(${program} PROPERTIES INSTALL_RPATH "$ORIGIN/${libdir}")
+  endif()
+endforeach()
+
 install(TARGETS ${SEBIND_LIBRARIES} EXPORT sebindTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
