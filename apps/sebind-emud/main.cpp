@@ -13,6 +13,7 @@
 
 #include "exit_codes.hpp"
 #include "sebind/port_linux/daemon.hpp"
+#include "sebind/version.h"
 
 namespace {
 
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> dirs;
     int ready_fd = -1;
     bool no_persist = false;
+    app.set_version_flag("--version", "sebind-emud " SEBIND_VERSION_STRING, "Print the version and exit");
     app.add_option("--socket", socket_path, "Unix socket path to listen on (created with mode 0600)")->required();
     app.add_option("--latency", latency, "zero | realistic (the chip NACKs for the A110 command times)")
         ->check(CLI::IsMember({"zero", "realistic"}));

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "cli.hpp"
+#include "sebind/version.h"
 
 namespace {
 
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
     guard_output();
     CLI::App app{"sebind: a device identity whose private key never leaves the secure element", "sebind"};
     app.require_subcommand(1);
+    app.set_version_flag("--version", "sebind " SEBIND_VERSION_STRING, "Print the version and exit");
     app.footer(exit_code_help());
     GlobalOptions global;
 

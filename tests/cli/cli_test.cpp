@@ -26,6 +26,17 @@ using sebind::test::lines;
 using sebind::test::run_sebind;
 using Cli = sebind::test::CliTest;
 
+// `--version` prints the CMake project version on one line and exits 0, before anything else is
+// required (a subcommand for sebind, --socket and a directory for sebind-emud).
+TEST(CliVersion, BothProgramsPrintTheProjectVersion) {
+    const auto cli = run_sebind({"--version"});
+    EXPECT_EQ(cli.exit_code, 0) << cli.output;
+    EXPECT_EQ(cli.output, "sebind " SEBIND_PROJECT_VERSION "\n");
+    const auto emud = run({SEBIND_EMUD_BIN, "--version"});
+    EXPECT_EQ(emud.exit_code, 0) << emud.output;
+    EXPECT_EQ(emud.output, "sebind-emud " SEBIND_PROJECT_VERSION "\n");
+}
+
 TEST_F(Cli, InitSaysItIsEmulatedAndRefusesToOverwrite) {
     auto again = run_sebind({"emu", "init", dir.file("se")});
     EXPECT_EQ(again.exit_code, 7) << again.output;
