@@ -15,7 +15,7 @@
 
 #include "pki_x509.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 
 namespace sebind::identity {
 

@@ -11,6 +11,7 @@
 #include "sebind/core/bytes.hpp"
 #include "sebind/core/result.hpp"
 #include "sebind/emu/emulator.hpp"
+#include "sebind/port_linux/se_connection.hpp"
 
 namespace sebind::port_linux::emud {
 
@@ -20,7 +21,7 @@ inline constexpr std::size_t kMaxBody = 1024;
 inline constexpr std::size_t kHeaderSize = 3;
 /// Largest WRITE payload and READ count (a READ reply carries one result byte plus the data).
 inline constexpr std::size_t kMaxTransfer = kMaxBody - 1;
-inline constexpr std::size_t kMaxChipName = 255;
+inline constexpr std::size_t kMaxChipName = kMaxSeChipName;
 inline constexpr std::size_t kFaultsBodySize = 32;
 inline constexpr std::size_t kStatsBodySize = 32;
 /// Longest NACK burst SET_FAULTS accepts.

@@ -9,7 +9,7 @@
 
 #include "handle.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 
 namespace sebind::tls::c_api {
 

@@ -88,6 +88,19 @@ TEST(SeUri, OpeningMissingThingsExplainsTheFix) {
     std::filesystem::remove(file);
 }
 
+// open_i2c_se (sebind::port_linux, no emulator linked) opens i2c: as open_se does and refuses the
+// emulator's schemes with a line naming the form it takes.
+TEST(SeUri, I2cOnlyOpenerRefusesTheEmulatorSchemes) {
+    for (const char* text : {"emu:/nonexistent/sebind", "emud:/nonexistent/sebind.sock"}) {
+        std::string why;
+        EXPECT_EQ(open_i2c_se(*parse_se_uri(text), &why).status().code(), Errc::not_supported) << text;
+        EXPECT_EQ(why, "this program opens only i2c: secure elements — name the chip as i2c:/dev/i2c-N") << text;
+    }
+    std::string why;
+    EXPECT_EQ(open_i2c_se(*parse_se_uri("i2c:/nonexistent/i2c-9"), &why).status().code(), Errc::does_not_exist);
+    EXPECT_EQ(why.rfind("cannot open /nonexistent/i2c-9: No such file or directory — ", 0), 0u) << why;
+}
+
 TEST(SystemClock, DelayWaitsAtLeastThatLong) {
     SystemClock clock;
     timespec before{};

@@ -18,7 +18,7 @@
 #include "posix_io.hpp"
 #include "sebind/port_linux/daemon.hpp"
 #include "sebind/port_linux/daemon_protocol.hpp"
-#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/port_linux/se_connection.hpp"
 
 namespace sebind::port_linux {
 

@@ -7,7 +7,7 @@
 // SubjectPublicKeyInfo, TLS picks ECDSA signature algorithms, verification works), while the
 // private operation is ours. MBEDTLS_PK_OPAQUE would hide the public point from x509write in
 // 2.28 (no PSA), so CSRs could not be built through the same object.
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 
 #include <cstdlib>
 #include <cstring>
