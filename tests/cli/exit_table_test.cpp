@@ -35,6 +35,12 @@ enum class PeerKind {
     tls_server,          ///< openssl s_server demanding a client certificate from the dev CA
     tls_server_ccm8,     ///< the same, offering only ECDHE-ECDSA-AES256-CCM8
     tls_server_expired,  ///< the same, with a server certificate valid only in January 2020
+    // s_server (as tls_server) answering any client with an MQTT 3.1.1 CONNACK refusing with
+    // return code 1..4: the refusals mosquitto does not give a client with a certificate.
+    connack_refused_1,
+    connack_refused_2,
+    connack_refused_3,
+    connack_refused_4,
 };
 
 struct Row {
@@ -111,6 +117,10 @@ const std::vector<Row> kRows = {
     {"connect_server_expired", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--no-mqtt", "--se", "{se}"}, PeerKind::tls_server_expired, 25, "validity"},
     {"connect_no_common_suite", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--no-mqtt", "--se", "{se}"}, PeerKind::tls_server_ccm8, 27, "suite"},
     {"connect_port_without_tls", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--se", "{se}"}, PeerKind::plain_broker, 29, "handshake"},
+    {"connect_refused_version", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--se", "{se}"}, PeerKind::connack_refused_1, 31, "unacceptable protocol version"},
+    {"connect_refused_client_id", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--se", "{se}"}, PeerKind::connack_refused_2, 32, "client identifier rejected"},
+    {"connect_refused_unavailable", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--se", "{se}"}, PeerKind::connack_refused_3, 33, "server unavailable"},
+    {"connect_refused_credentials", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--se", "{se}"}, PeerKind::connack_refused_4, 34, "bad user name or password"},
     {"connect_plain_tls_server", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--timeout-ms", "300", "--se", "{se}"}, PeerKind::tls_server, 30, "--no-mqtt"},
     {"connect_refused_not_authorized", {"connect", "--port", "{port}", "--ca", "{dir}/pki/ca.pem", "--se", "{se}"}, PeerKind::broker_prefix_only, 35, "not authorized"},
     // 36 agent configuration
@@ -214,7 +224,11 @@ protected:
             }
             case PeerKind::tls_server:
             case PeerKind::tls_server_ccm8:
-            case PeerKind::tls_server_expired: {
+            case PeerKind::tls_server_expired:
+            case PeerKind::connack_refused_1:
+            case PeerKind::connack_refused_2:
+            case PeerKind::connack_refused_3:
+            case PeerKind::connack_refused_4: {
                 const int port = sebind::test::free_port();
                 const std::string cert = kind == PeerKind::tls_server_expired ? path("old-broker") : pki + "/broker";
                 std::vector<std::string> args = {"openssl", "s_server", "-accept", std::to_string(port), "-naccept", "2",
@@ -223,6 +237,12 @@ protected:
                 if (kind == PeerKind::tls_server_ccm8) args.insert(args.end(), {"-cipher", "ECDHE-ECDSA-AES256-CCM8"});
                 peer = std::make_unique<sebind::test::Peer>(args);
                 EXPECT_TRUE(peer->wait_for("ACCEPT")) << peer->output();
+                if (kind >= PeerKind::connack_refused_1) {
+                    // s_server sends what it reads on stdin once a client is connected: CONNACK,
+                    // remaining length 2, no session present, the return code.
+                    const char code = static_cast<char>(1 + static_cast<int>(kind) - static_cast<int>(PeerKind::connack_refused_1));
+                    EXPECT_TRUE(peer->write_input(std::string{'\x20', '\x02', '\x00', code}));
+                }
                 return port;
             }
         }

@@ -63,6 +63,17 @@ Peer::~Peer() {
     if (m_stdin >= 0) ::close(m_stdin);
 }
 
+bool Peer::write_input(const std::string& bytes) {
+    std::size_t done = 0;
+    while (m_stdin >= 0 && done < bytes.size()) {
+        const ssize_t n = ::write(m_stdin, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return done == bytes.size();
+}
+
 void Peer::drain(int timeout_ms) {
     if (m_fd < 0) return;
     pollfd p{m_fd, POLLIN, 0};

@@ -30,6 +30,9 @@ public:
     const std::string& output();
     /// How many lines captured so far contain `token`.
     std::size_t count_lines(const std::string& token);
+    /// Writes all of `bytes` to the process's standard input (what openssl s_server then sends to
+    /// its client); false when the write fails.
+    bool write_input(const std::string& bytes);
     /// Waits for the process to exit; returns its exit status (-1 if killed or still running).
     int wait_exit(int timeout_ms = 10000);
     void stop();
