@@ -53,7 +53,7 @@ using namespace sebind;
 using Wall = std::chrono::steady_clock;
 
 constexpr std::size_t kPayloadBytes = 100;
-constexpr std::uint16_t kWindow = 20;        // ours: SessionConfig::max_inflight; mosquitto_pub: -M
+constexpr std::uint16_t kWindow = 20;  // ours: SessionConfig::max_inflight; mosquitto_pub: -M
 constexpr const char* kDevice = "device-001";
 constexpr const char* kSoftDevice = "device-sw1";  // same length: both topics encode to the same size
 constexpr int kDeadlineS = 300;
@@ -65,10 +65,13 @@ struct Failure : std::runtime_error {
 
 [[noreturn]] void die(const std::string& what) { throw Failure(what); }
 
-double seconds_since(Wall::time_point t0, Wall::time_point t1) { return std::chrono::duration<double>(t1 - t0).count(); }
+double seconds_since(Wall::time_point t0, Wall::time_point t1) {
+    return std::chrono::duration<double>(t1 - t0).count();
+}
 
 double cpu_us(const rusage& u) {
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 /// user+sys of a process we did not fork (the broker), from /proc: clock-tick resolution.
@@ -78,7 +81,9 @@ double process_cpu_us(pid_t pid) {
     if (comm_end == std::string::npos) return 0;
     // Fields after "(comm)": state is the 3rd of stat(5), utime the 14th and stime the 15th.
     unsigned long utime = 0, stime = 0;
-    if (std::sscanf(stat.c_str() + comm_end + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return 0;
+    if (std::sscanf(stat.c_str() + comm_end + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                    &stime) != 2)
+        return 0;
     return static_cast<double>(utime + stime) * 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
@@ -171,14 +176,15 @@ private:
 /// whose CPU time is what we measure.
 class Subscriber {
 public:
-    Subscriber(test::Peer& broker, const test::TempDir& dir, int port, int count, const std::string& id) : m_count(count) {
+    Subscriber(test::Peer& broker, const test::TempDir& dir, int port, int count, const std::string& id)
+        : m_count(count) {
         int fds[2];
         if (::pipe2(fds, O_CLOEXEC) != 0) die("pipe failed");
         const std::string pki = dir.file("pki");
         m_child = std::make_unique<Child>(
-            std::vector<std::string>{"mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile", pki + "/ca.pem",
-                                     "--cert", pki + "/monitor.pem", "--key", pki + "/monitor.key", "-i", id, "-t",
-                                     "devices/+/telemetry", "-q", "1", "-C", std::to_string(count)},
+            std::vector<std::string>{"mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile",
+                                     pki + "/ca.pem", "--cert", pki + "/monitor.pem", "--key", pki + "/monitor.key",
+                                     "-i", id, "-t", "devices/+/telemetry", "-q", "1", "-C", std::to_string(count)},
             "/dev/null", fds[1], dir.file(id + ".err"));
         ::close(fds[1]);
         m_reader = std::jthread([this, fd = fds[0]] { read_all(fd); });
@@ -199,7 +205,8 @@ public:
     /// Waits for the subscriber to exit (-C reached) and checks every message arrived once;
     /// returns the duplicates.
     int check(const std::string& label) {
-        if (!m_child->wait(10000)) die(label + ": mosquitto_sub did not exit after " + std::to_string(m_count) + " messages");
+        if (!m_child->wait(10000))
+            die(label + ": mosquitto_sub did not exit after " + std::to_string(m_count) + " messages");
         m_reader.join();
         std::vector<int> seen(static_cast<std::size_t>(m_count), 0);
         int lines = 0, foreign = 0;
@@ -219,8 +226,9 @@ public:
         const int duplicates = lines - foreign - static_cast<int>(m_count - missing);
         // -C counts duplicates too: one would show here as a message missing.
         if (missing != 0 || foreign != 0)
-            die(label + ": " + std::to_string(missing) + " of " + std::to_string(m_count) + " messages missing at the subscriber (" +
-                std::to_string(duplicates) + " duplicates, " + std::to_string(foreign) + " unexpected lines)");
+            die(label + ": " + std::to_string(missing) + " of " + std::to_string(m_count) +
+                " messages missing at the subscriber (" + std::to_string(duplicates) + " duplicates, " +
+                std::to_string(foreign) + " unexpected lines)");
         return duplicates;
     }
     /// user+sys of mosquitto_sub, once check() saw it exit.
@@ -280,7 +288,8 @@ struct ChipKey {
         chip = std::move(*opened);
         bus = std::make_unique<emu::EmulatedBus>(*chip, clock);
         device = std::make_unique<stsafe::Device>(*bus, clock, emu::kDriverConfig);
-        if (mbedtls_x509_crt_parse(&chain, reinterpret_cast<const unsigned char*>(crt_pem.c_str()), crt_pem.size() + 1) != 0)
+        if (mbedtls_x509_crt_parse(&chain, reinterpret_cast<const unsigned char*>(crt_pem.c_str()),
+                                   crt_pem.size() + 1) != 0)
             die("device certificate");
         auto pub = tls::public_key_of(chain.pk);
         if (!pub || !tls::setup_se_key(key, *device, stsafe::kSlotUser, *pub).ok()) die("SE key");
@@ -332,7 +341,8 @@ public:
     void top_up() noexcept {
         while (m_failure.ok() && m_published < m_messages.size()) {
             const std::string& m = m_messages[m_published];
-            const auto r = m_up->publish(m_topic, Bytes(reinterpret_cast<const std::uint8_t*>(m.data()), m.size()), mqtt::QoS::at_least_once);
+            const auto r = m_up->publish(m_topic, Bytes(reinterpret_cast<const std::uint8_t*>(m.data()), m.size()),
+                                         mqtt::QoS::at_least_once);
             if (!r) {
                 if (r.status().code() != Errc::busy) m_failure = r.status();
                 return;
@@ -383,7 +393,8 @@ Run run_ours(test::Peer& broker, const test::TempDir& dir, int port, int count, 
         if (!app.failure().ok()) die(label + ": publish failed: " + to_string(app.failure().code()));
         if (up.stats().tls_failures != 0) die(label + ": TLS failed: " + up.last_tls_failure().cause);
         if (up.stats().disconnects != 0) die(label + ": the connection dropped: " + broker.output());
-        if (seconds_since(t0, Wall::now()) > kDeadlineS) die(label + ": no end after " + std::to_string(kDeadlineS) + " s");
+        if (seconds_since(t0, Wall::now()) > kDeadlineS)
+            die(label + ": no end after " + std::to_string(kDeadlineS) + " s");
     }
     const double cpu1 = thread_cpu_us();
     if (app.refused() != 0) die(label + ": " + std::to_string(app.refused()) + " messages refused by the broker");
@@ -415,9 +426,26 @@ long reported_maxrss_kb(const std::string& report) {
 }
 
 std::vector<std::string> mosquitto_pub_argv(const test::TempDir& dir, int port) {
-    return {"mosquitto_pub", "-h", "localhost", "-p", std::to_string(port), "--cafile", dir.file("pki/ca.pem"), "--cert",
-            dir.file("soft.pem"), "--key", dir.file("soft.key"), "-i", kSoftDevice, "-t",
-            std::string("devices/") + kSoftDevice + "/telemetry", "-q", "1", "-M", std::to_string(kWindow), "-l"};
+    return {"mosquitto_pub",
+            "-h",
+            "localhost",
+            "-p",
+            std::to_string(port),
+            "--cafile",
+            dir.file("pki/ca.pem"),
+            "--cert",
+            dir.file("soft.pem"),
+            "--key",
+            dir.file("soft.key"),
+            "-i",
+            kSoftDevice,
+            "-t",
+            std::string("devices/") + kSoftDevice + "/telemetry",
+            "-q",
+            "1",
+            "-M",
+            std::to_string(kWindow),
+            "-l"};
 }
 
 void write_lines(const std::string& path, int count) {
@@ -437,8 +465,9 @@ Run run_mosquitto_pub(test::Peer& broker, const test::TempDir& dir, int port, in
               dir.file("mosquitto_pub.err"));
     ::close(out);
     const auto last = sub.wait_last(kDeadlineS);
-    if (!last) die("mosquitto_pub: the subscriber did not print message " + std::to_string(count) + ": " +
-                   test::read_text(dir.file("mosquitto_pub.err")));
+    if (!last)
+        die("mosquitto_pub: the subscriber did not print message " + std::to_string(count) + ": " +
+            test::read_text(dir.file("mosquitto_pub.err")));
     if (!pub.wait(30000)) die("mosquitto_pub failed: " + test::read_text(dir.file("mosquitto_pub.err")));
     Run r;
     r.seconds = seconds_since(t0, *last);
@@ -454,8 +483,8 @@ Run run_mosquitto_pub(test::Peer& broker, const test::TempDir& dir, int port, in
 long mosquitto_pub_maxrss_kb(const test::TempDir& dir, int port, int count) {
     write_lines(dir.file("lines-few.txt"), count);
     const int out = ::open(dir.file("mosquitto_pub-few.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    Child pub(under_time(dir.file("mosquitto_pub-few.rss"), mosquitto_pub_argv(dir, port)), dir.file("lines-few.txt"), out,
-              dir.file("mosquitto_pub-few.err"));
+    Child pub(under_time(dir.file("mosquitto_pub-few.rss"), mosquitto_pub_argv(dir, port)), dir.file("lines-few.txt"),
+              out, dir.file("mosquitto_pub-few.err"));
     ::close(out);
     if (!pub.wait(30000)) die("mosquitto_pub failed: " + test::read_text(dir.file("mosquitto_pub-few.err")));
     return reported_maxrss_kb(dir.file("mosquitto_pub-few.rss"));
@@ -470,12 +499,13 @@ long agent_maxrss_kb(const test::TempDir& dir, int port) {
                                  "[outbox]\ndir = \"outbox-agent\"\n" + "[telemetry]\ninterval_s = 1\nqos = 1\n" +
                                  "[[sensor]]\ntype = \"simulated\"\nname = \"sim\"\nmin = 20\nmax = 25\n");
     const int out = ::open(dir.file("agent.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    Child agent(under_time(dir.file("agent.rss"), {SEBIND_BIN, "run", "--config", config, "--count", "5", "--interval-ms", "50"}),
+    Child agent(under_time(dir.file("agent.rss"),
+                           {SEBIND_BIN, "run", "--config", config, "--count", "5", "--interval-ms", "50"}),
                 "/dev/null", out, dir.file("agent.err"));
     ::close(out);
     if (!agent.wait(30000))
-        die("sebind run failed (exit " + std::to_string(agent.exit_code()) + "): " + test::read_text(dir.file("agent.out")) +
-            test::read_text(dir.file("agent.err")));
+        die("sebind run failed (exit " + std::to_string(agent.exit_code()) +
+            "): " + test::read_text(dir.file("agent.out")) + test::read_text(dir.file("agent.err")));
     return reported_maxrss_kb(dir.file("agent.rss"));
 }
 
@@ -523,14 +553,17 @@ int bench(int argc, char** argv) {
     // The subscriber may fall behind: the broker queues for it instead of dropping. log_type
     // subscribe tells us when a subscriber is ready.
     test::write_file(pki + "/mosquitto.conf", test::read_text(pki + "/mosquitto.conf") + "max_queued_messages " +
-                                                  std::to_string(std::max(count, 1000) * 5) + "\nmax_inflight_messages " +
-                                                  std::to_string(kWindow) + "\nlog_type subscribe\n");
+                                                  std::to_string(std::max(count, 1000) * 5) +
+                                                  "\nmax_inflight_messages " + std::to_string(kWindow) +
+                                                  "\nlog_type subscribe\n");
     const std::string crt = provision(dir.file("se"), pki, clock);
 
     // The baseline's identity: a software P-256 key with a device certificate from the same CA.
-    if (test::run({"openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", dir.file("soft.key")}).exit_code != 0 ||
-        test::run({"openssl", "req", "-new", "-key", dir.file("soft.key"), "-subj", std::string("/CN=") + kSoftDevice, "-out",
-                   dir.file("soft.csr")}).exit_code != 0)
+    if (test::run({"openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", dir.file("soft.key")})
+                .exit_code != 0 ||
+        test::run({"openssl", "req", "-new", "-key", dir.file("soft.key"), "-subj", std::string("/CN=") + kSoftDevice,
+                   "-out", dir.file("soft.csr")})
+                .exit_code != 0)
         die("software key or CSR (openssl)");
     auto soft_crt = identity::sign_csr(pki, test::read_text(dir.file("soft.csr")), 30);
     if (!soft_crt) die("signing the software certificate");
@@ -563,29 +596,39 @@ int bench(int argc, char** argv) {
     broker.stop();
 
     const Summary b = summarize(base, count), m = summarize(mem, count), d = summarize(disk, count);
-    std::printf("QoS 1 over mutual TLS to mosquitto 2.0 on 127.0.0.1: %d messages of %zu payload bytes, in-flight window %u,\n"
-                "counted at mosquitto_sub -q 1 (start of publishing, connection included -> message %d printed); median of %d rounds:\n",
-                count, kPayloadBytes, kWindow, count, rounds);
-    std::printf("  ours, agent::Uplink + mbedTLS, chip key (emulator), MemoryStore: %8.0f msgs/s (%.3f s; %d duplicates)\n",
-                m.msgs_per_s, m.seconds, m.duplicates);
-    std::printf("  ours, agent::Uplink + mbedTLS, chip key, Outbox (sync batch):   %8.0f msgs/s (%.3f s; %d duplicates)\n",
-                d.msgs_per_s, d.seconds, d.duplicates);
-    std::printf("  mosquitto_pub -l -q 1 -M %u, software key (baseline):            %8.0f msgs/s (%.3f s; %d duplicates)\n", kWindow,
-                b.msgs_per_s, b.seconds, b.duplicates);
-    std::printf("  ratio ours (MemoryStore)/mosquitto_pub: %.2f (target >= 1.2: %s); with the Outbox: %.2f\n", m.msgs_per_s / b.msgs_per_s,
-                met(m.msgs_per_s / b.msgs_per_s >= 1.2), d.msgs_per_s / b.msgs_per_s);
-    std::printf("CPU per message, user+sys (ours: the publishing thread, RUSAGE_THREAD, the emulated chip's signature\n"
-                "in the handshake included; mosquitto_pub: its process, wait4):\n");
-    std::printf("  ours, MemoryStore: %.2f us/msg; with the Outbox: %.2f us/msg; mosquitto_pub: %.2f us/msg\n", m.us_per_msg,
-                d.us_per_msg, b.us_per_msg);
-    std::printf("  ratio ours (MemoryStore)/mosquitto_pub: %.2f (target <= 1: %s); with the Outbox: %.2f\n", m.us_per_msg / b.us_per_msg,
-                met(m.us_per_msg <= b.us_per_msg), d.us_per_msg / b.us_per_msg);
-    std::printf("  the others' CPU per message while the same runs (broker from /proc at 10 ms resolution; mosquitto_sub, wait4):\n"
-                "    broker: ours %.2f, with the Outbox %.2f, mosquitto_pub's %.2f us/msg; subscriber: %.2f, %.2f, %.2f us/msg\n",
-                m.broker_us, d.broker_us, b.broker_us, m.subscriber_us, d.subscriber_us, b.subscriber_us);
-    std::printf("resident memory, ru_maxrss (through GNU time, see under_time): sebind run --count 5: %ld KB;\n"
-                "  baseline mosquitto_pub: %ld KB sending 5 messages, %ld KB sending %d (the rounds above, largest)\n",
-                agent_kb, pub_few_kb, b.maxrss_kb, count);
+    std::printf(
+        "QoS 1 over mutual TLS to mosquitto 2.0 on 127.0.0.1: %d messages of %zu payload bytes, in-flight window %u,\n"
+        "counted at mosquitto_sub -q 1 (start of publishing, connection included -> message %d printed); median of %d "
+        "rounds:\n",
+        count, kPayloadBytes, kWindow, count, rounds);
+    std::printf(
+        "  ours, agent::Uplink + mbedTLS, chip key (emulator), MemoryStore: %8.0f msgs/s (%.3f s; %d duplicates)\n",
+        m.msgs_per_s, m.seconds, m.duplicates);
+    std::printf(
+        "  ours, agent::Uplink + mbedTLS, chip key, Outbox (sync batch):   %8.0f msgs/s (%.3f s; %d duplicates)\n",
+        d.msgs_per_s, d.seconds, d.duplicates);
+    std::printf(
+        "  mosquitto_pub -l -q 1 -M %u, software key (baseline):            %8.0f msgs/s (%.3f s; %d duplicates)\n",
+        kWindow, b.msgs_per_s, b.seconds, b.duplicates);
+    std::printf("  ratio ours (MemoryStore)/mosquitto_pub: %.2f (target >= 1.2: %s); with the Outbox: %.2f\n",
+                m.msgs_per_s / b.msgs_per_s, met(m.msgs_per_s / b.msgs_per_s >= 1.2), d.msgs_per_s / b.msgs_per_s);
+    std::printf(
+        "CPU per message, user+sys (ours: the publishing thread, RUSAGE_THREAD, the emulated chip's signature\n"
+        "in the handshake included; mosquitto_pub: its process, wait4):\n");
+    std::printf("  ours, MemoryStore: %.2f us/msg; with the Outbox: %.2f us/msg; mosquitto_pub: %.2f us/msg\n",
+                m.us_per_msg, d.us_per_msg, b.us_per_msg);
+    std::printf("  ratio ours (MemoryStore)/mosquitto_pub: %.2f (target <= 1: %s); with the Outbox: %.2f\n",
+                m.us_per_msg / b.us_per_msg, met(m.us_per_msg <= b.us_per_msg), d.us_per_msg / b.us_per_msg);
+    std::printf(
+        "  the others' CPU per message while the same runs (broker from /proc at 10 ms resolution; mosquitto_sub, "
+        "wait4):\n"
+        "    broker: ours %.2f, with the Outbox %.2f, mosquitto_pub's %.2f us/msg; subscriber: %.2f, %.2f, %.2f "
+        "us/msg\n",
+        m.broker_us, d.broker_us, b.broker_us, m.subscriber_us, d.subscriber_us, b.subscriber_us);
+    std::printf(
+        "resident memory, ru_maxrss (through GNU time, see under_time): sebind run --count 5: %ld KB;\n"
+        "  baseline mosquitto_pub: %ld KB sending 5 messages, %ld KB sending %d (the rounds above, largest)\n",
+        agent_kb, pub_few_kb, b.maxrss_kb, count);
     std::printf("bench_mqtt run time: %.1f s\n", seconds_since(started, Wall::now()));
     return 0;
 }

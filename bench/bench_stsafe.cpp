@@ -45,24 +45,56 @@ constexpr int kMixSize = 6;
 void run_driver_command(Rig& rig, int i) {
     std::array<std::uint8_t, 64> buf{};
     switch (i % kMixSize) {
-        case 0: { auto r = rig.device->echo(std::span(buf).first(32), buf); benchmark::DoNotOptimize(r); break; }
-        case 1: { auto s = rig.device->generate_random(std::span(buf).first(32)); benchmark::DoNotOptimize(s); break; }
-        case 2: { auto r = rig.device->query_product_data(); benchmark::DoNotOptimize(r); break; }
-        case 3: { auto s = rig.device->read(1, 0, buf); benchmark::DoNotOptimize(s); break; }
-        case 4: { auto r = rig.device->query_partition(); benchmark::DoNotOptimize(r); break; }
-        case 5: { auto s = rig.device->update(1, 64, std::span(buf).first(32)); benchmark::DoNotOptimize(s); break; }
+        case 0: {
+            auto r = rig.device->echo(std::span(buf).first(32), buf);
+            benchmark::DoNotOptimize(r);
+            break;
+        }
+        case 1: {
+            auto s = rig.device->generate_random(std::span(buf).first(32));
+            benchmark::DoNotOptimize(s);
+            break;
+        }
+        case 2: {
+            auto r = rig.device->query_product_data();
+            benchmark::DoNotOptimize(r);
+            break;
+        }
+        case 3: {
+            auto s = rig.device->read(1, 0, buf);
+            benchmark::DoNotOptimize(s);
+            break;
+        }
+        case 4: {
+            auto r = rig.device->query_partition();
+            benchmark::DoNotOptimize(r);
+            break;
+        }
+        case 5: {
+            auto s = rig.device->update(1, 64, std::span(buf).first(32));
+            benchmark::DoNotOptimize(s);
+            break;
+        }
     }
 }
 
 // The same six commands as raw frames, handed to the emulator directly: the baseline.
 std::vector<std::vector<std::uint8_t>> raw_frames() {
     const std::vector<std::vector<std::uint8_t>> payloads = {
-        [] { std::vector<std::uint8_t> p(1, 0x00); p.resize(33, 0); return p; }(),  // echo 32
-        {0x02, 0x00, 0x20},                                                         // random 32
-        {0x14, 0x11},                                                               // query product data
-        {0x05, 0x00, 0x01, 0x00, 0x00, 0x00, 0x40},                                 // read zone 1, 64 bytes
-        {0x14, 0x12},                                                               // query partition
-        [] { std::vector<std::uint8_t> p = {0x06, 0x00, 0x01, 0x00, 0x40}; p.resize(5 + 32, 0); return p; }(),
+        [] {
+            std::vector<std::uint8_t> p(1, 0x00);
+            p.resize(33, 0);
+            return p;
+        }(),                                         // echo 32
+        {0x02, 0x00, 0x20},                          // random 32
+        {0x14, 0x11},                                // query product data
+        {0x05, 0x00, 0x01, 0x00, 0x00, 0x00, 0x40},  // read zone 1, 64 bytes
+        {0x14, 0x12},                                // query partition
+        [] {
+            std::vector<std::uint8_t> p = {0x06, 0x00, 0x01, 0x00, 0x40};
+            p.resize(5 + 32, 0);
+            return p;
+        }(),
     };
     std::vector<std::vector<std::uint8_t>> frames;
     for (const auto& p : payloads) {

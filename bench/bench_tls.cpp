@@ -109,7 +109,8 @@ void software_identity(const std::string& pki, Identity& id) {
         die("software ECDSA key");
     mbedtls_pk_free(&generated);
     auto crt = identity::sign_csr(pki, reinterpret_cast<char*>(pem), 30);
-    if (!crt || mbedtls_x509_crt_parse(&id.chain, reinterpret_cast<const unsigned char*>(crt->c_str()), crt->size() + 1) != 0)
+    if (!crt ||
+        mbedtls_x509_crt_parse(&id.chain, reinterpret_cast<const unsigned char*>(crt->c_str()), crt->size() + 1) != 0)
         die("software certificate");
     mbedtls_ctr_drbg_free(&drbg);
     mbedtls_entropy_free(&entropy);
@@ -193,15 +194,17 @@ int main(int argc, char** argv) {
     auto csr = identity::make_csr(se, stsafe::kSlotUser, 4, "CN=chip-device", {});
     auto crt = identity::sign_csr(dir.file("pki"), *csr, 30);
     Identity chip_id, soft_id;
-    if (!crt || mbedtls_x509_crt_parse(&chip_id.chain, reinterpret_cast<const unsigned char*>(crt->c_str()), crt->size() + 1) != 0)
+    if (!crt || mbedtls_x509_crt_parse(&chip_id.chain, reinterpret_cast<const unsigned char*>(crt->c_str()),
+                                       crt->size() + 1) != 0)
         die("chip certificate");
-    if (!tls::setup_se_key(chip_id.key, se, stsafe::kSlotUser, *tls::public_key_of(chip_id.chain.pk)).ok()) die("SE key");
+    if (!tls::setup_se_key(chip_id.key, se, stsafe::kSlotUser, *tls::public_key_of(chip_id.chain.pk)).ok())
+        die("SE key");
     software_identity(dir.file("pki"), soft_id);
 
     const int port = test::free_port();
-    test::Peer server({"openssl", "s_server", "-accept", std::to_string(port), "-cert", dir.file("pki/broker.pem"), "-key",
-                       dir.file("pki/broker.key"), "-CAfile", dir.file("pki/ca.pem"), "-Verify", "1", "-verify_return_error",
-                       "-no_tls1_3", "-quiet"});
+    test::Peer server({"openssl", "s_server", "-accept", std::to_string(port), "-cert", dir.file("pki/broker.pem"),
+                       "-key", dir.file("pki/broker.key"), "-CAfile", dir.file("pki/ca.pem"), "-Verify", "1",
+                       "-verify_return_error", "-no_tls1_3", "-quiet"});
     g_server = &server;
     // -quiet prints nothing: readiness = a completed handshake within the deadline.
     tls::ClientOptions o;
@@ -344,8 +347,8 @@ int main(int argc, char** argv) {
     const auto resumed_line = [&](const char* what, const std::vector<double>& full, const std::vector<double>& res,
                                   double real_full_ms) {
         const double ratio = paired_ratio(full, res);
-        std::printf("    %-15s %.2f ms; full/resumed = %4.1fx (target >= 15x: %s), with realistic latency %.0fx\n", what,
-                    median(res), ratio, ratio >= 15 ? "met" : "NOT met", real_full_ms / median(res));
+        std::printf("    %-15s %.2f ms; full/resumed = %4.1fx (target >= 15x: %s), with realistic latency %.0fx\n",
+                    what, median(res), ratio, ratio >= 15 ? "met" : "NOT met", real_full_ms / median(res));
     };
     const double real_context_ms = median(chip_real_context);
     std::printf("resumed handshake (no chip operation in any of them) against a full one by the same path:\n");
@@ -357,20 +360,26 @@ int main(int argc, char** argv) {
     resumed_line("session ticket:", chip_full, resumed, real_ms);
     resumed_line("session id:", chip_full, resumed_id, real_ms);
     const double full_cpu_ms = median(full_cpu);
-    std::printf("  the device's own CPU (this thread, shared context; full handshake with the software key so\n"
-                "  that no emulated chip work is counted): full %.2f ms, resumed by ticket %.3f ms (%.0fx), by id %.3f ms (%.0fx)\n",
-                full_cpu_ms, median(resumed_cpu), full_cpu_ms / median(resumed_cpu), median(resumed_id_cpu),
-                full_cpu_ms / median(resumed_id_cpu));
+    std::printf(
+        "  the device's own CPU (this thread, shared context; full handshake with the software key so\n"
+        "  that no emulated chip work is counted): full %.2f ms, resumed by ticket %.3f ms (%.0fx), by id %.3f ms "
+        "(%.0fx)\n",
+        full_cpu_ms, median(resumed_cpu), full_cpu_ms / median(resumed_cpu), median(resumed_id_cpu),
+        full_cpu_ms / median(resumed_id_cpu));
     if (server_full >= 0)
-        std::printf("  openssl s_server's CPU per handshake (mean of %d): full %.2f ms, resumed by ticket %.3f ms, by id %.3f ms\n",
-                    server_rounds, server_full, server_ticket, server_id);
+        std::printf(
+            "  openssl s_server's CPU per handshake (mean of %d): full %.2f ms, resumed by ticket %.3f ms, by id %.3f "
+            "ms\n",
+            server_rounds, server_full, server_ticket, server_id);
     const bool met = context_full <= 46 * 1024 && context_resumed <= 46 * 1024;
     std::printf("heap peak per connection (host only; the emulated chip's %.1f KB counted apart):\n", kb(chip_model));
-    std::printf("  one-shot Client::connect(options): full %.1f KB, resumed %.1f KB\n", kb(oneshot_full), kb(oneshot_resumed));
+    std::printf("  one-shot Client::connect(options): full %.1f KB, resumed %.1f KB\n", kb(oneshot_full),
+                kb(oneshot_resumed));
     std::printf("  shared tls::ClientContext:         full %.1f KB, resumed %.1f KB (first connection %.1f KB)\n",
                 kb(context_full), kb(context_resumed), kb(context_first));
     std::printf("  software key, shared context:      full %.1f KB\n", kb(soft_heap));
-    std::printf("  record buffers alone: 2 x %.1f KB (MBEDTLS_SSL_IN/OUT_BUFFER_LEN)\n", MBEDTLS_SSL_IN_BUFFER_LEN / 1024.0);
+    std::printf("  record buffers alone: 2 x %.1f KB (MBEDTLS_SSL_IN/OUT_BUFFER_LEN)\n",
+                MBEDTLS_SSL_IN_BUFFER_LEN / 1024.0);
     std::printf("  target <= 46 KB with a shared context: %s\n", met ? "met" : "NOT met");
 
     if (heap_detail) {

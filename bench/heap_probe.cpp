@@ -43,8 +43,7 @@ std::atomic<bool> g_tracing{false};
 void raise(std::atomic<long long>& live, std::atomic<long long>& peak, long long delta) {
     const long long now = live.fetch_add(delta) + delta;
     long long p = peak.load();
-    while (now > p && !peak.compare_exchange_weak(p, now)) {
-    }
+    while (now > p && !peak.compare_exchange_weak(p, now)) {}
 }
 
 __attribute__((noinline)) void log_event(void* ptr, long long size) {
@@ -118,8 +117,10 @@ void report_trace(std::FILE* out, std::size_t top) {
     // Pass 2: the blocks allocated in the window and still live at that moment.
     std::unordered_map<void*, std::size_t> live_blocks;
     for (std::size_t i = 0; i < peak_at; ++i) {
-        if (g_events[i].size > 0) live_blocks[g_events[i].ptr] = i;
-        else live_blocks.erase(g_events[i].ptr);
+        if (g_events[i].size > 0)
+            live_blocks[g_events[i].ptr] = i;
+        else
+            live_blocks.erase(g_events[i].ptr);
     }
     std::map<std::string, std::pair<long long, int>> sites;
     for (const auto& [ptr, i] : live_blocks) {
@@ -138,10 +139,13 @@ void report_trace(std::FILE* out, std::size_t top) {
         s.second += 1;
     }
     std::vector<std::pair<std::string, std::pair<long long, int>>> sorted(sites.begin(), sites.end());
-    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
-    std::fprintf(out, "  peak %.1f KB after %zu of %zu heap events; live blocks by call site:\n", peak / 1024.0, peak_at, n);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+    std::fprintf(out, "  peak %.1f KB after %zu of %zu heap events; live blocks by call site:\n", peak / 1024.0,
+                 peak_at, n);
     for (std::size_t k = 0; k < sorted.size() && k < top; ++k)
-        std::fprintf(out, "  %8.1f KB %5d x  %s\n", sorted[k].second.first / 1024.0, sorted[k].second.second, sorted[k].first.c_str());
+        std::fprintf(out, "  %8.1f KB %5d x  %s\n", sorted[k].second.first / 1024.0, sorted[k].second.second,
+                     sorted[k].first.c_str());
 }
 
 }  // namespace sebind::bench
@@ -167,8 +171,10 @@ extern "C" __attribute__((noinline)) void* realloc(void* old, std::size_t n) {
     const long long before = static_cast<long long>(malloc_usable_size(old));
     account(old, -before);
     void* p = __libc_realloc(old, n);
-    if (p) account(p, static_cast<long long>(malloc_usable_size(p)));
-    else if (n != 0) account(old, before);  // failed: the old block is still there
+    if (p)
+        account(p, static_cast<long long>(malloc_usable_size(p)));
+    else if (n != 0)
+        account(old, before);  // failed: the old block is still there
     return p;
 }
 extern "C" void free(void* p) {

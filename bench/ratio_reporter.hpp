@@ -16,8 +16,8 @@ public:
         ConsoleReporter::ReportRuns(runs);
         for (const Run& run : runs) {
             if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
-            m_seconds_per_iteration[run.benchmark_name()] =
-                run.cpu_accumulated_time / static_cast<double>(run.iterations);
+            m_seconds_per_iteration[run.benchmark_name()] = run.cpu_accumulated_time /
+                                                            static_cast<double>(run.iterations);
         }
     }
     /// CPU seconds per iteration of a benchmark by name (steadier than wall time on a shared

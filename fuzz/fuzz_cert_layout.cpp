@@ -28,7 +28,8 @@ void fix_header(std::vector<std::uint8_t>& image) {
     h.curve = static_cast<sebind::stsafe::Curve>(image[11] % 4);
     const CopyArea area = copy_area(image.size(), h.active_copy);
     const std::size_t room = area.offset < image.size() ? std::min(area.size, image.size() - area.offset) : 0;
-    h.record_size = static_cast<std::uint16_t>(room ? (static_cast<std::size_t>(image[12]) << 8 | image[13]) % (room + 1) : 0);
+    h.record_size = static_cast<std::uint16_t>(
+        room ? (static_cast<std::size_t>(image[12]) << 8 | image[13]) % (room + 1) : 0);
     h.record_digest = record_digest(sebind::Bytes(image.data() + area.offset, h.record_size));
     const auto header = encode_header(h);
     std::memcpy(image.data(), header.data(), header.size());

@@ -49,7 +49,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     open.persist = false;
     sebind::emu::ChipImpl chip(*state, sebind::emu::make_memory_store(file), open, 1);
     for (unsigned tag = 0; tag < 0x30; ++tag) expect_well_formed(chip, {0x14, static_cast<std::uint8_t>(tag)});
-    for (const auto& zone : state->zones)
-        expect_well_formed(chip, {0x05, 0x00, zone.index, 0x00, 0x00, 0x00, 0x10});
+    for (const auto& zone : state->zones) expect_well_formed(chip, {0x05, 0x00, zone.index, 0x00, 0x00, 0x00, 0x10});
     return 0;
 }

@@ -37,7 +37,8 @@ stsafe::HostKeys test_keys() {
 
 class ScriptedBus final : public stsafe::Bus {
 public:
-    ScriptedBus(const std::uint8_t* data, std::size_t size, std::uint8_t mode) : m_data(data), m_size(size), m_mode(mode) {}
+    ScriptedBus(const std::uint8_t* data, std::size_t size, std::uint8_t mode)
+        : m_data(data), m_size(size), m_mode(mode) {}
 
     stsafe::BusResult write(std::uint8_t, Bytes frame) noexcept override {
         if (m_mode & kRawMode) {
@@ -49,8 +50,10 @@ public:
         const std::uint8_t header = command->header;
         // The counter is the chip's own, answered truthfully so that the driver's C-MACs and our
         // R-MACs agree; every other answer comes from the input.
-        if ((header & 0x1F) == kQueryCommand && command->payload.size() == 1 && command->payload[0] == kHostKeySlotTag) {
-            const std::uint8_t slot[] = {1, static_cast<std::uint8_t>(m_counter >> 16), static_cast<std::uint8_t>(m_counter >> 8),
+        if ((header & 0x1F) == kQueryCommand && command->payload.size() == 1 &&
+            command->payload[0] == kHostKeySlotTag) {
+            const std::uint8_t slot[] = {1, static_cast<std::uint8_t>(m_counter >> 16),
+                                         static_cast<std::uint8_t>(m_counter >> 8),
                                          static_cast<std::uint8_t>(m_counter)};
             return answer(0x00, slot);
         }

@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
             [](std::string& text) -> std::string {
                 int fd = -1;
                 if (CLI::detail::lexical_cast(text, fd) && fd >= 0) return {};
-                return "takes an open file descriptor number (0 to " + std::to_string(INT_MAX) + "), got '" + text + "'";
+                return "takes an open file descriptor number (0 to " + std::to_string(INT_MAX) + "), got '" + text +
+                       "'";
             },
             "FD"));
     app.add_flag("--no-persist", no_persist, "Keep changes in memory; never write the state files");
@@ -72,10 +73,11 @@ int main(int argc, char** argv) {
     if (!faults_spec.empty()) {
         auto faults = sebind::port_linux::parse_fault_spec(faults_spec);
         if (!faults) {
-            std::fprintf(stderr,
-                         "sebind-emud: bad --faults '%s' — use e.g. seed=7,crc=0.01,cmd=0.01,nack=0.01,nacklen=3,powerloss=5 "
-                         "(rates 0..1, nacklen 1..1000)\n",
-                         faults_spec.c_str());
+            std::fprintf(
+                stderr,
+                "sebind-emud: bad --faults '%s' — use e.g. seed=7,crc=0.01,cmd=0.01,nack=0.01,nacklen=3,powerloss=5 "
+                "(rates 0..1, nacklen 1..1000)\n",
+                faults_spec.c_str());
             return kExitUsage;
         }
         options.faults = *faults;
@@ -108,7 +110,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sebind-emud: %s\n", why.c_str());
         return st.code() == sebind::Errc::invalid_argument ? kExitUsage
                : st.code() == sebind::Errc::already_exists ? kExitAlreadyExists
-                                                            : kExitUnreachable;
+                                                           : kExitUnreachable;
     }
     g_daemon = daemon->get();
     struct sigaction sa {};

@@ -21,18 +21,21 @@ std::string exit_code_help() {
     std::string text = "Exit codes (class in --json failures):\n";
     for (const ExitCodeInfo& e : kExitCodes) {
         char row[160];
-        std::snprintf(row, sizeof row, "  %2d  %-28.*s %.*s\n", static_cast<int>(e.code), static_cast<int>(e.name.size()),
-                      e.name.data(), static_cast<int>(e.meaning.size()), e.meaning.data());
+        std::snprintf(row, sizeof row, "  %2d  %-28.*s %.*s\n", static_cast<int>(e.code),
+                      static_cast<int>(e.name.size()), e.name.data(), static_cast<int>(e.meaning.size()),
+                      e.meaning.data());
         text += row;
     }
-    return text + "Options --se, --json and -v go before or after the subcommand.\n"
-                  "SE URIs: emu:DIR | emud:SOCKET[#CHIP] | i2c:/dev/i2c-N[?addr=0x20]  (or set SEBIND_SE)\n";
+    return text +
+           "Options --se, --json and -v go before or after the subcommand.\n"
+           "SE URIs: emu:DIR | emud:SOCKET[#CHIP] | i2c:/dev/i2c-N[?addr=0x20]  (or set SEBIND_SE)\n";
 }
 
 void add_global_options(CLI::App& app, GlobalOptions& global) {
     if (app.get_prefix_command()) return;
     const char* group = "Global options (before or after the subcommand)";
-    app.add_option("--se", global.se_uri, "Secure element URI: emu:DIR, emud:SOCKET[#CHIP], i2c:/dev/i2c-N[?addr=0x20] (default: $SEBIND_SE)")
+    app.add_option("--se", global.se_uri,
+                   "Secure element URI: emu:DIR, emud:SOCKET[#CHIP], i2c:/dev/i2c-N[?addr=0x20] (default: $SEBIND_SE)")
         ->group(group);
     app.add_flag("--json", global.json, "Machine-readable output; failures as one JSON line on stderr")->group(group);
     app.add_flag("-v,--verbose", global.verbose, "Log driver activity to stderr")->group(group);
@@ -109,8 +112,8 @@ int emulator_storage_errno() {
 std::string cause_and_fix(Status s) {
     if (s.code() == Errc::storage_failure) {
         if (const int err = emulator_storage_errno())
-            return std::string("cannot save the emulator state in ") + g_open_se.dir + " (" + std::strerror(err) + ") — " +
-                   host::write_fix(err) + "; the state file keeps its last complete write";
+            return std::string("cannot save the emulator state in ") + g_open_se.dir + " (" + std::strerror(err) +
+                   ") — " + host::write_fix(err) + "; the state file keeps its last complete write";
     }
     std::string cause;
     if (s.device_status()) {
@@ -127,36 +130,48 @@ std::string cause_and_fix(Status s) {
     switch (s.device_status()) {
         case 0x0B: fix = "the key's usage limit is used up: generate a new key (`sebind keygen --force`)"; break;
         case 0x0F: fix = "the chip's life cycle forbids it (terminated or locked): use another chip"; break;
-        case 0x11: fix = "the chip's access condition forbids it: it needs host keys (C-MAC) or a looser zone/command AC, see `sebind info`"; break;
+        case 0x11:
+            fix =
+                "the chip's access condition forbids it: it needs host keys (C-MAC) or a looser zone/command AC, see "
+                "`sebind info`";
+            break;
         case 0x09: fix = "the host C-MAC counter is exhausted: this chip can no longer take protected commands"; break;
         case 0x13: fix = "the zone's one-way counter has reached its limit"; break;
         case 0x16: fix = "the host keys do not match the chip's: provision the right ones"; break;
         default: break;
     }
     if (!fix) switch (s.code()) {
-        case Errc::communication_failure:
-        case Errc::busy:
-        case Errc::timeout:
-            fix = "check the bus/URI (--se or SEBIND_SE), the I2C wiring, or that sebind-emud is running";
-            break;
-        case Errc::invalid_response:
-            fix = "the answer was malformed: check the bus address and wiring (or report a bug)";
-            break;
-        case Errc::integrity_failure: fix = "a MAC or CRC kept failing: check the bus wiring and the host keys"; break;
-        case Errc::hardware_failure: fix = "the chip reported an internal error: power-cycle it, then retry"; break;
-        case Errc::not_permitted: fix = "the chip's configuration forbids this operation (see `sebind info`)"; break;
-        case Errc::does_not_exist: fix = "create it first (e.g. `sebind keygen`) or pick another slot/zone"; break;
-        case Errc::already_exists: fix = "it can be written only once (use --force where offered)"; break;
-        case Errc::out_of_range: fix = "stay within the zone size or counter value shown by `sebind info`"; break;
-        case Errc::buffer_too_small: fix = "the data does not fit: use a larger zone or less data"; break;
-        case Errc::storage_failure: fix = "check the directory exists, is writable and the disk is not full"; break;
-        case Errc::corrupted_data: fix = "the stored data is damaged: rewrite it (emulator state: recreate it with `sebind emu init`)"; break;
-        case Errc::invalid_argument: fix = "check the arguments (`sebind --help`)"; break;
-        case Errc::not_supported: fix = "this chip or build does not offer it (see `sebind info` for the curves and slots)"; break;
-        case Errc::invalid_signature: fix = "the key and the certificate/signature do not belong together"; break;
-        case Errc::expired: fix = "renew the certificate, or pass --force to accept it anyway"; break;
-        default: fix = "run with --verbose for details"; break;
-    }
+            case Errc::communication_failure:
+            case Errc::busy:
+            case Errc::timeout:
+                fix = "check the bus/URI (--se or SEBIND_SE), the I2C wiring, or that sebind-emud is running";
+                break;
+            case Errc::invalid_response:
+                fix = "the answer was malformed: check the bus address and wiring (or report a bug)";
+                break;
+            case Errc::integrity_failure:
+                fix = "a MAC or CRC kept failing: check the bus wiring and the host keys";
+                break;
+            case Errc::hardware_failure: fix = "the chip reported an internal error: power-cycle it, then retry"; break;
+            case Errc::not_permitted:
+                fix = "the chip's configuration forbids this operation (see `sebind info`)";
+                break;
+            case Errc::does_not_exist: fix = "create it first (e.g. `sebind keygen`) or pick another slot/zone"; break;
+            case Errc::already_exists: fix = "it can be written only once (use --force where offered)"; break;
+            case Errc::out_of_range: fix = "stay within the zone size or counter value shown by `sebind info`"; break;
+            case Errc::buffer_too_small: fix = "the data does not fit: use a larger zone or less data"; break;
+            case Errc::storage_failure: fix = "check the directory exists, is writable and the disk is not full"; break;
+            case Errc::corrupted_data:
+                fix = "the stored data is damaged: rewrite it (emulator state: recreate it with `sebind emu init`)";
+                break;
+            case Errc::invalid_argument: fix = "check the arguments (`sebind --help`)"; break;
+            case Errc::not_supported:
+                fix = "this chip or build does not offer it (see `sebind info` for the curves and slots)";
+                break;
+            case Errc::invalid_signature: fix = "the key and the certificate/signature do not belong together"; break;
+            case Errc::expired: fix = "renew the certificate, or pass --force to accept it anyway"; break;
+            default: fix = "run with --verbose for details"; break;
+        }
     return cause + " — " + fix;
 }
 
@@ -178,8 +193,8 @@ void require_zone(stsafe::Device& device, std::uint8_t zone) {
                  (j > i ? "-" + std::to_string(partition->zones[j].index) : "");
         i = j + 1;
     }
-    throw Failure(Exit::not_found, "zone " + std::to_string(zone) + " does not exist on this chip (its zones: " + zones +
-                                       ") — pick one of them (`sebind info` lists them)");
+    throw Failure(Exit::not_found, "zone " + std::to_string(zone) + " does not exist on this chip (its zones: " +
+                                       zones + ") — pick one of them (`sebind info` lists them)");
 }
 
 void fail_write(const std::string& what, int err) {
@@ -195,10 +210,12 @@ void finish_stdout() {
     if (flushed && !std::ferror(stdout)) return;
     std::clearerr(stdout);
     if (err) fail_write("standard output", err);
-    throw Failure(Exit::storage, "cannot write standard output (part of the output was lost) — check where it goes and free space");
+    throw Failure(Exit::storage,
+                  "cannot write standard output (part of the output was lost) — check where it goes and free space");
 }
 
-std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global, const port_linux::ConnectOptions& options) {
+std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global,
+                                                  const port_linux::ConnectOptions& options) {
     if (global.verbose) {
         set_log_sink(log_to_stderr, nullptr);
         set_log_level(LogLevel::debug);
@@ -210,7 +227,8 @@ std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global, c
     }
     if (text.empty())
         throw Failure(Exit::no_se,
-                      "no secure element — pass --se URI or set SEBIND_SE (e.g. `sebind emu init ./se && export SEBIND_SE=emu:./se`)");
+                      "no secure element — pass --se URI or set SEBIND_SE (e.g. `sebind emu init ./se && export "
+                      "SEBIND_SE=emu:./se`)");
     auto uri = port_linux::parse_se_uri(text);
     if (!uri)
         throw Failure(Exit::usage, "bad secure element URI '" + text +
@@ -222,18 +240,21 @@ std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global, c
         switch (uri->kind) {
             case port_linux::SeKind::emulator:
                 if (s.code() == Errc::does_not_exist)
-                    throw Failure(Exit::not_found, "no emulated chip in " + uri->path + " — create one with `sebind emu init " + uri->path + "`");
+                    throw Failure(Exit::not_found, "no emulated chip in " + uri->path +
+                                                       " — create one with `sebind emu init " + uri->path + "`");
                 if (s.code() == Errc::corrupted_data)
-                    throw Failure(Exit::integrity, "the emulator state in " + uri->path + " is corrupted — recreate it with `sebind emu init`");
+                    throw Failure(Exit::integrity, "the emulator state in " + uri->path +
+                                                       " is corrupted — recreate it with `sebind emu init`");
                 break;
             case port_linux::SeKind::daemon:
                 if (s.code() == Errc::does_not_exist)
-                    throw Failure(Exit::not_found, "sebind-emud at " + uri->path + " has no chip named '" + uri->chip + "'");
+                    throw Failure(Exit::not_found,
+                                  "sebind-emud at " + uri->path + " has no chip named '" + uri->chip + "'");
                 // The path or chip name can never work (e.g. longer than a socket address holds).
                 if (s.code() == Errc::invalid_argument) throw Failure(Exit::invalid_input, "--se: " + detail);
-                throw Failure(Exit::se_unreachable, "cannot connect to sebind-emud at " + uri->path + " (" +
-                                                        to_string(s.code()) + ") — start it with `sebind-emud --socket " +
-                                                        uri->path + " DIR` or check the path");
+                throw Failure(Exit::se_unreachable,
+                              "cannot connect to sebind-emud at " + uri->path + " (" + to_string(s.code()) +
+                                  ") — start it with `sebind-emud --socket " + uri->path + " DIR` or check the path");
             case port_linux::SeKind::i2c:
                 throw Failure(s.code() == Errc::not_permitted ? Exit::se_refused : Exit::se_unreachable,
                               "cannot open " + uri->path + " (" + to_string(s.code()) +
@@ -241,7 +262,8 @@ std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global, c
         }
         fail(s, "cannot open the secure element");
     }
-    return std::make_unique<TrackedConnection>(std::move(*conn), uri->kind == port_linux::SeKind::emulator ? uri->path : std::string());
+    return std::make_unique<TrackedConnection>(std::move(*conn),
+                                               uri->kind == port_linux::SeKind::emulator ? uri->path : std::string());
 }
 
 }  // namespace sebind::cli

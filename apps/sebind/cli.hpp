@@ -32,7 +32,9 @@ struct Failure : std::runtime_error {
 Exit exit_for(Status s) noexcept;
 /// Throws a Failure for a failed Status: "<what>: <cause> — <fix>".
 [[noreturn]] void fail(Status s, const std::string& what);
-inline void check(Status s, const std::string& what) { if (!s.ok()) fail(s, what); }
+inline void check(Status s, const std::string& what) {
+    if (!s.ok()) fail(s, what);
+}
 
 /// Failure(storage): "cannot write <what>: <the system's reason> — <fix>" (free space, raise the
 /// file-size limit, make the directory writable...).

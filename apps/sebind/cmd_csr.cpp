@@ -18,17 +18,23 @@ void add_csr_command(CLI::App& app, GlobalOptions& global) {
         std::string out;
     };
     auto a = std::make_shared<Args>();
-    auto* cmd = app.add_subcommand("csr", "A PKCS#10 certificate request signed by the chip (PEM; --json: a summary, the PEM in it or in -o)");
+    auto* cmd = app.add_subcommand(
+        "csr", "A PKCS#10 certificate request signed by the chip (PEM; --json: a summary, the PEM in it or in -o)");
     cmd->add_option("--slot", a->slot, "Key slot (default 1)")->check(CLI::IsMember({0u, 1u}));
-    cmd->add_option("--zone", a->zone, "Zone holding the slot's public key (default: 0 for slot 0, 4 for slot 1)")->check(CLI::Range(0, 255));
-    cmd->add_option("--subject", a->subject, "Subject, e.g. \"CN=device-001,O=Acme\" or \"/CN=device-001/O=Acme\"")->required();
+    cmd->add_option("--zone", a->zone, "Zone holding the slot's public key (default: 0 for slot 0, 4 for slot 1)")
+        ->check(CLI::Range(0, 255));
+    cmd->add_option("--subject", a->subject, "Subject, e.g. \"CN=device-001,O=Acme\" or \"/CN=device-001/O=Acme\"")
+        ->required();
     cmd->add_option("--san", a->sans, "Subject alternative name DNS:NAME or IP:ADDRESS (repeatable)");
     cmd->add_option("-o,--out", a->out, "Output file (PEM); default stdout");
     cmd->callback([&global, a] {
         for (const auto& s : a->sans) {
             const std::string kind = s.substr(0, s.find(':') + 1);
-            if (s.size() == kind.size() || (strcasecmp(kind.c_str(), "DNS:") != 0 && strcasecmp(kind.c_str(), "IP:") != 0))
-                throw Failure(Exit::invalid_input, "--san '" + s + "' is not DNS:NAME or IP:ADDRESS — pass e.g. DNS:device-001.example or IP:192.0.2.7");
+            if (s.size() == kind.size() ||
+                (strcasecmp(kind.c_str(), "DNS:") != 0 && strcasecmp(kind.c_str(), "IP:") != 0))
+                throw Failure(Exit::invalid_input,
+                              "--san '" + s +
+                                  "' is not DNS:NAME or IP:ADDRESS — pass e.g. DNS:device-001.example or IP:192.0.2.7");
         }
         // The rules `pki sign` applies, checked before the chip signs anything.
         if (std::string why; !identity::check_subject(identity::x509_name_text(a->subject), &why).ok())
@@ -43,20 +49,26 @@ void add_csr_command(CLI::App& app, GlobalOptions& global) {
             const std::string s = std::to_string(slot), z = std::to_string(zone);
             switch (pem.status().code()) {
                 case Errc::does_not_exist:
-                    throw Failure(Exit::not_found, "no public key recorded for slot " + s + " in zone " + z + " — run `sebind keygen` first");
+                    throw Failure(Exit::not_found, "no public key recorded for slot " + s + " in zone " + z +
+                                                       " — run `sebind keygen` first");
                 case Errc::invalid_argument:
-                    throw Failure(Exit::invalid_input, "cannot build the request — check --subject (e.g. \"CN=device-001,O=Acme\") and "
-                                                       "that each --san is DNS: a DNS name (letters, digits, '-', '.', a leading '*.') or "
-                                                       "IP: an IPv4/IPv6 address");
+                    throw Failure(Exit::invalid_input,
+                                  "cannot build the request — check --subject (e.g. \"CN=device-001,O=Acme\") and "
+                                  "that each --san is DNS: a DNS name (letters, digits, '-', '.', a leading '*.') or "
+                                  "IP: an IPv4/IPv6 address");
                 case Errc::invalid_signature:
-                    throw Failure(Exit::mismatch, "the public key recorded in zone " + z + " is not the key in slot " + s +
-                                                  " (an interrupted keygen?) — run `sebind keygen --force` again, then `sebind csr`");
+                    throw Failure(
+                        Exit::mismatch,
+                        "the public key recorded in zone " + z + " is not the key in slot " + s +
+                            " (an interrupted keygen?) — run `sebind keygen --force` again, then `sebind csr`");
                 case Errc::corrupted_data:
-                    throw Failure(Exit::integrity, "the key record in zone " + z + " is damaged — run `sebind keygen --force` again");
+                    throw Failure(Exit::integrity,
+                                  "the key record in zone " + z + " is damaged — run `sebind keygen --force` again");
                 case Errc::buffer_too_small:
-                    throw Failure(Exit::too_large, "the request would be larger than " + std::to_string(identity::kMaxCsrPemSize) +
-                                                       " bytes (PEM), the CSR size limit, with " + std::to_string(a->sans.size()) +
-                                                       " --san name(s) — pass fewer or shorter --san names");
+                    throw Failure(Exit::too_large,
+                                  "the request would be larger than " + std::to_string(identity::kMaxCsrPemSize) +
+                                      " bytes (PEM), the CSR size limit, with " + std::to_string(a->sans.size()) +
+                                      " --san name(s) — pass fewer or shorter --san names");
                 default: break;
             }
             fail(pem.status(), "csr (the chip did not sign)");

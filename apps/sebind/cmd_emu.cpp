@@ -56,8 +56,10 @@ void add_emu_commands(CLI::App& app, GlobalOptions& global) {
         errno = 0;
         Status st = emu::init_chip(init_args->dir, options);
         if (st.code() == Errc::already_exists)
-            throw Failure(Exit::already_exists, init_args->dir + " already holds a chip — pick another directory or delete it");
-        if (st.code() == Errc::storage_failure) fail_write("the emulator state in " + init_args->dir, errno ? errno : EIO);
+            throw Failure(Exit::already_exists,
+                          init_args->dir + " already holds a chip — pick another directory or delete it");
+        if (st.code() == Errc::storage_failure)
+            fail_write("the emulator state in " + init_args->dir, errno ? errno : EIO);
         check(st, "emu init " + init_args->dir);
         if (global.json) {
             const nlohmann::json j = {{"dir", init_args->dir},

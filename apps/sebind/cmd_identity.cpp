@@ -21,11 +21,12 @@ std::string read_file_or_fail(const std::string& path, const char* kind, std::si
     switch (err) {
         case 0: return text;
         case EFBIG:
-            throw Failure(Exit::too_large, path + " is larger than " + host::size_text(limit) + ", the limit for " + kind +
-                                               " — pass " + kind + " file (PEM or DER)");
+            throw Failure(Exit::too_large, path + " is larger than " + host::size_text(limit) + ", the limit for " +
+                                               kind + " — pass " + kind + " file (PEM or DER)");
         case EISDIR: throw Failure(Exit::invalid_input, path + " is a directory — pass " + kind + " file");
         case EAGAIN:
-            throw Failure(Exit::invalid_input, path + " has nothing to read without waiting — pass " + kind + " file, not a FIFO or device");
+            throw Failure(Exit::invalid_input,
+                          path + " has nothing to read without waiting — pass " + kind + " file, not a FIFO or device");
         default:
             throw Failure(Exit::not_found, "cannot read " + path + " (" + std::strerror(err) + ") — check the path");
     }
@@ -101,7 +102,8 @@ std::vector<std::uint8_t> load_certificate_file(const std::string& path) {
     std::vector<std::uint8_t> der;
     if (rc == 0 && crt.raw.len) der.assign(crt.raw.p, crt.raw.p + crt.raw.len);
     mbedtls_x509_crt_free(&crt);
-    if (der.empty()) throw Failure(Exit::invalid_input, path + " is not a certificate (PEM or DER) — pass the file the CA issued");
+    if (der.empty())
+        throw Failure(Exit::invalid_input, path + " is not a certificate (PEM or DER) — pass the file the CA issued");
     return der;
 }
 

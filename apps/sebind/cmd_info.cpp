@@ -133,7 +133,10 @@ json gather(st::Device& se) {
     j["key_slots"] = json::array();
     for (std::size_t i = 0; i < keys->slot_count; ++i) {
         const st::KeySlotInfo& k = keys->slots[i];
-        json slot = {{"slot", k.slot}, {"present", k.present}, {"mode", k.mode}, {"mode_flags", mode_flags(k.mode)},
+        json slot = {{"slot", k.slot},
+                     {"present", k.present},
+                     {"mode", k.mode},
+                     {"mode_flags", mode_flags(k.mode)},
                      {"usage_count", nullptr} /* the A110 does not report per-slot usage */};
         // Keys stay stable for scripts: null when the slot is empty or its curve OID unknown.
         slot["curve"] = k.curve ? json(st::curve_info(*k.curve).name) : json(nullptr);
@@ -159,8 +162,10 @@ json gather(st::Device& se) {
         j["zones"].push_back(zone);
     }
     const st::ZoneInfo* zone0 = part->find(0);
-    if (zone0) j["certificate_zone0"] = certificate_info(se, zone0->size);
-    else j["certificate_zone0"] = {{"error", "the chip has no zone 0"}};
+    if (zone0)
+        j["certificate_zone0"] = certificate_info(se, zone0->size);
+    else
+        j["certificate_zone0"] = {{"error", "the chip has no zone 0"}};
     return j;
 }
 
@@ -182,7 +187,8 @@ void print_human(const json& j) {
     std::printf("%-13saddress %s%s, low-power mode %d\n", "I2C", j["i2c"]["address"].get<std::string>().c_str(),
                 j["i2c"]["locked"].get<bool>() ? " (locked)" : "", j["i2c"]["low_power_mode"].get<int>());
     if (j["host_keys"]["present"].get<bool>())
-        std::printf("%-13sprovisioned, C-MAC counter %u\n", "Host keys", j["host_keys"]["cmac_counter"].get<unsigned>());
+        std::printf("%-13sprovisioned, C-MAC counter %u\n", "Host keys",
+                    j["host_keys"]["cmac_counter"].get<unsigned>());
     else
         std::printf(row, "Host keys", "not provisioned");
 
@@ -192,14 +198,17 @@ void print_human(const json& j) {
     for (const auto& k : j["key_slots"]) {
         const bool present = k["present"].get<bool>();
         std::printf("  %-5s %-8s %-16s %s\n", slot_name(k["slot"].get<int>()).c_str(), present ? "key" : "empty",
-                    !present ? "-" : k["curve"].is_string() ? k["curve"].get_ref<const std::string&>().c_str() : "unknown",
+                    !present                 ? "-"
+                    : k["curve"].is_string() ? k["curve"].get_ref<const std::string&>().c_str()
+                                             : "unknown",
                     present ? k["mode_flags"].get<std::string>().c_str() : "-");
     }
 
     std::printf("\nZones\n  %-5s %-8s %6s  %-8s %-8s %s\n", "zone", "type", "size", "read", "update", "counter");
     for (const auto& z : j["zones"]) {
         const std::string read = z["read_ac"].get<std::string>() + (z["read_change_right"].get<bool>() ? "*" : "");
-        const std::string update = z["update_ac"].get<std::string>() + (z["update_change_right"].get<bool>() ? "*" : "");
+        const std::string update = z["update_ac"].get<std::string>() +
+                                   (z["update_change_right"].get<bool>() ? "*" : "");
         std::printf("  %-5d %-8s %6d  %-8s %-8s %s\n", z["zone"].get<int>(), z["type"].get<std::string>().c_str(),
                     z["size"].get<int>(), read.c_str(), update.c_str(),
                     z["counter"].is_number() ? std::to_string(z["counter"].get<unsigned>()).c_str() : "-");
@@ -226,8 +235,10 @@ void add_info_command(CLI::App& app, GlobalOptions& global) {
     cmd->callback([&global] {
         auto se = open_se(global);
         const json j = gather(se->device());
-        if (global.json) std::printf("%s\n", j.dump(2).c_str());
-        else print_human(j);
+        if (global.json)
+            std::printf("%s\n", j.dump(2).c_str());
+        else
+            print_human(j);
     });
 }
 

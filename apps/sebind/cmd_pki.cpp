@@ -45,29 +45,32 @@ void run_dev(const DevArgs& a, const GlobalOptions& global) {
     switch (st.code()) {
         case Errc::ok: break;
         case Errc::already_exists:
-            throw Failure(Exit::already_exists, detail + " — use an empty or new directory, or --force to replace the PKI in it");
-        case Errc::invalid_argument: throw Failure(Exit::invalid_input, detail + " — fix the argument (`sebind pki dev --help`)");
-        case Errc::storage_failure: throw Failure(Exit::storage, detail + " — check the path is writable and the disk is not full");
+            throw Failure(Exit::already_exists,
+                          detail + " — use an empty or new directory, or --force to replace the PKI in it");
+        case Errc::invalid_argument:
+            throw Failure(Exit::invalid_input, detail + " — fix the argument (`sebind pki dev --help`)");
+        case Errc::storage_failure:
+            throw Failure(Exit::storage, detail + " — check the path is writable and the disk is not full");
         default: fail(st, "pki dev " + a.out + (detail.empty() ? "" : " (" + detail + ")"));
     }
     const std::string dir = std::filesystem::canonical(a.out, ec).string();
     if (replacing)
-        std::fprintf(stderr, "sebind: replaced the CA in %s: certificates signed by the old one no longer verify\n", dir.c_str());
+        std::fprintf(stderr, "sebind: replaced the CA in %s: certificates signed by the old one no longer verify\n",
+                     dir.c_str());
     if (global.json) {
-        const nlohmann::json j = {{"dir", dir},
-                                  {"ca", dir + "/ca.pem"},
-                                  {"mosquitto_conf", dir + "/mosquitto.conf"},
-                                  {"listen", a.listen},
-                                  {"port", a.port},
-                                  {"replaced", replacing}};
+        const nlohmann::json j = {
+            {"dir", dir},         {"ca", dir + "/ca.pem"}, {"mosquitto_conf", dir + "/mosquitto.conf"},
+            {"listen", a.listen}, {"port", a.port},        {"replaced", replacing}};
         std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return;
     }
     std::printf("development PKI in %s (see README.txt there):\n", dir.c_str());
     std::printf("  ca.pem ca.key(0600)  broker.pem broker.key  monitor.pem monitor.key  acl  mosquitto.conf\n");
-    std::printf("start the broker:  mosquitto -c %s/mosquitto.conf   (mutual TLS on %s:%u)\n", dir.c_str(), a.listen.c_str(), a.port);
+    std::printf("start the broker:  mosquitto -c %s/mosquitto.conf   (mutual TLS on %s:%u)\n", dir.c_str(),
+                a.listen.c_str(), a.port);
     std::printf("sign a device CSR: sebind pki sign --ca %s device.csr -o device.crt\n", dir.c_str());
-    std::printf("note: mbedTLS 2.28 checks DNS names only — devices connect to 'localhost' or a --host name, not an IP\n");
+    std::printf(
+        "note: mbedTLS 2.28 checks DNS names only — devices connect to 'localhost' or a --host name, not an IP\n");
 }
 
 /// Reads the issued certificate back for the summary (subject, serial, expiry, SANs).
@@ -97,17 +100,23 @@ void run_sign(const SignArgs& a, const GlobalOptions& global) {
     if (!pem) {
         switch (pem.status().code()) {
             case Errc::does_not_exist:
-                throw Failure(Exit::not_found, detail + " — create a CA with `sebind pki dev --out " + a.ca + "` or put ca.pem + ca.key there");
+                throw Failure(Exit::not_found, detail + " — create a CA with `sebind pki dev --out " + a.ca +
+                                                   "` or put ca.pem + ca.key there");
             case Errc::corrupted_data:
-                throw Failure(Exit::invalid_input, detail + " — recreate the CA with `sebind pki dev --force` or fix the files");
-            case Errc::not_permitted: throw Failure(Exit::invalid_input, detail + " — point --ca at a CA certificate's directory");
+                throw Failure(Exit::invalid_input,
+                              detail + " — recreate the CA with `sebind pki dev --force` or fix the files");
+            case Errc::not_permitted:
+                throw Failure(Exit::invalid_input, detail + " — point --ca at a CA certificate's directory");
             case Errc::invalid_signature:
-                throw Failure(Exit::invalid_input, a.csr + ": " + detail + " — regenerate the request with `sebind csr`");
+                throw Failure(Exit::invalid_input,
+                              a.csr + ": " + detail + " — regenerate the request with `sebind csr`");
             case Errc::invalid_argument:
-                throw Failure(Exit::invalid_input, a.csr + ": " + detail + " — pass the request made by `sebind csr` (PEM or DER)");
+                throw Failure(Exit::invalid_input,
+                              a.csr + ": " + detail + " — pass the request made by `sebind csr` (PEM or DER)");
             case Errc::not_supported:
-                throw Failure(Exit::invalid_input, a.csr + ": " + detail +
-                                                       " — regenerate it with a plain subject such as \"CN=device-001,O=Acme\"");
+                throw Failure(
+                    Exit::invalid_input,
+                    a.csr + ": " + detail + " — regenerate it with a plain subject such as \"CN=device-001,O=Acme\"");
             default: fail(pem.status(), "pki sign " + a.csr + (detail.empty() ? "" : " (" + detail + ")"));
         }
     }
@@ -120,8 +129,9 @@ void run_sign(const SignArgs& a, const GlobalOptions& global) {
     }
     std::string names;
     for (const auto& n : j["dns_names"]) names += (names.empty() ? "" : ", ") + n.get<std::string>();
-    std::printf("%s: %s, serial %s, valid until %s%s\n", a.out.c_str(), j.value("subject", "?").c_str(), j.value("serial", "?").c_str(),
-                j.value("not_after", "?").c_str(), names.empty() ? "" : (", DNS " + names).c_str());
+    std::printf("%s: %s, serial %s, valid until %s%s\n", a.out.c_str(), j.value("subject", "?").c_str(),
+                j.value("serial", "?").c_str(), j.value("not_after", "?").c_str(),
+                names.empty() ? "" : (", DNS " + names).c_str());
 }
 
 }  // namespace
@@ -131,10 +141,14 @@ void add_pki_commands(CLI::App& app, GlobalOptions& global) {
     pki->require_subcommand(1);
 
     auto da = std::make_shared<DevArgs>();
-    auto* dev = pki->add_subcommand("dev", "Create a development CA, broker + monitor certificates, an ACL and mosquitto.conf");
+    auto* dev = pki->add_subcommand(
+        "dev", "Create a development CA, broker + monitor certificates, an ACL and mosquitto.conf");
     dev->add_option("--out", da->out, "Directory to create (or an empty one)")->required();
-    dev->add_option("--host", da->hosts, "Extra broker name: DNS name or IP address (repeatable; localhost and 127.0.0.1 are always in)");
-    dev->add_option("--port", da->port, "mosquitto listener port")->check(CLI::Range(1u, 65535u))->capture_default_str();
+    dev->add_option("--host", da->hosts,
+                    "Extra broker name: DNS name or IP address (repeatable; localhost and 127.0.0.1 are always in)");
+    dev->add_option("--port", da->port, "mosquitto listener port")
+        ->check(CLI::Range(1u, 65535u))
+        ->capture_default_str();
     dev->add_option("--listen", da->listen, "mosquitto listener bind address")->capture_default_str();
     dev->add_option("--curve", da->curve, "Curve of the CA, broker and monitor keys")
         ->check(CLI::IsMember({"p256", "p384"}))
@@ -142,7 +156,8 @@ void add_pki_commands(CLI::App& app, GlobalOptions& global) {
     dev->add_option("--days", da->days, "Validity of the broker and monitor certificates (the CA: one year more)")
         ->check(CLI::Range(1u, 36500u))
         ->capture_default_str();
-    dev->add_flag("--force", da->force, "Write into a non-empty directory, replacing an existing PKI (its certificates stop verifying)");
+    dev->add_flag("--force", da->force,
+                  "Write into a non-empty directory, replacing an existing PKI (its certificates stop verifying)");
     dev->callback([da, &global] { run_dev(*da, global); });
 
     auto sa = std::make_shared<SignArgs>();

@@ -49,16 +49,20 @@ void add_echo_command(CLI::App& app, GlobalOptions& global) {
         auto n = se->device().echo(*data, out);
         // The driver reports a CRC-valid but different echo as integrity_failure: say so plainly.
         if (!n && n.status().code() == Errc::integrity_failure && !n.status().device_status())
-            throw Failure(Exit::integrity, "echo: the answer differed from what was sent (or its CRC kept failing)"
-                                           " — check the bus wiring, pull-ups and I2C address");
+            throw Failure(Exit::integrity,
+                          "echo: the answer differed from what was sent (or its CRC kept failing)"
+                          " — check the bus wiring, pull-ups and I2C address");
         if (!n) fail(n.status(), "echo");
         // The point of echo is to prove the path is clean: a short or altered answer is a failure
         // even when every CRC was right.
         if (*n != data->size() || !std::equal(out.begin(), out.end(), data->begin()))
-            throw Failure(Exit::integrity, "echo: the chip answered " + to_hex(Bytes(out.data(), std::min(*n, out.size()))) +
-                                               " instead of " + *text + " — check the bus wiring and address, or report a bug");
-        if (global.json) std::printf("%s\n", nlohmann::json{{"echo", to_hex(out)}, {"match", true}}.dump().c_str());
-        else std::printf("%s\n", to_hex(out).c_str());
+            throw Failure(Exit::integrity, "echo: the chip answered " +
+                                               to_hex(Bytes(out.data(), std::min(*n, out.size()))) + " instead of " +
+                                               *text + " — check the bus wiring and address, or report a bug");
+        if (global.json)
+            std::printf("%s\n", nlohmann::json{{"echo", to_hex(out)}, {"match", true}}.dump().c_str());
+        else
+            std::printf("%s\n", to_hex(out).c_str());
     });
 }
 

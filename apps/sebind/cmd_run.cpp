@@ -49,7 +49,7 @@ private:
 
 void print_line(const std::string& line) {
     std::printf("%s %s\n", agent::rfc3339_utc(agent::unix_now_ms()).c_str(), line.c_str());
-    std::fflush(stdout);  // one line at a time into journald or a pipe
+    std::fflush(stdout);    // one line at a time into journald or a pipe
     std::clearerr(stdout);  // the log is best effort: a lost line must not fail the agent at exit
 }
 
@@ -62,13 +62,17 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
         std::uint32_t interval_ms = 0;
     };
     auto a = std::make_shared<Args>();
-    auto* cmd = app.add_subcommand("run", "The telemetry agent: sensors -> JSON readings -> MQTT over mutual TLS with the chip key");
-    cmd->add_option("--config", a->config, "device.toml (reference: docs/agent.md; example: examples/device.toml)")->required();
+    auto* cmd = app.add_subcommand(
+        "run", "The telemetry agent: sensors -> JSON readings -> MQTT over mutual TLS with the chip key");
+    cmd->add_option("--config", a->config, "device.toml (reference: docs/agent.md; example: examples/device.toml)")
+        ->required();
     cmd->add_option("--count", a->count, "Stop after N readings of this run were delivered (QoS 0: sent)");
-    cmd->add_option("--interval-ms", a->interval_ms, "Sampling interval in milliseconds, overriding [telemetry] interval_s")
+    cmd->add_option("--interval-ms", a->interval_ms,
+                    "Sampling interval in milliseconds, overriding [telemetry] interval_s")
         ->check(CLI::Range(1u, 86'400'000u));
-    cmd->footer("The secure element: --se, else [se] uri in the configuration, else $SEBIND_SE.\n"
-                "SIGTERM/SIGINT: stop sampling, deliver what is stored ([outbox] drain_timeout_s), DISCONNECT, exit 0.");
+    cmd->footer(
+        "The secure element: --se, else [se] uri in the configuration, else $SEBIND_SE.\n"
+        "SIGTERM/SIGINT: stop sampling, deliver what is stored ([outbox] drain_timeout_s), DISCONNECT, exit 0.");
     cmd->callback([&global, a] {
         StopSignals signals;
         std::string error;
@@ -92,7 +96,8 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
         auto created = agent::Agent::create(*config, se->device(), options, print_line, &detail);
         if (!created) {
             const Status st = created.status();
-            throw Failure(exit_for(st), detail.empty() ? std::string("agent start-up failed: ") + to_string(st.code()) : detail);
+            throw Failure(exit_for(st),
+                          detail.empty() ? std::string("agent start-up failed: ") + to_string(st.code()) : detail);
         }
         if (const Status st = (*created)->run(); !st.ok()) fail(st, "agent");
     });

@@ -17,7 +17,8 @@ void add_verify_pair_command(CLI::App& app, GlobalOptions& global) {
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("verify-pair", "Prove the chip's key and a certificate belong together");
     cmd->add_option("--slot", a->slot, "Key slot (default 1)")->check(CLI::IsMember({0u, 1u}));
-    auto* zone_opt = cmd->add_option("--zone", a->zone, "Certificate from this zone (default: the slot's zone)")->check(CLI::Range(0, 255));
+    auto* zone_opt = cmd->add_option("--zone", a->zone, "Certificate from this zone (default: the slot's zone)")
+                         ->check(CLI::Range(0, 255));
     cmd->add_option("--cert", a->cert, "Certificate from this file (PEM or DER)")->excludes(zone_opt);
     cmd->callback([&global, a] {
         const auto slot = static_cast<std::uint8_t>(a->slot);
@@ -30,7 +31,8 @@ void add_verify_pair_command(CLI::App& app, GlobalOptions& global) {
             auto stored = identity::read_certificate(se->device(), zone);
             if (!stored) {
                 if (stored.status().code() == Errc::does_not_exist)
-                    throw Failure(Exit::not_found, "zone " + std::to_string(zone) + " holds no certificate — store one or pass --cert FILE");
+                    throw Failure(Exit::not_found, "zone " + std::to_string(zone) +
+                                                       " holds no certificate — store one or pass --cert FILE");
                 fail(stored.status(), "verify-pair: reading zone " + std::to_string(zone));
             }
             der = std::move(stored->der);
@@ -39,12 +41,14 @@ void add_verify_pair_command(CLI::App& app, GlobalOptions& global) {
         const std::string s = std::to_string(slot);
         if (st.code() == Errc::invalid_signature)
             throw Failure(Exit::mismatch, "MISMATCH: the certificate's public key is not the key in slot " + s +
-                                          " — store the certificate issued for this slot's key (see `sebind csr`)");
+                                              " — store the certificate issued for this slot's key (see `sebind csr`)");
         if (st.code() == Errc::invalid_argument && !st.device_status()) {
             auto curve = se->device().slot_curve(slot);
-            throw Failure(Exit::mismatch, "MISMATCH: the certificate has " + identity::certificate_key_name(der) + ", slot " + s +
-                                              " holds an EC " + (curve ? stsafe::curve_info(*curve).name : std::string("")) +
-                                              (curve ? " " : "") + "key — pass the certificate issued for this slot's key (see `sebind csr`)");
+            throw Failure(Exit::mismatch,
+                          "MISMATCH: the certificate has " + identity::certificate_key_name(der) + ", slot " + s +
+                              " holds an EC " + (curve ? stsafe::curve_info(*curve).name : std::string("")) +
+                              (curve ? " " : "") +
+                              "key — pass the certificate issued for this slot's key (see `sebind csr`)");
         }
         if (st.code() == Errc::does_not_exist && !st.device_status())
             throw Failure(Exit::not_found, "slot " + s + " holds no key — run `sebind keygen` first");

@@ -32,26 +32,34 @@ static int usage(void) {
     return 2;
 }
 
-static int parse_args(int argc, char **argv, struct args *a) {
+static int parse_args(int argc, char** argv, struct args* a) {
     int i;
     memset(a, 0, sizeof *a);
     a->zone = -1;
     for (i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
-        if (strcmp(k, "--se") == 0) a->se = v;
-        else if (strcmp(k, "--host") == 0) a->host = v;
-        else if (strcmp(k, "--port") == 0) a->port = v;
-        else if (strcmp(k, "--ca") == 0) a->ca = v;
-        else if (strcmp(k, "--slot") == 0) a->slot = atoi(v);
-        else if (strcmp(k, "--zone") == 0) a->zone = atoi(v);
-        else return -1;
+        if (strcmp(k, "--se") == 0)
+            a->se = v;
+        else if (strcmp(k, "--host") == 0)
+            a->host = v;
+        else if (strcmp(k, "--port") == 0)
+            a->port = v;
+        else if (strcmp(k, "--ca") == 0)
+            a->ca = v;
+        else if (strcmp(k, "--slot") == 0)
+            a->slot = atoi(v);
+        else if (strcmp(k, "--zone") == 0)
+            a->zone = atoi(v);
+        else
+            return -1;
     }
-    if (i != argc || !a->se || !a->host || !a->port || !a->ca || a->slot < 0 || a->slot > 255 || a->zone > 255) return -1;
+    if (i != argc || !a->se || !a->host || !a->port || !a->ca || a->slot < 0 || a->slot > 255 || a->zone > 255)
+        return -1;
     return 0;
 }
 
 /* The TLS part: everything but the key is plain mbedTLS. */
-static int handshake(const struct args *a, mbedtls_x509_crt *chain, mbedtls_pk_context *key) {
+static int handshake(const struct args* a, mbedtls_x509_crt* chain, mbedtls_pk_context* key) {
     /* The chip's key is EC; X25519 and P-256 first (the default list starts with P-521). */
     static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
                                                   MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
@@ -74,7 +82,8 @@ static int handshake(const struct args *a, mbedtls_x509_crt *chain, mbedtls_pk_c
     rc = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, NULL, 0);
     if (rc == 0) rc = mbedtls_x509_crt_parse_file(&ca, a->ca);
     if (rc == 0)
-        rc = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+        rc = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                         MBEDTLS_SSL_PRESET_DEFAULT);
     if (rc == 0) {
         mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
         mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
@@ -90,8 +99,7 @@ static int handshake(const struct args *a, mbedtls_x509_crt *chain, mbedtls_pk_c
         /* Nagle would hold back the client's second flight for ~40 ms. */
         setsockopt(net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         mbedtls_ssl_set_bio(&ssl, &net, mbedtls_net_send, mbedtls_net_recv, NULL);
-        while ((rc = mbedtls_ssl_handshake(&ssl)) == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-        }
+        while ((rc = mbedtls_ssl_handshake(&ssl)) == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {}
     }
     if (rc == 0) {
         printf("ciphersuite: %s\n", mbedtls_ssl_get_ciphersuite(&ssl));
@@ -102,7 +110,8 @@ static int handshake(const struct args *a, mbedtls_x509_crt *chain, mbedtls_pk_c
         mbedtls_strerror(rc, err, sizeof err);
         fprintf(stderr, "mbedtls_client: TLS failed: %s (-0x%04X)\n", err, (unsigned)-rc);
         if (sebind_mbedtls_key_error(key) != 0)
-            fprintf(stderr, "mbedtls_client: the chip failed to sign: %s\n", sebind_mbedtls_strerror(sebind_mbedtls_key_error(key)));
+            fprintf(stderr, "mbedtls_client: the chip failed to sign: %s\n",
+                    sebind_mbedtls_strerror(sebind_mbedtls_key_error(key)));
     }
 
     mbedtls_net_free(&net);
@@ -114,9 +123,9 @@ static int handshake(const struct args *a, mbedtls_x509_crt *chain, mbedtls_pk_c
     return rc == 0 ? 0 : 4;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     struct args a;
-    sebind_mbedtls_se *se = NULL;
+    sebind_mbedtls_se* se = NULL;
     mbedtls_x509_crt chain;
     mbedtls_pk_context key;
     char why[256];

@@ -7,9 +7,9 @@
 #include <ctime>
 #include <functional>
 
-#include <nlohmann/json.hpp>
 #include <poll.h>
 #include <sys/stat.h>
+#include <nlohmann/json.hpp>
 
 #include "agent_impl.hpp"
 #include "sebind/identity/identity.hpp"
@@ -43,10 +43,12 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
     if (!config.chain_file.empty())
         if (const Status st = identity->add_chain_file(config.chain_file, detail); !st.ok()) return st;
     const std::string& cn = identity->common_name();
-    say("identity: " + identity->subject() + " (issuer " + identity->issuer() + ", valid until " + identity->not_after() +
-        "), slot " + std::to_string(config.slot) + " key paired with the certificate in zone " + std::to_string(zone));
+    say("identity: " + identity->subject() + " (issuer " + identity->issuer() + ", valid until " +
+        identity->not_after() + "), slot " + std::to_string(config.slot) + " key paired with the certificate in zone " +
+        std::to_string(zone));
     if (identity->outside_validity())
-        say("warning: the device certificate is outside its validity period by this clock — the broker will refuse it if "
+        say("warning: the device certificate is outside its validity period by this clock — the broker will refuse it "
+            "if "
             "the clock is right: renew it (docs/provisioning.md)");
 
     for (const auto& sc : config.sensors) {
@@ -56,13 +58,15 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
     }
     std::string list;
     for (const auto& s : sensors)
-        list += (list.empty() ? "" : ", ") + s->name() + " (" + std::to_string(s->channels()) + " channel" + (s->channels() == 1 ? "" : "s") + ")";
+        list += (list.empty() ? "" : ", ") + s->name() + " (" + std::to_string(s->channels()) + " channel" +
+                (s->channels() == 1 ? "" : "s") + ")";
     say("sensors: " + list);
 
     ::mkdir(config.outbox_dir.c_str(), 0700);  // one level, like PosixFileStorage; parents are the installer's job
     auto st = mqtt::PosixFileStorage::open(config.outbox_dir);
     if (!st) {
-        set("cannot open the outbox in " + config.outbox_dir + " — check that the directory exists and is writable ([outbox] dir)");
+        set("cannot open the outbox in " + config.outbox_dir +
+            " — check that the directory exists and is writable ([outbox] dir)");
         return st.status();
     }
     storage = std::move(*st);
@@ -73,30 +77,38 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
     outbox = std::make_unique<mqtt::Outbox>(*storage, clock, oc);
     if (const Status os = outbox->open(); !os.ok()) {
         if (os.code() == Errc::corrupted_data)
-            set(storage->path() + " is not an outbox log or its header is damaged — move it away (its messages are lost) and start again");
+            set(storage->path() +
+                " is not an outbox log or its header is damaged — move it away (its messages are lost) and start "
+                "again");
         else
-            set("cannot read the outbox " + storage->path() + ": " + std::strerror(storage->last_errno()) + " — check the disk and permissions");
+            set("cannot read the outbox " + storage->path() + ": " + std::strerror(storage->last_errno()) +
+                " — check the disk and permissions");
         return os;
     }
     const auto& rec = outbox->recovery();
     say("outbox: " + storage->path() + ", " + std::to_string(rec.messages) + " message(s) kept from a previous run" +
-        (rec.torn_tail || rec.corrupt_record ? ", a damaged tail of " + std::to_string(rec.discarded_bytes) + " byte(s) dropped" : ""));
+        (rec.torn_tail || rec.corrupt_record
+             ? ", a damaged tail of " + std::to_string(rec.discarded_bytes) + " byte(s) dropped"
+             : ""));
 
     auto sq = SeqStore::open(config.outbox_dir);
     if (!sq && sq.status().code() == Errc::out_of_range) {
         set(config.outbox_dir + "/agent.seq holds a number beyond " + std::to_string(SeqStore::kMax) +
-            ", the largest seq (numbers never wrap to 0) — the file is damaged: write the last seq the broker received + 1000 in it");
+            ", the largest seq (numbers never wrap to 0) — the file is damaged: write the last seq the broker received "
+            "+ 1000 in it");
         return sq.status();
     }
     if (!sq) {
-        set(config.outbox_dir + "/agent.seq cannot be " + (sq.status().code() == Errc::corrupted_data ? "parsed" : "written") +
+        set(config.outbox_dir + "/agent.seq cannot be " +
+            (sq.status().code() == Errc::corrupted_data ? "parsed" : "written") +
             " — check the directory; delete the file only if readings may restart at seq 1");
         return sq.status();
     }
     seq.emplace(std::move(*sq));
 
     client_id = config.client_id.empty() ? cn : config.client_id;
-    if (const std::string why = client_id_problem(client_id, config.client_id.empty() ? "the client id (the certificate's CN)" : "[broker] client_id");
+    if (const std::string why = client_id_problem(
+            client_id, config.client_id.empty() ? "the client id (the certificate's CN)" : "[broker] client_id");
         !why.empty()) {
         set(why);
         return Status(Errc::invalid_argument);
@@ -107,7 +119,8 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
     if (telemetry_topic.rfind("devices/" + cn + "/", 0) != 0)
         say("warning: telemetry topic " + telemetry_topic + " is outside devices/" + cn +
             "/ — brokers with a per-device ACL (sebind pki dev) will refuse it");
-    m_interval_ms = options.interval_ms > 0 ? options.interval_ms : static_cast<std::uint32_t>(std::llround(config.interval_s * 1000));
+    m_interval_ms = options.interval_ms > 0 ? options.interval_ms
+                                            : static_cast<std::uint32_t>(std::llround(config.interval_s * 1000));
 
     // The will tells subscribers the device went away without saying goodbye (retained, like
     // the "online" message it replaces).
@@ -166,8 +179,9 @@ bool Agent::Impl::stop_requested(std::uint32_t wait_ms) {
 
 Status Agent::Impl::run() {
     say("running: " + telemetry_topic + " every " + seconds_text(m_interval_ms / 1000.0) + " at QoS " +
-        std::to_string(static_cast<int>(config.qos)) + ", commands on " + command_topic + ", broker " + config.host + ":" +
-        std::to_string(config.port) + " (MQTT " + (config.protocol == mqtt::ProtocolVersion::v5 ? "5" : "3.1.1") + ")");
+        std::to_string(static_cast<int>(config.qos)) + ", commands on " + command_topic + ", broker " + config.host +
+        ":" + std::to_string(config.port) + " (MQTT " + (config.protocol == mqtt::ProtocolVersion::v5 ? "5" : "3.1.1") +
+        ")");
     start_ms = clock.now_ms();
     next_sample_ms = start_ms;
     std::string stop_reason;
@@ -220,19 +234,21 @@ Status Agent::Impl::run() {
     status_queue.clear();
     if (uplink->connected()) publish_status(R"({"state":"offline","reason":"stopped"})", true);
     stats.left_in_outbox = uplink->drain(config.drain_timeout_ms);
-    if (const Status f = outbox->flush(); !f.ok()) say("outbox: final sync failed: " + std::string(std::strerror(storage->last_errno())));
-    if (const Status c = seq->close(); !c.ok()) say("warning: could not record the next seq in " + config.outbox_dir + "/agent.seq");
-    say("stopped: " + std::to_string(stats.readings_delivered) + " reading(s) delivered, " + std::to_string(stats.readings_refused) +
-        " refused, " + std::to_string(stats.readings_dropped) + " not stored; " + std::to_string(stats.left_in_outbox) +
-        " message(s) left in the outbox for the next start");
+    if (const Status f = outbox->flush(); !f.ok())
+        say("outbox: final sync failed: " + std::string(std::strerror(storage->last_errno())));
+    if (const Status c = seq->close(); !c.ok())
+        say("warning: could not record the next seq in " + config.outbox_dir + "/agent.seq");
+    say("stopped: " + std::to_string(stats.readings_delivered) + " reading(s) delivered, " +
+        std::to_string(stats.readings_refused) + " refused, " + std::to_string(stats.readings_dropped) +
+        " not stored; " + std::to_string(stats.left_in_outbox) + " message(s) left in the outbox for the next start");
     return result;
 }
 
 Agent::Agent(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Agent::~Agent() = default;
 
-Result<std::unique_ptr<Agent>> Agent::create(const AgentConfig& config, stsafe::Device& device, const AgentOptions& options,
-                                             AgentLog log, std::string* detail) {
+Result<std::unique_ptr<Agent>> Agent::create(const AgentConfig& config, stsafe::Device& device,
+                                             const AgentOptions& options, AgentLog log, std::string* detail) {
     auto impl = std::make_unique<Impl>(config, options, std::move(log));
     if (const Status st = impl->start(device, detail); !st.ok()) return st;
     return std::unique_ptr<Agent>(new Agent(std::move(impl)));

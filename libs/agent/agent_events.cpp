@@ -33,8 +33,10 @@ void Agent::Impl::on_connected(const mqtt::Connack&) noexcept {
     uplink_settled = true;
     // Retained, so a monitor that subscribes later still sees the current state (the will
     // replaces it with "offline" if the connection dies).
-    const nlohmann::ordered_json online = {{"state", "online"}, {"interval_s", m_interval_ms / 1000.0}, {"telemetry", telemetry_topic},
-                                   {"qos", static_cast<int>(config.qos)}};
+    const nlohmann::ordered_json online = {{"state", "online"},
+                                           {"interval_s", m_interval_ms / 1000.0},
+                                           {"telemetry", telemetry_topic},
+                                           {"qos", static_cast<int>(config.qos)}};
     status_queue.emplace_back(online.dump(), true);
 }
 
@@ -83,7 +85,8 @@ void Agent::Impl::on_message(const mqtt::Publish& message) noexcept {
             answered.push_back(std::move(cmd));  // answered with the reading's seq
             break;
         case Command::Kind::unknown:
-            say("command '" + cmd.name + "' unknown — ignored and reported on " + status_topic + " (known: set_interval, publish_now)");
+            say("command '" + cmd.name + "' unknown — ignored and reported on " + status_topic +
+                " (known: set_interval, publish_now)");
             status_queue.emplace_back(command_reply_fields(cmd, 0, 0), false);
             break;
         case Command::Kind::invalid:
@@ -95,15 +98,19 @@ void Agent::Impl::on_message(const mqtt::Publish& message) noexcept {
 
 void Agent::Impl::on_refused(const mqtt::RefusedMessage& message) noexcept {
     ++stats.commands_refused;
-    const std::string topic = printable(std::string_view(reinterpret_cast<const char*>(message.topic.data()), message.topic.size()), 128) +
+    const std::string topic = printable(std::string_view(reinterpret_cast<const char*>(message.topic.data()),
+                                                         message.topic.size()),
+                                        128) +
                               (message.topic_truncated ? "..." : "");
     const bool too_large = message.why == mqtt::Error::packet_too_large;
     const std::string why = too_large ? "larger than the " + std::to_string(rx_limit) + " bytes the agent takes"
                                       : std::string("malformed (") + mqtt::to_string(message.why) + ")";
     say("message of " + std::to_string(message.size) + " bytes on " + topic + " refused: " + why +
         " — acknowledged and dropped, the connection stays up; send smaller, well-formed commands");
-    const nlohmann::ordered_json report = {{"error", too_large ? "message too large" : "malformed message"}, {"topic", topic},
-                                           {"bytes", message.size}, {"limit", rx_limit}};
+    const nlohmann::ordered_json report = {{"error", too_large ? "message too large" : "malformed message"},
+                                           {"topic", topic},
+                                           {"bytes", message.size},
+                                           {"limit", rx_limit}};
     // The topic may not be UTF-8 (that can be why it was refused): replace, never throw.
     status_queue.emplace_back(report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), false);
 }
@@ -115,17 +122,23 @@ void Agent::Impl::on_delivered(std::uint16_t packet_id, std::uint64_t, std::uint
     reading_ids.erase(it);
     if (reason_code < 0x80) {
         ++stats.readings_delivered;
-        if (refused_in_a_row > 0) say("telemetry accepted again after " + std::to_string(refused_in_a_row) + " refusal(s)");
+        if (refused_in_a_row > 0)
+            say("telemetry accepted again after " + std::to_string(refused_in_a_row) + " refusal(s)");
         refused_in_a_row = 0;
         return;
     }
     ++stats.readings_refused;
     if (refused_in_a_row++ > 0) return;  // reported once until it changes
-    const std::string why = hex2(reason_code) + " " + mqtt::reason_to_string(reason_code, mqtt::PacketType::puback, config.protocol);
+    const std::string why = hex2(reason_code) + " " +
+                            mqtt::reason_to_string(reason_code, mqtt::PacketType::puback, config.protocol);
     say("the broker refused reading seq " + std::to_string(reading_seq) + " on " + telemetry_topic + " (" + why +
-        ") — publish under devices/" + identity->common_name() + "/ ([telemetry] topic) or allow the topic in the broker's ACL");
-    const nlohmann::ordered_json report = {{"error", "telemetry refused"}, {"topic", telemetry_topic}, {"seq", reading_seq},
-                                   {"reason_code", reason_code}, {"reason", why}};
+        ") — publish under devices/" + identity->common_name() +
+        "/ ([telemetry] topic) or allow the topic in the broker's ACL");
+    const nlohmann::ordered_json report = {{"error", "telemetry refused"},
+                                           {"topic", telemetry_topic},
+                                           {"seq", reading_seq},
+                                           {"reason_code", reason_code},
+                                           {"reason", why}};
     status_queue.emplace_back(report.dump(), false);
 }
 
@@ -148,22 +161,27 @@ void Agent::Impl::take_reading(bool on_demand) {
             "/agent.seq — after a crash seq may repeat; free disk space");
     }
     ++stats.readings;
-    const std::string payload = reading_json(identity->common_name(), s, unix_now_ms(), m_interval_ms / 1000.0, readings);
+    const std::string payload = reading_json(identity->common_name(), s, unix_now_ms(), m_interval_ms / 1000.0,
+                                             readings);
     const auto published = uplink->publish(telemetry_topic, bytes_of(payload), config.qos);
     if (published.ok()) {
         if (store_state != StoreState::ok) {
-            say(store_state == StoreState::offline_qos0 ? "QoS 0 readings are sent again (connected)"
-                                                        : "outbox: storing readings again (from seq " + std::to_string(s) + ")");
+            say(store_state == StoreState::offline_qos0
+                    ? "QoS 0 readings are sent again (connected)"
+                    : "outbox: storing readings again (from seq " + std::to_string(s) + ")");
             store_state = StoreState::ok;
         }
-        if (config.qos == mqtt::QoS::at_most_once) ++stats.readings_delivered;
-        else reading_ids[*published] = s;
+        if (config.qos == mqtt::QoS::at_most_once)
+            ++stats.readings_delivered;
+        else
+            reading_ids[*published] = s;
     } else {
         ++stats.readings_dropped;
         note_store_failure(published.status(), s, payload.size());
     }
     if (on_demand) {
-        for (const auto& cmd : answered) status_queue.emplace_back(command_reply_fields(cmd, m_interval_ms / 1000.0, s), false);
+        for (const auto& cmd : answered)
+            status_queue.emplace_back(command_reply_fields(cmd, m_interval_ms / 1000.0, s), false);
         answered.clear();
     }
 }
@@ -175,23 +193,27 @@ void Agent::Impl::note_store_failure(Status why, std::uint64_t seq_no, std::size
     switch (why.code()) {
         case Errc::communication_failure:
             state = StoreState::offline_qos0;
-            line = n + " not sent: not connected, and QoS 0 readings are not stored — set [telemetry] qos = 1 to keep them while offline";
+            line = n +
+                   " not sent: not connected, and QoS 0 readings are not stored — set [telemetry] qos = 1 to keep them "
+                   "while offline";
             break;
         case Errc::busy:
             state = StoreState::full;
-            line = "outbox full (" + std::to_string(outbox->size()) + " message(s); max_messages " + std::to_string(config.max_messages) +
-                   ", max_bytes " + std::to_string(config.max_bytes) + "): " + n +
+            line = "outbox full (" + std::to_string(outbox->size()) + " message(s); max_messages " +
+                   std::to_string(config.max_messages) + ", max_bytes " + std::to_string(config.max_bytes) + "): " + n +
                    " refused, and new readings are refused until the broker acknowledges stored ones";
             break;
         case Errc::storage_failure:
             state = StoreState::failed;
             line = "outbox cannot store " + n + " in " + storage->path() + ": " +
                    (storage->last_errno() != 0 ? std::strerror(storage->last_errno()) : "I/O error") +
-                   " — free disk space (or raise the file-size limit); new readings are refused until it can store again, stored ones are kept";
+                   " — free disk space (or raise the file-size limit); new readings are refused until it can store "
+                   "again, stored ones are kept";
             break;
         case Errc::out_of_range:
             state = StoreState::too_large;
-            line = n + " (" + std::to_string(bytes) + " bytes) is too large for the outbox or the broker — configure fewer sensors";
+            line = n + " (" + std::to_string(bytes) +
+                   " bytes) is too large for the outbox or the broker — configure fewer sensors";
             break;
         default: line = n + " not stored: " + std::string(to_string(why.code()));
     }

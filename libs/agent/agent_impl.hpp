@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "sebind/agent/agent.hpp"
-#include "sebind/agent/device_identity.hpp"
 #include "sebind/agent/connector.hpp"
+#include "sebind/agent/device_identity.hpp"
 #include "sebind/agent/messages.hpp"
 #include "sebind/agent/sensors.hpp"
 #include "sebind/agent/seq_store.hpp"
@@ -40,7 +40,9 @@ struct Agent::Impl final : mqtt::SessionHandler {
     void take_reading(bool on_demand);
     void publish_status(const std::string& fields_json, bool retain = false);
     void note_store_failure(Status why, std::uint64_t seq, std::size_t bytes);
-    void say(const std::string& line) const { if (log) log(line); }
+    void say(const std::string& line) const {
+        if (log) log(line);
+    }
 
     // --- agent.cpp
     Status start(stsafe::Device& device, std::string* detail);
@@ -69,12 +71,12 @@ struct Agent::Impl final : mqtt::SessionHandler {
 
     AgentStats stats;
     std::uint32_t m_interval_ms = 10'000;
-    std::size_t rx_limit = 0;          // largest inbound packet the uplink takes
+    std::size_t rx_limit = 0;  // largest inbound packet the uplink takes
     std::uint32_t start_ms = 0;
     std::uint32_t next_sample_ms = 0;
-    bool publish_now = false;          // a publish_now command waits for the loop
-    bool uplink_settled = false;       // the first connection attempt ended (up, refused or failed)
-    std::vector<Command> answered;     // commands whose reply waits for the loop (publish_now: after its reading)
+    bool publish_now = false;       // a publish_now command waits for the loop
+    bool uplink_settled = false;    // the first connection attempt ended (up, refused or failed)
+    std::vector<Command> answered;  // commands whose reply waits for the loop (publish_now: after its reading)
     std::vector<std::pair<std::string, bool>> status_queue;  // (fields, retain) to publish after step()
     /// Packet ids of this run's QoS 1/2 readings -> their seq (status messages are not counted).
     std::map<std::uint16_t, std::uint64_t> reading_ids;

@@ -4,7 +4,6 @@
 
 #include <cstdio>
 
-
 #include "sebind/identity/identity.hpp"
 #include "sebind/mbedtls_util/cert_text.hpp"
 #include "sebind/tls/client.hpp"
@@ -22,8 +21,8 @@ DeviceIdentity::~DeviceIdentity() {
     mbedtls_x509_crt_free(&m_chain);
 }
 
-Result<std::unique_ptr<DeviceIdentity>> DeviceIdentity::load(stsafe::Device& device, std::uint8_t slot, std::uint8_t zone,
-                                                             std::string* detail) {
+Result<std::unique_ptr<DeviceIdentity>> DeviceIdentity::load(stsafe::Device& device, std::uint8_t slot,
+                                                             std::uint8_t zone, std::string* detail) {
     auto set = [detail](const std::string& line) {
         if (detail) *detail = line;
     };
@@ -31,7 +30,9 @@ Result<std::unique_ptr<DeviceIdentity>> DeviceIdentity::load(stsafe::Device& dev
     auto stored = identity::read_certificate(device, zone);
     if (!stored) {
         if (stored.status().code() == Errc::does_not_exist)
-            set(where + " holds no certificate — provision the device first (sebind keygen, csr, cert store; docs/provisioning.md)");
+            set(where +
+                " holds no certificate — provision the device first (sebind keygen, csr, cert store; "
+                "docs/provisioning.md)");
         else if (stored.status().code() == Errc::corrupted_data)
             set("the identity record in " + where + " is damaged — store the certificate again (`sebind cert store`)");
         else
@@ -49,7 +50,8 @@ Result<std::unique_ptr<DeviceIdentity>> DeviceIdentity::load(stsafe::Device& dev
     if (mbedtls_x509_dn_gets(buf, sizeof buf, &crt.subject) > 0) id->m_subject = buf;
     if (mbedtls_x509_dn_gets(buf, sizeof buf, &crt.issuer) > 0) id->m_issuer = buf;
     id->m_not_after = mbedtls_util::iso_time(crt.valid_to);
-    id->m_outside_validity = mbedtls_x509_time_is_past(&crt.valid_to) != 0 || mbedtls_x509_time_is_future(&crt.valid_from) != 0;
+    id->m_outside_validity = mbedtls_x509_time_is_past(&crt.valid_to) != 0 ||
+                             mbedtls_x509_time_is_future(&crt.valid_from) != 0;
     if (id->m_cn.empty() || id->m_cn.find_first_of("/+#") != std::string::npos) {
         set("the certificate in " + where + " (" + id->m_subject +
             ") has no usable CN: the topics are devices/<CN>/... — issue it with a subject such as CN=device-001");
@@ -72,8 +74,12 @@ Result<std::unique_ptr<DeviceIdentity>> DeviceIdentity::load(stsafe::Device& dev
                 set("the certificate in " + where + " has " + identity::certificate_key_name(stored->der) +
                     ", not the key in " + s + " — store the certificate issued for this key");
                 return Errc::invalid_signature;
-            case Errc::does_not_exist: set(s + " holds no key — run `sebind keygen --slot " + std::to_string(slot) + "` and provision it"); break;
-            default: set("the secure element failed the pairing check (" + std::string(to_string(paired.code())) + ") — check the bus/URI and retry");
+            case Errc::does_not_exist:
+                set(s + " holds no key — run `sebind keygen --slot " + std::to_string(slot) + "` and provision it");
+                break;
+            default:
+                set("the secure element failed the pairing check (" + std::string(to_string(paired.code())) +
+                    ") — check the bus/URI and retry");
         }
         return paired;
     }

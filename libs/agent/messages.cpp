@@ -27,8 +27,8 @@ std::string rfc3339_utc(std::int64_t unix_ms) {
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[96];  // room for any int the format could print (keeps -Wformat-truncation quiet)
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                  tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
     return buf;
 }
 
@@ -37,13 +37,19 @@ std::string reading_json(const std::string& device, std::uint64_t seq, std::int6
     json list = json::array();
     for (const auto& r : readings) {
         json item = {{"sensor", r.sensor}};
-        if (r.value) item["value"] = *r.value;
-        else item["error"] = r.error;
+        if (r.value)
+            item["value"] = *r.value;
+        else
+            item["error"] = r.error;
         if (!r.unit.empty()) item["unit"] = r.unit;
         if (!r.label.empty()) item["label"] = r.label;
         list.push_back(std::move(item));
     }
-    const json j = {{"device", device}, {"seq", seq}, {"time", rfc3339_utc(unix_ms)}, {"interval_s", interval_s}, {"readings", list}};
+    const json j = {{"device", device},
+                    {"seq", seq},
+                    {"time", rfc3339_utc(unix_ms)},
+                    {"interval_s", interval_s},
+                    {"readings", list}};
     // Sensor files may hold any bytes: replace what is not UTF-8 rather than throw.
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -94,7 +100,9 @@ std::string command_reply_fields(const Command& command, double interval_s, std:
         case Command::Kind::set_interval: j = {{"ack", "set_interval"}, {"interval_s", interval_s}}; break;
         case Command::Kind::publish_now: j = {{"ack", "publish_now"}, {"seq", seq}}; break;
         case Command::Kind::unknown:
-            j = {{"error", "unknown command"}, {"cmd", command.name}, {"known", json::array({"set_interval", "publish_now"})}};
+            j = {{"error", "unknown command"},
+                 {"cmd", command.name},
+                 {"known", json::array({"set_interval", "publish_now"})}};
             break;
         case Command::Kind::invalid: j = {{"error", "bad command"}, {"detail", command.error}}; break;
     }

@@ -82,8 +82,10 @@ public:
                 char* end = nullptr;
                 const std::string t = trim(*text);
                 const long long milli = std::strtoll(t.c_str(), &end, 10);
-                if (!t.empty() && end && *end == '\0') r.value = rounded(static_cast<double>(milli) / 1000.0);
-                else r.error = c.path + " holds '" + t.substr(0, 32) + "', not millidegrees";
+                if (!t.empty() && end && *end == '\0')
+                    r.value = rounded(static_cast<double>(milli) / 1000.0);
+                else
+                    r.error = c.path + " holds '" + t.substr(0, 32) + "', not millidegrees";
             } else {
                 r.error = why;
             }
@@ -119,7 +121,8 @@ Result<std::unique_ptr<Sensor>> open_thermal(const SensorConfig& c, std::string*
         channels.push_back({c.name + "/" + zone, trim(slurp(dir + "/type", why).value_or("")), dir + "/temp"});
     }
     for (const auto& want : c.only)
-        if (std::none_of(channels.begin(), channels.end(), [&](const auto& ch) { return ch.path == c.root + "/" + want + "/temp"; })) {
+        if (std::none_of(channels.begin(), channels.end(),
+                         [&](const auto& ch) { return ch.path == c.root + "/" + want + "/temp"; })) {
             if (detail)
                 *detail = "[[sensor]] \"" + c.name + "\": no thermal zone " + want + " under " + c.root +
                           " — list the zones with `ls " + c.root + "` and fix zones = [...]";
@@ -144,14 +147,16 @@ Result<std::unique_ptr<Sensor>> open_hwmon(const SensorConfig& c, std::string* d
         if (chip.empty()) chip = hw;
         if (!c.only.empty() && std::find(c.only.begin(), c.only.end(), chip) == c.only.end()) continue;
         // Two chips of one driver (two NVMe drives) share a name: the second is told apart by its node.
-        const std::string shown = std::find(chips_seen.begin(), chips_seen.end(), chip) == chips_seen.end() ? chip : chip + "@" + hw;
+        const std::string shown = std::find(chips_seen.begin(), chips_seen.end(), chip) == chips_seen.end()
+                                      ? chip
+                                      : chip + "@" + hw;
         chips_seen.push_back(chip);
         for (const auto& input : entries_with_prefix(dir, "temp")) {
             const std::size_t suffix = input.rfind("_input");
             if (suffix == std::string::npos || suffix + 6 != input.size()) continue;
             const std::string base = input.substr(0, suffix);
-            channels.push_back({c.name + "/" + shown + "/" + base, trim(slurp(dir + "/" + base + "_label", why).value_or("")),
-                                dir + "/" + input});
+            channels.push_back({c.name + "/" + shown + "/" + base,
+                                trim(slurp(dir + "/" + base + "_label", why).value_or("")), dir + "/" + input});
         }
     }
     for (const auto& want : c.only)
@@ -182,8 +187,10 @@ public:
         if (text && !ok) why = m_path + " does not start with three load averages";
         for (int i = 0; i < 3; ++i) {
             Reading r{m_name + "/" + kWindows[i], {}, std::nullopt, "", {}};
-            if (ok) r.value = v[i];
-            else r.error = why;
+            if (ok)
+                r.value = v[i];
+            else
+                r.error = why;
             out.push_back(std::move(r));
         }
     }
@@ -198,7 +205,8 @@ class SimulatedSensor final : public Sensor {
 public:
     explicit SimulatedSensor(const SensorConfig& c) : m_config(c) {}
     void sample(double t_s, std::vector<Reading>& out) override {
-        out.push_back({m_config.name, to_string(m_config.waveform), rounded(waveform_value(m_config, t_s)), m_config.unit, {}});
+        out.push_back(
+            {m_config.name, to_string(m_config.waveform), rounded(waveform_value(m_config, t_s)), m_config.unit, {}});
     }
     const std::string& name() const noexcept override { return m_config.name; }
     std::size_t channels() const noexcept override { return 1; }
@@ -229,7 +237,9 @@ Result<std::unique_ptr<Sensor>> open_sensor(const SensorConfig& config, std::str
         case SensorType::loadavg: {
             std::string why;
             if (!slurp(config.root, why)) {
-                if (detail) *detail = "[[sensor]] \"" + config.name + "\": " + why + " — remove the entry or set path to the load average file";
+                if (detail)
+                    *detail = "[[sensor]] \"" + config.name + "\": " + why +
+                              " — remove the entry or set path to the load average file";
                 return Errc::does_not_exist;
             }
             return std::unique_ptr<Sensor>(std::make_unique<LoadavgSensor>(config.name, config.root));

@@ -59,7 +59,8 @@ Status SeqStore::close() {
 
 Status SeqStore::write(std::uint64_t value) {
     // A new file renamed over the old one: a crash leaves the old or the new value.
-    return host::replace_file(m_path, std::to_string(value) + "\n") == 0 ? Status::success() : Status(Errc::storage_failure);
+    return host::replace_file(m_path, std::to_string(value) + "\n") == 0 ? Status::success()
+                                                                         : Status(Errc::storage_failure);
 }
 
 }  // namespace sebind::agent

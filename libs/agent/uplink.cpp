@@ -30,7 +30,8 @@ std::string client_id_problem(std::string_view client_id, const std::string& wha
         case mqtt::Error::ok: return {};
         case mqtt::Error::value_too_large:
             return what + " is " + std::to_string(client_id.size()) + " bytes, more than the " +
-                   std::to_string(mqtt::kMaxClientIdBytes) + " sebind sends (brokers need only take 23) — use a shorter client id";
+                   std::to_string(mqtt::kMaxClientIdBytes) +
+                   " sebind sends (brokers need only take 23) — use a shorter client id";
         default: return what + " is not valid UTF-8 or holds a NUL — use a plain-text client id";
     }
 }
@@ -87,8 +88,10 @@ void Uplink::start_connect() {
 void Uplink::finish_connect(Attempt attempt) {
     if (!attempt.stream) {
         ++m_stats.tls_failures;
-        if (attempt.diagnosis.failure == tls::Failure::chip_error) ++m_stats.chip_failures_in_a_row;
-        else m_stats.chip_failures_in_a_row = 0;
+        if (attempt.diagnosis.failure == tls::Failure::chip_error)
+            ++m_stats.chip_failures_in_a_row;
+        else
+            m_stats.chip_failures_in_a_row = 0;
         m_last_failure = attempt.diagnosis;
         note("uplink: TLS failed: " + attempt.diagnosis.cause + " (" + attempt.diagnosis.fix + ")");
         schedule_retry();

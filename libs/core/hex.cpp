@@ -24,11 +24,16 @@ std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) {
     int high = -1;
     for (char c : text) {
         int v;
-        if (c >= '0' && c <= '9') v = c - '0';
-        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-        else if (c == ' ' || c == ':' || c == '-') continue;
-        else return std::nullopt;
+        if (c >= '0' && c <= '9')
+            v = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v = c - 'A' + 10;
+        else if (c == ' ' || c == ':' || c == '-')
+            continue;
+        else
+            return std::nullopt;
         if (high < 0) {
             high = v;
         } else {

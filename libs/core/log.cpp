@@ -20,9 +20,7 @@ void set_log_sink(LogSink sink, void* context) noexcept {
 
 void set_log_level(LogLevel minimum) noexcept { g_minimum.store(minimum); }
 
-bool log_enabled(LogLevel level) noexcept {
-    return g_sink.load() != nullptr && level >= g_minimum.load();
-}
+bool log_enabled(LogLevel level) noexcept { return g_sink.load() != nullptr && level >= g_minimum.load(); }
 
 void log(LogLevel level, const char* format, ...) noexcept {
     if (!log_enabled(level)) return;

@@ -13,8 +13,12 @@ using stsafe::BusResult;
 namespace ds = stsafe;
 
 ChipImpl::ChipImpl(ChipState state, std::unique_ptr<NvmStore> store, const OpenOptions& options, std::uint64_t seed)
-    : m_state(std::move(state)), m_store(std::move(store)), m_options(options), m_rng(seed),
-      m_fault_state(options.faults.seed), m_address(static_cast<std::uint8_t>(m_state.i2c_parameters[0] >> 1)) {}
+    : m_state(std::move(state)),
+      m_store(std::move(store)),
+      m_options(options),
+      m_rng(seed),
+      m_fault_state(options.faults.seed),
+      m_address(static_cast<std::uint8_t>(m_state.i2c_parameters[0] >> 1)) {}
 
 void ChipImpl::set_faults(const FaultConfig& faults) noexcept {
     m_options.faults = faults;
@@ -38,7 +42,8 @@ bool ChipImpl::chance(double rate) noexcept {
 }
 
 void ChipImpl::clear_volatile() noexcept {
-    if (!m_ephemeral.private_scalar.empty()) secure_zero(m_ephemeral.private_scalar.data(), m_ephemeral.private_scalar.size());
+    if (!m_ephemeral.private_scalar.empty())
+        secure_zero(m_ephemeral.private_scalar.data(), m_ephemeral.private_scalar.size());
     m_ephemeral = KeySlotState{};
     m_password_verified = false;
 }
@@ -100,7 +105,8 @@ Status ChipImpl::power_cycle() noexcept {
     return Status::success();
 }
 
-bool ChipImpl::transaction_allowed(std::uint8_t address, std::uint32_t now_ms, bool is_write, BusResult& result) noexcept {
+bool ChipImpl::transaction_allowed(std::uint8_t address, std::uint32_t now_ms, bool is_write,
+                                   BusResult& result) noexcept {
     if (!m_powered) {
         result = m_storage_errno ? BusResult::host_storage : BusResult::fault;
         return false;
@@ -112,7 +118,8 @@ bool ChipImpl::transaction_allowed(std::uint8_t address, std::uint32_t now_ms, b
         result = BusResult::nack;
         return false;
     }
-    if (m_nacks_left == 0 && chance(m_options.faults.nack_burst_rate)) m_nacks_left = m_options.faults.nack_burst_length;
+    if (m_nacks_left == 0 && chance(m_options.faults.nack_burst_rate))
+        m_nacks_left = m_options.faults.nack_burst_length;
     if (m_nacks_left > 0) {
         --m_nacks_left;
         result = BusResult::nack;
@@ -180,13 +187,27 @@ namespace {
 
 bool is_a110_command(std::uint8_t code) {
     switch (static_cast<ds::Command>(code)) {
-        case ds::Command::echo: case ds::Command::reset: case ds::Command::generate_random:
-        case ds::Command::decrement: case ds::Command::read: case ds::Command::update:
-        case ds::Command::derive_lora_key: case ds::Command::generate_mac: case ds::Command::verify_mac:
-        case ds::Command::delete_attribute: case ds::Command::hibernate: case ds::Command::wrap_local_envelope:
-        case ds::Command::unwrap_local_envelope: case ds::Command::put_attribute: case ds::Command::generate_key:
-        case ds::Command::query: case ds::Command::generate_signature: case ds::Command::verify_signature:
-        case ds::Command::establish_key: case ds::Command::verify_password: case ds::Command::encrypt:
+        case ds::Command::echo:
+        case ds::Command::reset:
+        case ds::Command::generate_random:
+        case ds::Command::decrement:
+        case ds::Command::read:
+        case ds::Command::update:
+        case ds::Command::derive_lora_key:
+        case ds::Command::generate_mac:
+        case ds::Command::verify_mac:
+        case ds::Command::delete_attribute:
+        case ds::Command::hibernate:
+        case ds::Command::wrap_local_envelope:
+        case ds::Command::unwrap_local_envelope:
+        case ds::Command::put_attribute:
+        case ds::Command::generate_key:
+        case ds::Command::query:
+        case ds::Command::generate_signature:
+        case ds::Command::verify_signature:
+        case ds::Command::establish_key:
+        case ds::Command::verify_password:
+        case ds::Command::encrypt:
         case ds::Command::decrypt: return true;
         default: return false;
     }
@@ -274,7 +295,8 @@ std::size_t ChipImpl::execute(Bytes frame, MutableBytes out) noexcept {
     std::uint8_t status_byte = 0x00;
     if (cmd->header & ds::header::kRmac) {
         status_byte = stsafe::kStatusRmacFlag;
-        auto mac = stsafe::compute_rmac(host_keys_of(m_state), counter, cmd->header, cmd->payload, status_byte, payload);
+        auto mac = stsafe::compute_rmac(host_keys_of(m_state), counter, cmd->header, cmd->payload, status_byte,
+                                        payload);
         if (!mac) return status_only(0x05, out);
         rmac = *mac;
     }

@@ -26,9 +26,7 @@ struct Reply {
     ByteBuffer<stsafe::kIoBufferSize> payload;
     bool put(Bytes b) { return payload.append(b); }
     bool put8(std::uint8_t v) { return payload.push_back(v); }
-    bool put16(std::size_t v) {
-        return put8(static_cast<std::uint8_t>(v >> 8)) && put8(static_cast<std::uint8_t>(v));
-    }
+    bool put16(std::size_t v) { return put8(static_cast<std::uint8_t>(v >> 8)) && put8(static_cast<std::uint8_t>(v)); }
 };
 
 class ChipImpl final : public Chip {
@@ -66,7 +64,8 @@ private:
     void clear_volatile() noexcept;
     bool chance(double rate) noexcept;
     std::uint64_t next_random() noexcept;
-    bool transaction_allowed(std::uint8_t address, std::uint32_t now_ms, bool is_write, stsafe::BusResult& result) noexcept;
+    bool transaction_allowed(std::uint8_t address, std::uint32_t now_ms, bool is_write,
+                             stsafe::BusResult& result) noexcept;
 
     // Handlers (commands_*.cpp). Each returns a device status code, or kNoResponse.
     std::uint8_t cmd_echo(const Request&, Reply&) noexcept;

@@ -29,10 +29,9 @@ ChipState blank_a110(const std::array<std::uint8_t, 9>& serial) {
     // set to "EMU": how tools recognise the emulator (docs/emulator.md).
     constexpr std::uint8_t head[] = {0x01, 0x03, 0xAA, 0x46, 0x02, 0x02, 0x09};
     constexpr std::uint8_t rest[] = {0x03, 0x02, 0x01, 0xFB, 0x04, 0x02, 0x00, 0x40, 0x05, 0x02, 0x18, 0xE8,
-                                     0x06, 0x02, 0x93, 0x11, 0x07, 0x01, 0x45, 0x08, 0x02, 0x93, 0x51,
-                                     0x09, 0x03, 0x00, 0x00, 0x00, 0x0A, 0x03, 0x00, 0x00, 0x00,
-                                     0x0B, 0x03, 'E',  'M',  'U',  0x0C, 0x03, 0x00, 0x00, 0x00,
-                                     0x0D, 0x03, 0x00, 0x00, 0x00};
+                                     0x06, 0x02, 0x93, 0x11, 0x07, 0x01, 0x45, 0x08, 0x02, 0x93, 0x51, 0x09,
+                                     0x03, 0x00, 0x00, 0x00, 0x0A, 0x03, 0x00, 0x00, 0x00, 0x0B, 0x03, 'E',
+                                     'M',  'U',  0x0C, 0x03, 0x00, 0x00, 0x00, 0x0D, 0x03, 0x00, 0x00, 0x00};
     std::array<std::uint8_t, sizeof head + 9 + sizeof rest> pd{};
     std::memcpy(pd.data(), head, sizeof head);
     std::memcpy(pd.data() + sizeof head, serial.data(), serial.size());
@@ -40,11 +39,16 @@ ChipState blank_a110(const std::array<std::uint8_t, 9>& serial) {
     s.product_data.assign(pd.begin(), pd.end());
 
     // Zone layout of a real A110 (§6.2). Counter zones start at 0x00FFFFFF [I].
-    struct Layout { std::uint8_t index; stsafe::ZoneType type; std::uint8_t ac; std::uint16_t size; };
+    struct Layout {
+        std::uint8_t index;
+        stsafe::ZoneType type;
+        std::uint8_t ac;
+        std::uint16_t size;
+    };
     const Layout layout[] = {
-        {0, stsafe::ZoneType::data, 0x07, 1000}, {1, stsafe::ZoneType::data, 0x08, 700},
-        {2, stsafe::ZoneType::data, 0x08, 600},  {3, stsafe::ZoneType::data, 0x08, 600},
-        {4, stsafe::ZoneType::data, 0x08, 1696}, {5, stsafe::ZoneType::counter, 0x08, 64},
+        {0, stsafe::ZoneType::data, 0x07, 1000},  {1, stsafe::ZoneType::data, 0x08, 700},
+        {2, stsafe::ZoneType::data, 0x08, 600},   {3, stsafe::ZoneType::data, 0x08, 600},
+        {4, stsafe::ZoneType::data, 0x08, 1696},  {5, stsafe::ZoneType::counter, 0x08, 64},
         {6, stsafe::ZoneType::counter, 0x08, 64}, {7, stsafe::ZoneType::data, 0x08, 1578},
     };
     for (const Layout& l : layout) {
@@ -72,10 +76,19 @@ class Writer {
 public:
     void u8(std::uint8_t v) { m_out.push_back(v); }
     void b(bool v) { u8(v ? 1 : 0); }
-    void u16(std::uint16_t v) { u8(static_cast<std::uint8_t>(v >> 8)); u8(static_cast<std::uint8_t>(v)); }
-    void u32(std::uint32_t v) { u16(static_cast<std::uint16_t>(v >> 16)); u16(static_cast<std::uint16_t>(v)); }
+    void u16(std::uint16_t v) {
+        u8(static_cast<std::uint8_t>(v >> 8));
+        u8(static_cast<std::uint8_t>(v));
+    }
+    void u32(std::uint32_t v) {
+        u16(static_cast<std::uint16_t>(v >> 16));
+        u16(static_cast<std::uint16_t>(v));
+    }
     void raw(Bytes data) { m_out.insert(m_out.end(), data.begin(), data.end()); }
-    void blob(Bytes data) { u16(static_cast<std::uint16_t>(data.size())); raw(data); }
+    void blob(Bytes data) {
+        u16(static_cast<std::uint16_t>(data.size()));
+        raw(data);
+    }
     std::vector<std::uint8_t>& out() { return m_out; }
 
 private:

@@ -41,15 +41,9 @@ std::uint8_t ChipImpl::cmd_hibernate(const Request& req, Reply&) noexcept {
 std::uint8_t ChipImpl::cmd_query(const Request& req, Reply& reply) noexcept {
     if (req.payload.size() != 1) return 0x02;
     switch (static_cast<ds::Tag>(req.payload[0])) {
-        case ds::Tag::product_data:
-            reply.put(m_state.product_data);
-            return 0x00;
-        case ds::Tag::life_cycle:
-            reply.put8(m_state.life_cycle);
-            return 0x00;
-        case ds::Tag::i2c_parameters:
-            reply.put(m_state.i2c_parameters);
-            return 0x00;
+        case ds::Tag::product_data: reply.put(m_state.product_data); return 0x00;
+        case ds::Tag::life_cycle: reply.put8(m_state.life_cycle); return 0x00;
+        case ds::Tag::i2c_parameters: reply.put(m_state.i2c_parameters); return 0x00;
         case ds::Tag::data_partition:
             reply.put8(static_cast<std::uint8_t>(m_state.zones.size()));
             for (const ZoneState& z : m_state.zones) {

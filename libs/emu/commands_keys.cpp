@@ -32,9 +32,7 @@ std::uint8_t ChipImpl::consume_key_use(KeySlotState& key, std::uint8_t slot) noe
 
 namespace {
 
-bool usage_left(const KeySlotState& key) {
-    return key.usage_limit == 0xFFFF || key.usage_count < key.usage_limit;
-}
+bool usage_left(const KeySlotState& key) { return key.usage_limit == 0xFFFF || key.usage_count < key.usage_limit; }
 
 /// Mode 0x0000 (what STSELib sends) is treated as "no restriction" [I]; otherwise the bit rules.
 bool allows(const KeySlotState& key, std::uint16_t bit) { return key.mode == 0 || (key.mode & bit) != 0; }

@@ -66,8 +66,7 @@ Curves::~Curves() {
 mbedtls_ecp_group* Curves::group(stsafe::Curve curve) noexcept {
     const auto i = static_cast<std::size_t>(curve);
     if (i >= kCount) return nullptr;
-    if (!m_loaded[i])
-        m_loaded[i] = mbedtls_ecp_group_load(&m_groups[i], mbedtls_util::group_of(curve)) == 0;
+    if (!m_loaded[i]) m_loaded[i] = mbedtls_ecp_group_load(&m_groups[i], mbedtls_util::group_of(curve)) == 0;
     return m_loaded[i] ? &m_groups[i] : nullptr;
 }
 
@@ -142,7 +141,8 @@ Result<bool> verify_digest(Curves& curves, stsafe::Curve curve, Bytes x, Bytes y
     Ec ec(curves, curve);
     if (!ec.ok) return Errc::hardware_failure;
     if (!ec.load_point(x, y) || mbedtls_ecp_check_pubkey(ec.grp, &ec.q) != 0) return Errc::invalid_argument;
-    if (mbedtls_mpi_read_binary(&ec.r, r.data(), r.size()) != 0 || mbedtls_mpi_read_binary(&ec.s, s.data(), s.size()) != 0)
+    if (mbedtls_mpi_read_binary(&ec.r, r.data(), r.size()) != 0 ||
+        mbedtls_mpi_read_binary(&ec.s, s.data(), s.size()) != 0)
         return Errc::invalid_argument;
     return mbedtls_ecdsa_verify(ec.grp, digest.data(), digest.size(), &ec.q, &ec.r, &ec.s) == 0;
 }

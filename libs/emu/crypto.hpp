@@ -62,9 +62,11 @@ Status generate_key(Curves& curves, Rng& rng, stsafe::Curve curve, KeySlotState&
 Status sign_digest(Curves& curves, Rng& rng, const KeySlotState& key, Bytes digest, std::vector<std::uint8_t>& r,
                    std::vector<std::uint8_t>& s) noexcept;
 /// Result: true/false validity; Errc::invalid_argument when the point is not on the curve.
-Result<bool> verify_digest(Curves& curves, stsafe::Curve curve, Bytes x, Bytes y, Bytes r, Bytes s, Bytes digest) noexcept;
+Result<bool> verify_digest(Curves& curves, stsafe::Curve curve, Bytes x, Bytes y, Bytes r, Bytes s,
+                           Bytes digest) noexcept;
 /// x-coordinate of d·P; Errc::invalid_argument when P is not a valid point.
-Status ecdh(Curves& curves, Rng& rng, const KeySlotState& key, Bytes x, Bytes y, std::vector<std::uint8_t>& secret) noexcept;
+Status ecdh(Curves& curves, Rng& rng, const KeySlotState& key, Bytes x, Bytes y,
+            std::vector<std::uint8_t>& secret) noexcept;
 
 /// RFC 3394 AES key wrap with the default IV (§4.11 [I]); `key` 16, 24 or 32 bytes, `plaintext`
 /// at least 8 bytes in 8-byte steps (else invalid_argument).

@@ -36,7 +36,8 @@ struct Pk {
         mbedtls_ecp_keypair* ec = mbedtls_pk_ec(ctx);
         return mbedtls_ecp_group_load(&ec->grp, mbedtls_util::group_of(key.curve)) == 0 &&
                mbedtls_util::read_point(key.x, key.y, ec->Q) == 0 &&
-               (!with_private || mbedtls_mpi_read_binary(&ec->d, key.private_scalar.data(), key.private_scalar.size()) == 0);
+               (!with_private ||
+                mbedtls_mpi_read_binary(&ec->d, key.private_scalar.data(), key.private_scalar.size()) == 0);
     }
 };
 
@@ -66,8 +67,9 @@ Status write_certificate(Rng& rng, mbedtls_pk_context& subject_key, mbedtls_pk_c
     if (rc == 0) rc = mbedtls_x509write_crt_set_validity(&crt, from.c_str(), to.c_str());
     if (rc == 0) rc = mbedtls_x509write_crt_set_basic_constraints(&crt, is_ca ? 1 : 0, is_ca ? 0 : -1);
     if (rc == 0)
-        rc = mbedtls_x509write_crt_set_key_usage(&crt, is_ca ? (MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN)
-                                                             : (MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_AGREEMENT));
+        rc = mbedtls_x509write_crt_set_key_usage(
+            &crt, is_ca ? (MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN)
+                        : (MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_AGREEMENT));
     if (rc == 0) rc = mbedtls_x509write_crt_set_subject_key_identifier(&crt);
     if (rc == 0) rc = mbedtls_x509write_crt_set_authority_key_identifier(&crt);
     int len = rc == 0 ? mbedtls_x509write_crt_der(&crt, buf.data(), buf.size(), &Rng::callback, &rng) : rc;
@@ -101,14 +103,14 @@ Status manufacture(const InitOptions& options, ChipState& state, std::string& ca
     // X.509 tools often print non-ASCII as '?': the certificates carry an ASCII form of kBanner.
     const std::string banner = "EMULATED - development only";
     const std::string ca_name = "CN=sebind emulated factory CA (" + banner + "),O=sebind";
-    const std::string cn = options.device_common_name.empty()
-                               ? "STSAFE-A110 EMU " + to_hex(serial)
-                               : options.device_common_name;
+    const std::string cn = options.device_common_name.empty() ? "STSAFE-A110 EMU " + to_hex(serial)
+                                                              : options.device_common_name;
     const std::string device_name = "CN=" + cn + ",O=sebind " + banner;
 
     std::vector<std::uint8_t> ca_der, device_der;
     SEBIND_TRY(write_certificate(rng, ca.ctx, ca.ctx, ca_name, ca_name, true, options.certificate_days + 365, ca_der));
-    SEBIND_TRY(write_certificate(rng, device.ctx, ca.ctx, device_name, ca_name, false, options.certificate_days, device_der));
+    SEBIND_TRY(
+        write_certificate(rng, device.ctx, ca.ctx, device_name, ca_name, false, options.certificate_days, device_der));
     ZoneState* zone0 = state.zone(0);
     if (!zone0 || device_der.size() > zone0->data.size()) return Status(Errc::hardware_failure);
     std::copy(device_der.begin(), device_der.end(), zone0->data.begin());
@@ -133,7 +135,7 @@ Status init_chip(std::string_view dir_view, const InitOptions& options) {
     if (dir.empty()) return Status(Errc::invalid_argument);
     SEBIND_TRY(make_dirs(dir));
     const std::string state_path = dir + "/" + kStateFile;
-    struct stat st{};
+    struct stat st {};
     if (::stat(state_path.c_str(), &st) == 0) return Status(Errc::already_exists);
 
     ChipState state;

@@ -23,9 +23,7 @@ Status failure(Errc code, std::string* detail, std::string text) {
     return Status(code);
 }
 
-std::string start_hint(const std::string& path) {
-    return " — start it with `sebind-emud --socket " + path + " DIR`";
-}
+std::string start_hint(const std::string& path) { return " — start it with `sebind-emud --socket " + path + " DIR`"; }
 
 }  // namespace
 
@@ -35,15 +33,16 @@ Result<std::unique_ptr<DaemonLink>> DaemonLink::connect(const std::string& path,
     if (path.empty() || path.size() >= sizeof addr.sun_path)
         return failure(Errc::invalid_argument, detail,
                        "the socket path '" + path + "' is " + std::to_string(path.size()) +
-                           " bytes; a Unix socket path (sun_path) holds 1 to " + std::to_string(sizeof addr.sun_path - 1) +
+                           " bytes; a Unix socket path (sun_path) holds 1 to " +
+                           std::to_string(sizeof addr.sun_path - 1) +
                            " — use a shorter path (e.g. under /run or /tmp)");
     if (chip.size() > kMaxChipName)
         return failure(Errc::invalid_argument, detail,
-                       "the chip name is longer than " + std::to_string(kMaxChipName) + " bytes — use the base name of the chip's directory");
+                       "the chip name is longer than " + std::to_string(kMaxChipName) +
+                           " bytes — use the base name of the chip's directory");
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return failure(Errc::communication_failure, detail,
-                       "cannot create a Unix socket: " + posix::errno_text(errno));
+        return failure(Errc::communication_failure, detail, "cannot create a Unix socket: " + posix::errno_text(errno));
     std::unique_ptr<DaemonLink> link(new DaemonLink(fd));
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
@@ -61,10 +60,10 @@ Result<std::unique_ptr<DaemonLink>> DaemonLink::connect(const std::string& path,
     hello.chip = chip;
     auto reply = link->call(hello);
     if (!reply)
-        return failure(Errc::communication_failure, detail,
-                       "sebind-emud at " + path + " closed the connection during HELLO" +
-                           (link->refusal().empty() ? std::string(" (is it a sebind-emud socket?)")
-                                                    : ": " + link->refusal()));
+        return failure(
+            Errc::communication_failure, detail,
+            "sebind-emud at " + path + " closed the connection during HELLO" +
+                (link->refusal().empty() ? std::string(" (is it a sebind-emud socket?)") : ": " + link->refusal()));
     if (reply->size() < 2)
         return failure(Errc::invalid_response, detail, "sebind-emud at " + path + " sent a malformed HELLO reply");
     const auto status = static_cast<HelloStatus>((*reply)[0]);

@@ -84,17 +84,15 @@ Result<Request> parse_request(Bytes message) {
             if (ok) req.data.assign(data.begin(), data.end());
             break;
         }
-        case Op::read:
-            ok = r.u8(req.address) && r.be16(req.count) && req.count > 0 && req.count <= kMaxTransfer;
-            break;
+        case Op::read: ok = r.u8(req.address) && r.be16(req.count) && req.count > 0 && req.count <= kMaxTransfer; break;
         case Op::power_cycle:
         case Op::stats: break;
         case Op::set_faults: {
             std::uint32_t rsp = 0, cmd = 0, nack = 0;
             emu::FaultConfig& f = req.faults;
-            ok = read_be64(r, f.seed) && r.be32(rsp) && r.be32(cmd) && r.be32(nack) &&
-                 r.be32(f.nack_burst_length) && read_be64(r, f.power_loss_at_write) && rsp <= kPpb &&
-                 cmd <= kPpb && nack <= kPpb && f.nack_burst_length <= kMaxNackBurst;
+            ok = read_be64(r, f.seed) && r.be32(rsp) && r.be32(cmd) && r.be32(nack) && r.be32(f.nack_burst_length) &&
+                 read_be64(r, f.power_loss_at_write) && rsp <= kPpb && cmd <= kPpb && nack <= kPpb &&
+                 f.nack_burst_length <= kMaxNackBurst;
             f.response_corruption_rate = from_ppb(rsp);
             f.command_corruption_rate = from_ppb(cmd);
             f.nack_burst_rate = from_ppb(nack);

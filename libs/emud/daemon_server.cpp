@@ -96,8 +96,10 @@ struct EmuDaemon::Impl {
             selected = 0;
         } else {
             const auto it = std::find(names.begin(), names.end(), req.chip);
-            if (it == names.end()) status = HelloStatus::no_such_chip;
-            else selected = static_cast<int>(it - names.begin());
+            if (it == names.end())
+                status = HelloStatus::no_such_chip;
+            else
+                selected = static_cast<int>(it - names.begin());
         }
         std::vector<std::uint8_t> body = {static_cast<std::uint8_t>(status), kVersion};
         if (status == HelloStatus::ok) {
@@ -189,15 +191,17 @@ struct EmuDaemon::Impl {
             if (errno != EINTR && errno != EAGAIN) c.dead = true;
             return;
         }
-        if (n == 0) c.eof = true;
-        else c.in.insert(c.in.end(), buf, buf + n);
+        if (n == 0)
+            c.eof = true;
+        else
+            c.in.insert(c.in.end(), buf, buf + n);
     }
 
     void flush(Client& c) {
         while (c.pending() > 0) {
             const ssize_t n = ::send(c.fd, c.out.data() + c.out_sent, c.pending(), MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && errno == EAGAIN) {  // POLLOUT will tell us when to go on
+            if (n < 0 && errno == EAGAIN) {                  // POLLOUT will tell us when to go on
                 if (c.out_sent >= kMaxDaemonPendingReply) {  // keep the buffer bounded
                     c.out.erase(c.out.begin(), c.out.begin() + static_cast<long>(c.out_sent));
                     c.out_sent = 0;
@@ -247,10 +251,11 @@ Result<std::unique_ptr<EmuDaemon>> EmuDaemon::create(const std::vector<std::stri
         auto chip = emu::Chip::open(dir, options);
         if (!chip) {
             const Errc e = chip.status().code();
-            return failure(e, detail,
-                           "cannot open the chip in " + dir + " (" + to_string(e) + ") — " +
-                               (e == Errc::corrupted_data ? "its state file is damaged: recreate it with `sebind emu init`"
-                                                          : "create it with `sebind emu init " + dir + "`"));
+            return failure(
+                e, detail,
+                "cannot open the chip in " + dir + " (" + to_string(e) + ") — " +
+                    (e == Errc::corrupted_data ? "its state file is damaged: recreate it with `sebind emu init`"
+                                               : "create it with `sebind emu init " + dir + "`"));
         }
         s.chips.push_back(std::move(*chip));
         s.names.push_back(std::move(name));
@@ -284,8 +289,8 @@ Status EmuDaemon::listen(const std::string& path, std::string* detail) {
     if (s.listen_fd >= 0) return failure(Errc::invalid_argument, detail, "already listening on " + s.socket_path);
     if (path.empty() || path.size() >= sizeof addr.sun_path)
         return failure(Errc::invalid_argument, detail,
-                       "socket path '" + path + "' is empty or longer than " + std::to_string(sizeof addr.sun_path - 1) +
-                           " bytes");
+                       "socket path '" + path + "' is empty or longer than " +
+                           std::to_string(sizeof addr.sun_path - 1) + " bytes");
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     const auto* sa = reinterpret_cast<const sockaddr*>(&addr);
@@ -302,7 +307,8 @@ Status EmuDaemon::listen(const std::string& path, std::string* detail) {
             return failure(Errc::already_exists, detail,
                            "another process is serving on " + path + " — stop it or pick another --socket path");
         if (probe_errno != ECONNREFUSED)
-            return failure(Errc::communication_failure, detail, "cannot probe " + path + ": " + posix::errno_text(probe_errno));
+            return failure(Errc::communication_failure, detail,
+                           "cannot probe " + path + ": " + posix::errno_text(probe_errno));
         ::unlink(path.c_str());  // stale: its daemon is gone
     }
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -310,8 +316,9 @@ Status EmuDaemon::listen(const std::string& path, std::string* detail) {
     if (::bind(fd, sa, sizeof addr) != 0) {
         const int e = errno;
         ::close(fd);
-        return failure(Errc::communication_failure, detail,
-                       "cannot bind " + path + ": " + posix::errno_text(e) + " — check the directory exists and is writable");
+        return failure(
+            Errc::communication_failure, detail,
+            "cannot bind " + path + ": " + posix::errno_text(e) + " — check the directory exists and is writable");
     }
     // Only the owner may drive the chips (connect() needs write permission on the socket file);
     // nobody can connect before listen(), so there is no window with looser permissions.
@@ -352,16 +359,17 @@ Status EmuDaemon::run() {
         }
         if (fds[0].revents) {
             char drain[16];
-            while (::read(s.wake_pipe[0], drain, sizeof drain) > 0) {
-            }
+            while (::read(s.wake_pipe[0], drain, sizeof drain) > 0) {}
             return Status::success();
         }
         for (std::size_t i = 0; i < polled.size(); ++i) {
             const short revents = fds[i + 2].revents;
             if (!revents) continue;
             Client& c = *polled[i];
-            if (revents & POLLIN) s.receive(c);
-            else if (revents & (POLLERR | POLLHUP | POLLNVAL)) c.dead = true;  // gone: nobody to answer
+            if (revents & POLLIN)
+                s.receive(c);
+            else if (revents & (POLLERR | POLLHUP | POLLNVAL))
+                c.dead = true;                               // gone: nobody to answer
             if (!c.dead && (revents & POLLOUT)) s.flush(c);  // room for replies held back
             s.serve(c);
         }

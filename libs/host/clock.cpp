@@ -17,8 +17,7 @@ std::uint32_t MonotonicClock::now_ms() noexcept { return monotonic_ms(); }
 
 void MonotonicClock::delay_ms(std::uint32_t ms) noexcept {
     timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1000000L};
-    while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
 }  // namespace sebind::host

@@ -6,8 +6,8 @@
 #include <arpa/inet.h>
 #include <strings.h>
 
-#include <mbedtls/base64.h>
 #include <mbedtls/asn1write.h>
+#include <mbedtls/base64.h>
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/x509_crt.h>
@@ -45,7 +45,8 @@ bool valid_dns_name(const std::string& name) {
             continue;
         }
         const bool wildcard = c == '*' && i == 0 && name.size() > 2 && name[1] == '.';
-        const bool ldh = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        const bool ldh = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                         c == '_';
         if (!ldh && !wildcard) return false;
         if (++label > 63) return false;
     }
@@ -62,8 +63,10 @@ Result<pki::GeneralName> alt_name(const std::string& entry) {
     if (prefixed("IP:")) {
         const std::string text = entry.substr(3);
         std::array<unsigned char, 16> addr{};
-        if (::inet_pton(AF_INET, text.c_str(), addr.data()) == 1) return pki::GeneralName{pki::kSanIp, {addr.begin(), addr.begin() + 4}};
-        if (::inet_pton(AF_INET6, text.c_str(), addr.data()) == 1) return pki::GeneralName{pki::kSanIp, {addr.begin(), addr.end()}};
+        if (::inet_pton(AF_INET, text.c_str(), addr.data()) == 1)
+            return pki::GeneralName{pki::kSanIp, {addr.begin(), addr.begin() + 4}};
+        if (::inet_pton(AF_INET6, text.c_str(), addr.data()) == 1)
+            return pki::GeneralName{pki::kSanIp, {addr.begin(), addr.end()}};
         return Errc::invalid_argument;
     }
     const std::string name = prefixed("DNS:") ? entry.substr(4) : entry;
@@ -76,7 +79,10 @@ Result<pki::GeneralName> alt_name(const std::string& entry) {
 Status check_csr_signature(const unsigned char* pem, mbedtls_pk_context& key) {
     mbedtls_x509_csr parsed;
     mbedtls_x509_csr_init(&parsed);
-    struct Guard { mbedtls_x509_csr* c; ~Guard() { mbedtls_x509_csr_free(c); } } guard{&parsed};
+    struct Guard {
+        mbedtls_x509_csr* c;
+        ~Guard() { mbedtls_x509_csr_free(c); }
+    } guard{&parsed};
     const std::size_t len = std::strlen(reinterpret_cast<const char*>(pem)) + 1;
     if (mbedtls_x509_csr_parse(&parsed, pem, len) != 0) return Status(Errc::invalid_argument);
     const mbedtls_md_info_t* md = mbedtls_md_info_from_type(parsed.sig_md);
@@ -128,14 +134,18 @@ Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t
     struct Guard {
         mbedtls_pk_context* k;
         mbedtls_x509write_csr* c;
-        ~Guard() { mbedtls_x509write_csr_free(c); mbedtls_pk_free(k); }
+        ~Guard() {
+            mbedtls_x509write_csr_free(c);
+            mbedtls_pk_free(k);
+        }
     } guard{&key, &csr};
 
     SEBIND_TRY(tls::setup_se_key(key, device, slot, pub));
     mbedtls_x509write_csr_set_md_alg(&csr, md_for(pub.curve));
     mbedtls_x509write_csr_set_key(&csr, &key);
     if (mbedtls_x509write_csr_set_subject_name(&csr, name_text.c_str()) != 0) return Errc::invalid_argument;
-    if (mbedtls_x509write_csr_set_key_usage(&csr, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0) return Errc::invalid_argument;
+    if (mbedtls_x509write_csr_set_key_usage(&csr, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0)
+        return Errc::invalid_argument;
     if (!alt_names.empty()) {
         std::vector<pki::GeneralName> names;
         for (const auto& entry : alt_names) {
@@ -143,8 +153,9 @@ Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t
             names.push_back(std::move(n));
         }
         SEBIND_TRY_ASSIGN(std::vector<unsigned char> san, pki::encode_general_names(names));
-        if (mbedtls_x509write_csr_set_extension(&csr, MBEDTLS_OID_SUBJECT_ALT_NAME, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
-                                                san.data(), san.size()) != 0)
+        if (mbedtls_x509write_csr_set_extension(&csr, MBEDTLS_OID_SUBJECT_ALT_NAME,
+                                                MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), san.data(),
+                                                san.size()) != 0)
             return Errc::invalid_argument;
     }
     std::vector<unsigned char> pem(kMaxCsrPemSize);
@@ -171,12 +182,17 @@ Status verify_pair(st::Device& device, std::uint8_t slot, Bytes certificate_der)
     struct Guard {
         mbedtls_x509_crt* c;
         mbedtls_pk_context* k;
-        ~Guard() { mbedtls_pk_free(k); mbedtls_x509_crt_free(c); }
+        ~Guard() {
+            mbedtls_pk_free(k);
+            mbedtls_x509_crt_free(c);
+        }
     } guard{&crt, &key};
-    if (mbedtls_x509_crt_parse_der(&crt, certificate_der.data(), certificate_der.size()) != 0) return Status(Errc::invalid_argument);
+    if (mbedtls_x509_crt_parse_der(&crt, certificate_der.data(), certificate_der.size()) != 0)
+        return Status(Errc::invalid_argument);
     auto cert_key = tls::public_key_of(crt.pk);
     // The chip's keys are EC keys on its curves: any other key (RSA) cannot be the slot's.
-    if (!cert_key) return cert_key.status().code() == Errc::not_supported ? Status(Errc::invalid_argument) : cert_key.status();
+    if (!cert_key)
+        return cert_key.status().code() == Errc::not_supported ? Status(Errc::invalid_argument) : cert_key.status();
     SEBIND_TRY_ASSIGN(st::Curve curve, device.slot_curve(slot));
     if (curve != cert_key->curve) return Status(Errc::invalid_argument);
 

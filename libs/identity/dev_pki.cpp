@@ -43,7 +43,8 @@ bool is_dns_name(const std::string& name) {
             continue;
         }
         const char c = rest[i];
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                        c == '_';
         if (!ok || (label == 0 && c == '-')) return false;
         ++label;
     }
@@ -51,7 +52,8 @@ bool is_dns_name(const std::string& name) {
 }
 
 /// Host names split into dNSName and iPAddress entries (RFC 5280 §4.2.1.6: 4 or 16 octets).
-Status broker_names(const std::vector<std::string>& hosts, std::vector<pki::GeneralName>& out, std::string& cn, std::string* detail) {
+Status broker_names(const std::vector<std::string>& hosts, std::vector<pki::GeneralName>& out, std::string& cn,
+                    std::string* detail) {
     std::vector<pki::GeneralName> dns = {{pki::kSanDns, {'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't'}}};
     std::vector<pki::GeneralName> ips = {{pki::kSanIp, {127, 0, 0, 1}}};
     cn.clear();
@@ -105,7 +107,7 @@ std::string hex_of(const unsigned char* p, std::size_t n) {
 }
 
 struct Layout {
-    std::string abs;   // absolute directory
+    std::string abs;  // absolute directory
     std::string port;
     std::string listen;
     std::string user;
@@ -120,19 +122,27 @@ std::string acl_text() {
            "\n"
            "# The monitor identity (monitor.pem) reads every device's data and may send commands;\n"
            "# it cannot publish data in a device's name. `sebind pki sign` refuses CN=monitor.\n"
-           "user " + std::string(kMonitorCommonName) + "\n"
+           "user " +
+           std::string(kMonitorCommonName) +
+           "\n"
            "topic read devices/#\n"
            "topic write devices/+/commands/#\n";
 }
 
 std::string conf_text(const Layout& l) {
     return "# sebind development broker: mutual TLS; a client's certificate CN is its MQTT username.\n"
-           "# Start: mosquitto -c " + l.abs + "/mosquitto.conf   (development only: see README.txt)\n"
+           "# Start: mosquitto -c " +
+           l.abs +
+           "/mosquitto.conf   (development only: see README.txt)\n"
            "# Started as root, mosquitto switches to `user`; it must be able to read the 0600 keys.\n"
-           "user " + l.user + "\n"
+           "user " +
+           l.user +
+           "\n"
            "per_listener_settings false\n"
            "allow_anonymous false\n"
-           "acl_file " + l.abs + "/acl\n"
+           "acl_file " +
+           l.abs +
+           "/acl\n"
            "persistence false\n"
            "set_tcp_nodelay true\n"
            "connection_messages true\n"
@@ -141,39 +151,61 @@ std::string conf_text(const Layout& l) {
            "\n"
            "# To accept devices from the network, bind to this host's address instead of 127.0.0.1\n"
            "# (`sebind pki dev --listen ADDR`) and name the host with --host so the certificate carries it.\n"
-           "listener " + l.port + " " + l.listen + "\n"
-           "cafile " + l.abs + "/ca.pem\n"
-           "certfile " + l.abs + "/broker.pem\n"
-           "keyfile " + l.abs + "/broker.key\n"
+           "listener " +
+           l.port + " " + l.listen +
+           "\n"
+           "cafile " +
+           l.abs +
+           "/ca.pem\n"
+           "certfile " +
+           l.abs +
+           "/broker.pem\n"
+           "keyfile " +
+           l.abs +
+           "/broker.key\n"
            "require_certificate true\n"
            "use_identity_as_username true\n"
            "tls_version tlsv1.2\n";
 }
 
 std::string readme_text(const Layout& l) {
-    const std::string m = "--cafile " + l.abs + "/ca.pem --cert " + l.abs + "/monitor.pem --key " + l.abs + "/monitor.key";
+    const std::string m = "--cafile " + l.abs + "/ca.pem --cert " + l.abs + "/monitor.pem --key " + l.abs +
+                          "/monitor.key";
     return "sebind development PKI — for development and tests only: the CA key is in this directory.\n"
            "\n"
            "  ca.pem          the CA certificate: the trust anchor of the broker, the devices and clients\n"
            "  ca.key          the CA private key (0600), used by `sebind pki sign`; never copy it to a device\n"
-           "  broker.pem/.key the broker's certificate and key; subjectAltName " + l.san_text + "\n"
+           "  broker.pem/.key the broker's certificate and key; subjectAltName " +
+           l.san_text +
+           "\n"
            "  monitor.pem/.key a client identity (CN monitor): reads devices/#, writes devices/+/commands/#\n"
            "  acl             each client (username = certificate CN) reads and writes only devices/<CN>/#\n"
-           "  mosquitto.conf  mutual TLS on " + l.listen + ":" + l.port + ", require_certificate, CN as username\n"
+           "  mosquitto.conf  mutual TLS on " +
+           l.listen + ":" + l.port +
+           ", require_certificate, CN as username\n"
            "\n"
            "Broker:\n"
-           "  mosquitto -c " + l.abs + "/mosquitto.conf\n"
+           "  mosquitto -c " +
+           l.abs +
+           "/mosquitto.conf\n"
            "\n"
            "A device (its private key never leaves the secure element) needs ca.pem and its own certificate:\n"
            "  sebind keygen --slot 1 --curve p256\n"
            "  sebind csr --slot 1 --subject \"CN=device-001\" -o device-001.csr\n"
-           "  sebind pki sign --ca " + l.abs + " device-001.csr -o device-001.crt\n"
+           "  sebind pki sign --ca " +
+           l.abs +
+           " device-001.csr -o device-001.crt\n"
            "  sebind cert store --slot 1 device-001.crt\n"
-           "It connects to \"localhost\" (or a --host name) port " + l.port + ": mbedTLS 2.28 checks DNS names only.\n"
+           "It connects to \"localhost\" (or a --host name) port " +
+           l.port +
+           ": mbedTLS 2.28 checks DNS names only.\n"
            "\n"
            "Watch the data / send a command:\n"
-           "  mosquitto_sub -h localhost -p " + l.port + " " + m + " -t 'devices/#' -v\n"
-           "  mosquitto_pub -h localhost -p " + l.port + " " + m + " -t devices/device-001/commands/reboot -m now\n";
+           "  mosquitto_sub -h localhost -p " +
+           l.port + " " + m +
+           " -t 'devices/#' -v\n"
+           "  mosquitto_pub -h localhost -p " +
+           l.port + " " + m + " -t devices/device-001/commands/reboot -m now\n";
 }
 
 }  // namespace
@@ -256,7 +288,8 @@ Status create_dev_pki(const std::string& dir, const DevPkiOptions& options, std:
     pki::IssueSpec monitor_spec;
     monitor_spec.profile = pki::Profile::client;
     monitor_spec.days = options.days;
-    SEBIND_TRY_ASSIGN(std::string monitor_pem, make(monitor, std::string("CN=") + kMonitorCommonName + ",O=sebind dev", monitor_spec));
+    SEBIND_TRY_ASSIGN(std::string monitor_pem,
+                      make(monitor, std::string("CN=") + kMonitorCommonName + ",O=sebind dev", monitor_spec));
 
     for (const auto& n : names) {
         if (!layout.san_text.empty()) layout.san_text += ", ";
@@ -275,10 +308,14 @@ Status create_dev_pki(const std::string& dir, const DevPkiOptions& options, std:
         mode_t mode;
     };
     Output outputs[] = {
-        {"ca.key", key_pem(ca.ctx), 0600},         {"broker.key", key_pem(broker.ctx), 0600},
-        {"monitor.key", key_pem(monitor.ctx), 0600}, {"ca.pem", ca_pem, 0644},
-        {"broker.pem", broker_pem, 0644},          {"monitor.pem", monitor_pem, 0644},
-        {"acl", acl_text(), 0600},                 {"mosquitto.conf", conf_text(layout), 0644},
+        {"ca.key", key_pem(ca.ctx), 0600},
+        {"broker.key", key_pem(broker.ctx), 0600},
+        {"monitor.key", key_pem(monitor.ctx), 0600},
+        {"ca.pem", ca_pem, 0644},
+        {"broker.pem", broker_pem, 0644},
+        {"monitor.pem", monitor_pem, 0644},
+        {"acl", acl_text(), 0600},
+        {"mosquitto.conf", conf_text(layout), 0644},
         {"README.txt", readme_text(layout), 0644},
     };
     for (auto& out : outputs) {

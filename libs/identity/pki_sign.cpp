@@ -45,7 +45,8 @@ Status check_common_name(const mbedtls_x509_name& subject, std::string* detail) 
     while (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &cn->oid) != 0) cn = cn->next;  // there is one: checked above
     const std::string name(reinterpret_cast<const char*>(cn->val.p), cn->val.len);
     if (name == kMonitorCommonName) {
-        set_detail(detail, "CN 'monitor' is reserved for the broker's monitor identity (it may read every device's data)");
+        set_detail(detail,
+                   "CN 'monitor' is reserved for the broker's monitor identity (it may read every device's data)");
         return Status(Errc::not_supported);
     }
     return Status::success();
@@ -53,13 +54,15 @@ Status check_common_name(const mbedtls_x509_name& subject, std::string* detail) 
 
 }  // namespace
 
-Result<std::string> sign_csr(const std::string& ca_dir, const std::string& csr_text, std::uint32_t days, std::string* detail) {
+Result<std::string> sign_csr(const std::string& ca_dir, const std::string& csr_text, std::uint32_t days,
+                             std::string* detail) {
     if (days == 0 || days > 36500) {
         set_detail(detail, "validity must be 1..36500 days");
         return Errc::invalid_argument;
     }
     std::string ca_pem, ca_key_pem;
-    for (const auto& [name, text] : {std::pair<const char*, std::string*>{"ca.pem", &ca_pem}, {"ca.key", &ca_key_pem}}) {
+    for (const auto& [name, text] :
+         {std::pair<const char*, std::string*>{"ca.pem", &ca_pem}, {"ca.key", &ca_key_pem}}) {
         const int err = host::read_file(ca_dir + "/" + name, host::limits::certificate, *text);
         if (err == EFBIG) {
             set_detail(detail, ca_dir + "/" + name + " is larger than " + host::size_text(host::limits::certificate) +
@@ -76,7 +79,9 @@ Result<std::string> sign_csr(const std::string& ca_dir, const std::string& csr_t
     const int key_rc = mbedtls_pk_parse_key(&ca_key.ctx, reinterpret_cast<const unsigned char*>(ca_key_pem.c_str()),
                                             ca_key_pem.size() + 1, nullptr, 0);
     mbedtls_platform_zeroize(ca_key_pem.data(), ca_key_pem.size());
-    if (mbedtls_x509_crt_parse(&ca.crt, reinterpret_cast<const unsigned char*>(ca_pem.c_str()), ca_pem.size() + 1) != 0 || key_rc != 0) {
+    if (mbedtls_x509_crt_parse(&ca.crt, reinterpret_cast<const unsigned char*>(ca_pem.c_str()), ca_pem.size() + 1) !=
+            0 ||
+        key_rc != 0) {
         set_detail(detail, ca_dir + "/ca.pem or ca.key is not a PEM certificate / unencrypted private key");
         return Errc::corrupted_data;
     }
@@ -84,7 +89,8 @@ Result<std::string> sign_csr(const std::string& ca_dir, const std::string& csr_t
         set_detail(detail, ca_dir + "/ca.key is not the key of " + ca_dir + "/ca.pem");
         return Errc::corrupted_data;
     }
-    if (!ca.crt.ca_istrue || ((ca.crt.ext_types & MBEDTLS_X509_EXT_KEY_USAGE) && !(ca.crt.key_usage & MBEDTLS_X509_KU_KEY_CERT_SIGN))) {
+    if (!ca.crt.ca_istrue ||
+        ((ca.crt.ext_types & MBEDTLS_X509_EXT_KEY_USAGE) && !(ca.crt.key_usage & MBEDTLS_X509_KU_KEY_CERT_SIGN))) {
         set_detail(detail, ca_dir + "/ca.pem is not a CA certificate (basicConstraints CA:TRUE with keyCertSign)");
         return Errc::not_permitted;
     }
@@ -102,18 +108,21 @@ Result<std::string> sign_csr(const std::string& ca_dir, const std::string& csr_t
     const mbedtls_md_info_t* md = mbedtls_md_info_from_type(csr.sig_md);
     unsigned char hash[MBEDTLS_MD_MAX_SIZE];
     if (!md || mbedtls_md(md, csr.cri.p, csr.cri.len, hash) != 0 ||
-        mbedtls_pk_verify_ext(csr.sig_pk, csr.sig_opts, &csr.pk, csr.sig_md, hash, mbedtls_md_get_size(md), csr.sig.p, csr.sig.len) != 0) {
+        mbedtls_pk_verify_ext(csr.sig_pk, csr.sig_opts, &csr.pk, csr.sig_md, hash, mbedtls_md_get_size(md), csr.sig.p,
+                              csr.sig.len) != 0) {
         set_detail(detail, "the request's signature does not verify with its own public key (altered or corrupted)");
         return Errc::invalid_signature;
     }
     SEBIND_TRY(check_common_name(csr.subject, detail));
 
     pki::CertWriter writer;
-    if (Status st = pki::copy_name(csr.subject, {csr.subject_raw.p, csr.subject_raw.len}, &writer.crt.subject); !st.ok()) {
+    if (Status st = pki::copy_name(csr.subject, {csr.subject_raw.p, csr.subject_raw.len}, &writer.crt.subject);
+        !st.ok()) {
         set_detail(detail, "the request's subject uses multi-valued RDNs (A=x+B=y), which this CA cannot copy exactly");
         return st;
     }
-    if (Status st = pki::copy_name(ca.crt.subject, {ca.crt.subject_raw.p, ca.crt.subject_raw.len}, &writer.crt.issuer); !st.ok()) {
+    if (Status st = pki::copy_name(ca.crt.subject, {ca.crt.subject_raw.p, ca.crt.subject_raw.len}, &writer.crt.issuer);
+        !st.ok()) {
         set_detail(detail, "the CA's subject uses multi-valued RDNs, which this CA cannot copy exactly");
         return st;
     }
@@ -126,7 +135,8 @@ Result<std::string> sign_csr(const std::string& ca_dir, const std::string& csr_t
     spec.authority_key_id = pki::subject_key_id(ca.crt);
     SEBIND_TRY_ASSIGN(auto requested, pki::csr_extension_request(csr));
     if (requested) {
-        const auto san = pki::find_extension(*requested, MBEDTLS_OID_SUBJECT_ALT_NAME, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME));
+        const auto san = pki::find_extension(*requested, MBEDTLS_OID_SUBJECT_ALT_NAME,
+                                             MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME));
         if (san) {
             auto names = pki::decode_general_names(*san);
             if (!names) {

@@ -94,7 +94,8 @@ Result<std::vector<unsigned char>> encode_general_names(const std::vector<Genera
         // All the kinds we copy are primitive (IA5String or OCTET STRING), IMPLICIT-tagged.
         len += static_cast<std::size_t>(mbedtls_asn1_write_raw_buffer(&p, start, it->value.data(), it->value.size()));
         len += static_cast<std::size_t>(mbedtls_asn1_write_len(&p, start, it->value.size()));
-        len += static_cast<std::size_t>(mbedtls_asn1_write_tag(&p, start, static_cast<unsigned char>(MBEDTLS_ASN1_CONTEXT_SPECIFIC | it->tag)));
+        len += static_cast<std::size_t>(
+            mbedtls_asn1_write_tag(&p, start, static_cast<unsigned char>(MBEDTLS_ASN1_CONTEXT_SPECIFIC | it->tag)));
     }
     len += static_cast<std::size_t>(mbedtls_asn1_write_len(&p, start, len));
     len += static_cast<std::size_t>(mbedtls_asn1_write_tag(&p, start, kSequence));
@@ -162,7 +163,8 @@ Result<std::optional<DerView>> csr_extension_request(const mbedtls_x509_csr& csr
         !expect_tlv(&p, end, kSequence, skipped))
         return Errc::invalid_argument;
     if (p == end) return std::optional<DerView>();
-    if (!expect_tlv(&p, end, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED, attributes)) return Errc::invalid_argument;
+    if (!expect_tlv(&p, end, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED, attributes))
+        return Errc::invalid_argument;
     p = mut(attributes.data);
     end = attributes.data + attributes.size;
     while (p < end) {
@@ -178,7 +180,8 @@ Result<std::optional<DerView>> csr_extension_request(const mbedtls_x509_csr& csr
             unsigned char* v = mut(values.data);
             DerView exts;
             if (!expect_tlv(&v, values.data + values.size, kSequence, exts)) return Errc::invalid_argument;
-            return std::optional<DerView>(DerView{values.data, static_cast<std::size_t>(exts.data + exts.size - values.data)});
+            return std::optional<DerView>(
+                DerView{values.data, static_cast<std::size_t>(exts.data + exts.size - values.data)});
         }
     }
     return std::optional<DerView>();
@@ -244,29 +247,34 @@ Result<std::string> issue(CertWriter& w, Rng& rng, mbedtls_pk_context& subject_k
     mbedtls_x509write_crt_set_issuer_key(&w.crt, &issuer_key);
     // Backdated a little so a device whose clock lags the CA's accepts it at once.
     const std::time_t now = std::time(nullptr);
-    const std::string from = mbedtls_util::x509_time(now - 300), to = mbedtls_util::x509_time(now + static_cast<std::time_t>(spec.days) * 86400);
+    const std::string from = mbedtls_util::x509_time(now - 300),
+                      to = mbedtls_util::x509_time(now + static_cast<std::time_t>(spec.days) * 86400);
     if (rc == 0) rc = mbedtls_x509write_crt_set_validity(&w.crt, from.c_str(), to.c_str());
 
     const bool ca = spec.profile == Profile::ca;
     // pathlen 0: the development CA signs end entities only.
     if (rc == 0) rc = mbedtls_x509write_crt_set_basic_constraints(&w.crt, ca ? 1 : 0, ca ? 0 : -1);
     if (rc == 0)
-        rc = mbedtls_x509write_crt_set_key_usage(
-            &w.crt, ca ? (MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN) : MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+        rc = mbedtls_x509write_crt_set_key_usage(&w.crt, ca ? (MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN)
+                                                            : MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
     if (rc == 0 && !ca) {
-        const auto eku = spec.profile == Profile::server ? one_purpose(MBEDTLS_OID_SERVER_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))
-                                                         : one_purpose(MBEDTLS_OID_CLIENT_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH));
-        rc = mbedtls_x509write_crt_set_extension(&w.crt, MBEDTLS_OID_EXTENDED_KEY_USAGE, MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE),
-                                                 0, eku.data(), eku.size());
+        const auto eku = spec.profile == Profile::server
+                             ? one_purpose(MBEDTLS_OID_SERVER_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))
+                             : one_purpose(MBEDTLS_OID_CLIENT_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH));
+        rc = mbedtls_x509write_crt_set_extension(&w.crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
+                                                 MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0, eku.data(),
+                                                 eku.size());
     }
     if (rc == 0 && !spec.subject_alt_names.empty())
-        rc = mbedtls_x509write_crt_set_extension(&w.crt, MBEDTLS_OID_SUBJECT_ALT_NAME, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
+        rc = mbedtls_x509write_crt_set_extension(&w.crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
+                                                 MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
                                                  spec.subject_alt_names.data(), spec.subject_alt_names.size());
     if (rc == 0) rc = mbedtls_x509write_crt_set_subject_key_identifier(&w.crt);
     if (rc == 0 && spec.authority_key_id) {
         const auto aki = authority_key_id_der(*spec.authority_key_id);
         rc = mbedtls_x509write_crt_set_extension(&w.crt, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
-                                                 MBEDTLS_OID_SIZE(MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER), 0, aki.data(), aki.size());
+                                                 MBEDTLS_OID_SIZE(MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER), 0, aki.data(),
+                                                 aki.size());
     } else if (rc == 0) {
         rc = mbedtls_x509write_crt_set_authority_key_identifier(&w.crt);
     }

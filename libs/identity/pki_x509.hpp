@@ -94,7 +94,7 @@ enum class Profile : std::uint8_t { ca, server, client };
 struct IssueSpec {
     Profile profile = Profile::client;
     std::uint32_t days = 365;
-    std::vector<unsigned char> subject_alt_names;  ///< GeneralNames DER, empty = no extension
+    std::vector<unsigned char> subject_alt_names;                ///< GeneralNames DER, empty = no extension
     std::optional<std::vector<unsigned char>> authority_key_id;  ///< nullopt: derived from the issuer key
 };
 /// Completes a writer whose subject and issuer names are already set: v3, random serial,

@@ -33,7 +33,8 @@ Result<st::ZoneInfo> zone_info(st::Device& device, std::uint8_t zone) {
 /// cause (the chip would answer 0x11 to the first chunk).
 Status check_writable(const st::Device& device, const st::ZoneInfo& z) {
     if (z.update_ac == static_cast<std::uint8_t>(st::ZoneAccess::always)) return Status::success();
-    if (z.update_ac == static_cast<std::uint8_t>(st::ZoneAccess::host) && device.has_host_keys()) return Status::success();
+    if (z.update_ac == static_cast<std::uint8_t>(st::ZoneAccess::host) && device.has_host_keys())
+        return Status::success();
     return Status(Errc::not_permitted);
 }
 
@@ -94,7 +95,8 @@ Result<ActiveRecord> read_record(st::Device& device, std::uint8_t zone) {
 }
 
 /// The factory layout: a DER certificate at offset 0 (§6.3).
-Result<std::vector<std::uint8_t>> read_factory_certificate(st::Device& device, std::uint8_t zone, std::size_t zone_size) {
+Result<std::vector<std::uint8_t>> read_factory_certificate(st::Device& device, std::uint8_t zone,
+                                                           std::size_t zone_size) {
     std::uint8_t head[4];
     SEBIND_TRY(device.read(zone, 0, head));
     auto total = st::der_total_length(head);
@@ -133,7 +135,8 @@ Result<st::PublicKey> keygen(st::Device& device, const KeygenOptions& options) {
     if (curve != pub.curve) return Errc::invalid_response;
     Record record;
     record.public_key = pub;
-    SEBIND_TRY_ASSIGN(std::uint32_t generation, write_record(device, options.zone, options.slot, curve, encode_record(record)));
+    SEBIND_TRY_ASSIGN(std::uint32_t generation,
+                      write_record(device, options.zone, options.slot, curve, encode_record(record)));
     (void)generation;
     return pub;
 }
@@ -164,14 +167,20 @@ Result<StoredCertificate> read_certificate(st::Device& device, std::uint8_t zone
 
 Result<StoreReport> store_certificate(st::Device& device, Bytes input, const StoreOptions& options,
                                       std::string* error_detail) {
-    auto detail = [&](const std::string& text) { if (error_detail) *error_detail = text; };
+    auto detail = [&](const std::string& text) {
+        if (error_detail) *error_detail = text;
+    };
     // mbedtls_x509_crt_parse wants PEM NUL-terminated.
     std::vector<std::uint8_t> buf(input.begin(), input.end());
     buf.push_back(0);
     mbedtls_x509_crt chain;
     mbedtls_x509_crt_init(&chain);
-    struct Guard { mbedtls_x509_crt* c; ~Guard() { mbedtls_x509_crt_free(c); } } guard{&chain};
-    const bool pem = std::string_view(reinterpret_cast<const char*>(buf.data())).find("-----BEGIN") != std::string_view::npos;
+    struct Guard {
+        mbedtls_x509_crt* c;
+        ~Guard() { mbedtls_x509_crt_free(c); }
+    } guard{&chain};
+    const bool pem = std::string_view(reinterpret_cast<const char*>(buf.data())).find("-----BEGIN") !=
+                     std::string_view::npos;
     const int rc = pem ? mbedtls_x509_crt_parse(&chain, buf.data(), buf.size())
                        : mbedtls_x509_crt_parse_der(&chain, input.data(), input.size());
     if (rc != 0 || chain.raw.len == 0) {
@@ -202,14 +211,16 @@ Result<StoreReport> store_certificate(st::Device& device, Bytes input, const Sto
                std::to_string(options.slot) + " holds a " + st::curve_info(*slot->curve).name + " key");
         return Errc::invalid_argument;
     }
-    report.outside_validity = mbedtls_x509_time_is_past(&chain.valid_to) || mbedtls_x509_time_is_future(&chain.valid_from);
+    report.outside_validity = mbedtls_x509_time_is_past(&chain.valid_to) ||
+                              mbedtls_x509_time_is_future(&chain.valid_from);
     if (report.outside_validity && !options.force) {
         detail("the certificate is outside its validity period");
         return Errc::expired;
     }
     Status paired = verify_pair(device, options.slot, leaf);
     if (!paired.ok()) {
-        if (paired.code() == Errc::invalid_signature) detail("the certificate's public key is not the key in slot " + std::to_string(options.slot));
+        if (paired.code() == Errc::invalid_signature)
+            detail("the certificate's public key is not the key in slot " + std::to_string(options.slot));
         return paired;
     }
     Record record;
@@ -219,7 +230,8 @@ Result<StoreReport> store_certificate(st::Device& device, Bytes input, const Sto
     if (!generation) {
         if (generation.status().code() == Errc::out_of_range) detail("the certificate does not fit the zone");
         if (generation.status().code() == Errc::not_permitted && !generation.status().device_status())
-            detail("zone " + std::to_string(options.zone) + " is read-only for this host (its update access condition)");
+            detail("zone " + std::to_string(options.zone) +
+                   " is read-only for this host (its update access condition)");
         return generation.status();
     }
     report.generation = *generation;

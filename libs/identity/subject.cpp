@@ -64,7 +64,8 @@ Status check_subject_names(const mbedtls_asn1_named_data* names, std::string* de
     for (std::size_t i = 0; i < cn->val.len; ++i) {
         const unsigned char c = cn->val.p[i];
         if (c == '/' || c == '+' || c == '#') {
-            set(detail, "CN '" + printable(cn->val) + "' contains '/', '+' or '#', which cannot be one MQTT topic level");
+            set(detail,
+                "CN '" + printable(cn->val) + "' contains '/', '+' or '#', which cannot be one MQTT topic level");
             return Status(Errc::not_supported);
         }
     }

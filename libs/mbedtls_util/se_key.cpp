@@ -39,8 +39,8 @@ int se_can_do(mbedtls_pk_type_t type) {
     return type == MBEDTLS_PK_ECKEY || type == MBEDTLS_PK_ECDSA;
 }
 
-int se_verify(void* ctx, mbedtls_md_type_t, const unsigned char* hash, std::size_t hash_len,
-              const unsigned char* sig, std::size_t sig_len) {
+int se_verify(void* ctx, mbedtls_md_type_t, const unsigned char* hash, std::size_t hash_len, const unsigned char* sig,
+              std::size_t sig_len) {
     auto* k = static_cast<SeKeyContext*>(ctx);
     const int rc = mbedtls_ecdsa_read_signature(&k->ec, hash, hash_len, sig, sig_len);
     return rc == MBEDTLS_ERR_ECP_SIG_LEN_MISMATCH ? MBEDTLS_ERR_PK_SIG_LEN_MISMATCH : rc;
@@ -91,14 +91,14 @@ void se_debug(const void* ctx, mbedtls_pk_debug_item* items) {
 const mbedtls_pk_info_t kSeKeyInfo = {
     MBEDTLS_PK_ECKEY, "SEBIND_SE_EC", se_get_bitlen, se_can_do, se_verify, se_sign,
 #if defined(MBEDTLS_ECDSA_C) && defined(MBEDTLS_ECP_RESTARTABLE)
-    nullptr, nullptr,  // verify_rs, sign_rs
+    nullptr,          nullptr,  // verify_rs, sign_rs
 #endif
     nullptr,  // decrypt
     nullptr,  // encrypt
     nullptr,  // check_pair: the pairing check is a chip-signed challenge (identity::verify_pair)
-    se_alloc, se_free,
+    se_alloc,         se_free,
 #if defined(MBEDTLS_ECDSA_C) && defined(MBEDTLS_ECP_RESTARTABLE)
-    nullptr, nullptr,  // rs_alloc, rs_free
+    nullptr,          nullptr,  // rs_alloc, rs_free
 #endif
     se_debug,
 };

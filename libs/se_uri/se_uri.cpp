@@ -39,11 +39,16 @@ Result<std::unique_ptr<SeConnection>> open_se(const SeUri& uri, const ConnectOpt
             if (!chip) {
                 const Errc e = chip.status().code();
                 if (e == Errc::does_not_exist)
-                    return failure(e, detail, "no emulated chip in " + uri.path + " — create one with `sebind emu init " + uri.path + "`");
+                    return failure(
+                        e, detail,
+                        "no emulated chip in " + uri.path + " — create one with `sebind emu init " + uri.path + "`");
                 if (e == Errc::corrupted_data)
-                    return failure(e, detail, "the emulator state in " + uri.path + " is corrupted — recreate it with `sebind emu init`");
-                return failure(e, detail, "cannot open the emulated chip in " + uri.path + " (" + to_string(e) +
-                                              ") — check the directory is readable and writable");
+                    return failure(
+                        e, detail,
+                        "the emulator state in " + uri.path + " is corrupted — recreate it with `sebind emu init`");
+                return failure(e, detail,
+                               "cannot open the emulated chip in " + uri.path + " (" + to_string(e) +
+                                   ") — check the directory is readable and writable");
             }
             return std::unique_ptr<SeConnection>(new EmulatorConnection(std::move(*chip)));
         }
@@ -54,8 +59,7 @@ Result<std::unique_ptr<SeConnection>> open_se(const SeUri& uri, const ConnectOpt
             config.address = uri.address;
             return make_se_connection(SeKind::daemon, std::move(*bus), config);
         }
-        case SeKind::i2c:
-            return open_i2c_se(uri, detail);
+        case SeKind::i2c: return open_i2c_se(uri, detail);
     }
     return Errc::invalid_argument;
 }

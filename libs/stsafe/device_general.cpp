@@ -9,9 +9,7 @@ namespace sebind::stsafe {
 
 namespace {
 
-Status expect_empty(Bytes rsp) noexcept {
-    return rsp.empty() ? Status::success() : Status(Errc::invalid_response);
-}
+Status expect_empty(Bytes rsp) noexcept { return rsp.empty() ? Status::success() : Status(Errc::invalid_response); }
 
 }  // namespace
 

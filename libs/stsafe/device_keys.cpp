@@ -53,7 +53,8 @@ Result<PublicKey> Device::generate_key_pair(std::uint8_t slot, Curve curve, std:
 }
 
 Status Device::generate_local_envelope_key(std::uint8_t slot, EnvelopeKeyType type) noexcept {
-    const std::uint8_t cmd[] = {static_cast<std::uint8_t>(Tag::local_envelope_keys), slot, static_cast<std::uint8_t>(type)};
+    const std::uint8_t cmd[] = {static_cast<std::uint8_t>(Tag::local_envelope_keys), slot,
+                                static_cast<std::uint8_t>(type)};
     SEBIND_TRY_ASSIGN(Bytes rsp, exchange_auto(Command::generate_key, cmd, 0));
     return rsp.empty() ? Status::success() : Status(Errc::invalid_response);
 }
@@ -79,12 +80,19 @@ Result<Signature> Device::generate_signature(std::uint8_t slot, Bytes digest) no
 Result<bool> Device::verify_signature(const PublicKey& key, const Signature& signature, Bytes digest) noexcept {
     const CurveInfo& info = curve_info(key.curve);
     const std::size_t n = info.coordinate_size;
-    if (signature.curve != key.curve || signature.r.size() != n || signature.s.size() != n) return Errc::invalid_argument;
+    if (signature.curve != key.curve || signature.r.size() != n || signature.s.size() != n)
+        return Errc::invalid_argument;
     if (digest.empty()) return Errc::invalid_argument;
     std::array<std::uint8_t, 1 + 2 + 16 + 1 + 4 * (2 + kMaxCoordinateSize) + 2 + kMaxCoordinateSize> cmd{};
     std::size_t at = 0;
-    auto put16 = [&](std::size_t v) { store_be16(&cmd[at], static_cast<std::uint16_t>(v)); at += 2; };
-    auto put = [&](Bytes b) { std::memcpy(&cmd[at], b.data(), b.size()); at += b.size(); };
+    auto put16 = [&](std::size_t v) {
+        store_be16(&cmd[at], static_cast<std::uint16_t>(v));
+        at += 2;
+    };
+    auto put = [&](Bytes b) {
+        std::memcpy(&cmd[at], b.data(), b.size());
+        at += b.size();
+    };
     cmd[at++] = 0x00;  // message authentication (§4.16)
     put16(info.oid_size);
     put(Bytes(info.oid, info.oid_size));
@@ -142,7 +150,8 @@ Result<std::size_t> Device::wrap(std::uint8_t slot, Bytes plaintext, MutableByte
 }
 
 Result<std::size_t> Device::unwrap(std::uint8_t slot, Bytes envelope, MutableBytes plaintext) noexcept {
-    if (envelope.size() < 2 * kSemiblock || envelope.size() % 8 != 0 || envelope.size() > kMaxWrapPlaintext + kSemiblock)
+    if (envelope.size() < 2 * kSemiblock || envelope.size() % 8 != 0 ||
+        envelope.size() > kMaxWrapPlaintext + kSemiblock)
         return Errc::invalid_argument;
     if (plaintext.size() < envelope.size() - kSemiblock) return Errc::buffer_too_small;
     std::array<std::uint8_t, 1 + kMaxWrapPlaintext + kSemiblock> cmd{};

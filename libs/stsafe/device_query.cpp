@@ -10,7 +10,7 @@ namespace {
 // First-read sizes for a real A110 (§4.14): one read when the chip answers as expected, a second
 // whole read otherwise.
 constexpr std::size_t kProductDataSize = 64;
-constexpr std::size_t kPartitionSize = 1 + 6 * 5 + 2 * 9;         // §6.2: 6 data + 2 counter zones
+constexpr std::size_t kPartitionSize = 1 + 6 * 5 + 2 * 9;                 // §6.2: 6 data + 2 counter zones
 constexpr std::size_t kKeyTableSize = 4 + (4 + 2 + 8) + (4 + 2 + 9) + 4;  // slot 0 P-256, slot 1, 0xFF
 constexpr std::size_t kCommandTableSize = 2 + 9 * 3;
 

@@ -30,8 +30,7 @@ constexpr std::size_t padded_size(std::size_t n) noexcept { return (n / 16 + 1) 
 
 }  // namespace
 
-Device::Device(Bus& bus, Clock& clock, DeviceConfig config) noexcept
-    : m_bus(bus), m_clock(clock), m_config(config) {}
+Device::Device(Bus& bus, Clock& clock, DeviceConfig config) noexcept : m_bus(bus), m_clock(clock), m_config(config) {}
 
 Device::~Device() { wipe_buffers(); }
 
@@ -131,8 +130,8 @@ Status Device::sync_counter() noexcept {
     return Status::success();
 }
 
-Result<Bytes> Device::check_rmac(std::uint8_t status, Bytes payload, Bytes rmac, std::uint8_t header_byte,
-                                 Bytes sent, std::uint32_t counter) noexcept {
+Result<Bytes> Device::check_rmac(std::uint8_t status, Bytes payload, Bytes rmac, std::uint8_t header_byte, Bytes sent,
+                                 std::uint32_t counter) noexcept {
     if (rmac.empty()) {
         // The legacy middleware relies on status bit 6 to find the R-MAC, STSELib does not look at
         // it (§1.5, [S]/[I]). Accept an unflagged trailing R-MAC, but only if it verifies.
@@ -164,8 +163,10 @@ Result<Device::Protection> Device::protection_for(Command command, Bytes payload
         // A chip that does not know the tag (an A100 has no such table) is taken as "all free",
         // the default STSELib applies to unlisted commands [I]. Anything else still fails.
         const std::uint8_t refusal = table ? 0 : table.status().device_status();
-        if (refusal == kEntryNotFound || refusal == kValueOutOfRange) m_command_table.emplace();
-        else if (!table) return table.status();
+        if (refusal == kEntryNotFound || refusal == kValueOutOfRange)
+            m_command_table.emplace();
+        else if (!table)
+            return table.status();
     }
     if (const CommandAuthorization* rec = m_command_table->find(command)) {
         p.mac = rec->access == CommandAccess::host || rec->access == CommandAccess::admin_or_host;
@@ -173,8 +174,8 @@ Result<Device::Protection> Device::protection_for(Command command, Bytes payload
         p.encrypt_response = (rec->encryption_flags & encryption::kResponse) != 0;
     }
     if (!p.mac && !always) {
-        const bool zone_command =
-            command == Command::read || command == Command::update || command == Command::decrement;
+        const bool zone_command = command == Command::read || command == Command::update ||
+                                  command == Command::decrement;
         if (zone_command && payload.size() >= 2) {
             // Zone AC 1 = host C-MAC on this command (§6.1). Decrement is governed by the update AC.
             if (!m_partition) SEBIND_TRY(query_partition().status());
@@ -207,19 +208,16 @@ Result<Bytes> Device::exchange_auto(Command command, Bytes payload, std::size_t 
     return exchange(command, payload, p, expected_payload);
 }
 
-Result<Bytes> Device::transceive(Command command, Bytes payload) noexcept {
-    return exchange_auto(command, payload, 0);
-}
+Result<Bytes> Device::transceive(Command command, Bytes payload) noexcept { return exchange_auto(command, payload, 0); }
 
 // --- One command -----------------------------------------------------------------------------------
 
 Result<Bytes> Device::exchange(Command command, Bytes payload, Protection p, std::size_t expected) noexcept {
     const auto code = static_cast<std::uint8_t>(command);
     // STSELib's choice for every protected command: C-MAC + R-MAC on the host channel (§1.3).
-    const std::uint8_t header_byte =
-        p.mac ? static_cast<std::uint8_t>((code & header::kCodeMask) | header::kCmac | header::kRmac |
-                                          header::kHostChannel)
-              : code;
+    const std::uint8_t header_byte = p.mac ? static_cast<std::uint8_t>((code & header::kCodeMask) | header::kCmac |
+                                                                       header::kRmac | header::kHostChannel)
+                                           : code;
     if (p.mac && !m_host_keys) return Errc::invalid_argument;
     std::size_t expected_wire = expected;
     if (p.encrypt_response && expected > 0) expected_wire = padded_size(expected);
@@ -235,8 +233,8 @@ Result<Bytes> Device::exchange(Command command, Bytes payload, Protection p, std
             // asked rather than second-guessed, so the caller sees the chip's own status.
             counter = *m_counter;
             if (p.encrypt_command) {
-                SEBIND_TRY_ASSIGN(std::size_t n, encrypt_payload(*m_host_keys, counter, Direction::command, payload,
-                                                                 m_tx_payload));
+                SEBIND_TRY_ASSIGN(std::size_t n,
+                                  encrypt_payload(*m_host_keys, counter, Direction::command, payload, m_tx_payload));
                 sent = Bytes(m_tx_payload.data(), n);
             }
             SEBIND_TRY_ASSIGN(cmac, compute_cmac(*m_host_keys, counter, header_byte, sent));
@@ -245,7 +243,8 @@ Result<Bytes> Device::exchange(Command command, Bytes payload, Protection p, std
         auto size = encode_command(header_byte, sent, p.mac ? Bytes(cmac) : Bytes(),
                                    MutableBytes(m_tx.data(), m_tx.size()));
         // A frame beyond the 507-byte I/O buffer is refused here rather than by the chip (§1.7).
-        if (!size) return size.status().code() == Errc::buffer_too_small ? Status(Errc::invalid_argument) : size.status();
+        if (!size)
+            return size.status().code() == Errc::buffer_too_small ? Status(Errc::invalid_argument) : size.status();
         m_tx.resize(*size);
 
         if (Status st = write_frame(m_tx.view()); !st.ok()) {
@@ -292,8 +291,10 @@ Result<Bytes> Device::exchange(Command command, Bytes payload, Protection p, std
             // The chip moves its counter whenever it accepts a C-MAC, even if the command then
             // fails (§7.1). Without any readable answer we cannot know, so the counter is learnt
             // again before the next protected command.
-            if (!device_status) m_counter.reset();
-            else if (counter_consumed(*device_status)) m_counter = counter + 1;
+            if (!device_status)
+                m_counter.reset();
+            else if (counter_consumed(*device_status))
+                m_counter = counter + 1;
         }
         if (device_status) ++m_stats.commands;
         if (!accepted) {

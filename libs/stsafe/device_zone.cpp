@@ -113,8 +113,8 @@ Result<std::uint32_t> Device::decrement(std::uint8_t zone, std::uint16_t offset,
     store_be32(&cmd[4], amount);
     if (!data.empty()) std::memcpy(&cmd[kDecrementPreamble], data.data(), data.size());
     if (ac_change) m_partition.reset();
-    SEBIND_TRY_ASSIGN(Bytes rsp,
-                      exchange(Command::decrement, Bytes(cmd.data(), kDecrementPreamble + data.size()), p, kCounterSize));
+    SEBIND_TRY_ASSIGN(
+        Bytes rsp, exchange(Command::decrement, Bytes(cmd.data(), kDecrementPreamble + data.size()), p, kCounterSize));
     if (rsp.size() != kCounterSize) return Errc::invalid_response;
     return load_be32(rsp.data());
 }

@@ -11,8 +11,7 @@ namespace sebind::stsafe {
 
 Result<std::size_t> encode_command(std::uint8_t header_byte, Bytes payload, Bytes cmac, MutableBytes out) noexcept {
     const bool mac_flag = (header_byte & header::kCmac) != 0;
-    if (!(cmac.empty() || cmac.size() == kMacSize) || mac_flag != !cmac.empty())
-        return Errc::invalid_argument;
+    if (!(cmac.empty() || cmac.size() == kMacSize) || mac_flag != !cmac.empty()) return Errc::invalid_argument;
     const std::size_t size = 1 + payload.size() + cmac.size() + kCrcSize;
     if (size > out.size()) return Errc::buffer_too_small;
     out[0] = header_byte;

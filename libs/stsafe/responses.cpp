@@ -24,7 +24,9 @@ Result<ProductData> parse_product_data(Bytes payload) noexcept {
         std::uint8_t tag = 0, len = 0;
         Bytes value;
         if (!r.u8(tag) || !r.u8(len) || !r.take(len, value)) return kBad;
-        auto u16 = [&](std::uint16_t& field) { if (len == 2) field = load_be16(value.data()); };
+        auto u16 = [&](std::uint16_t& field) {
+            if (len == 2) field = load_be16(value.data());
+        };
         switch (tag) {
             case 0x01:
                 if (len != 3) return kBad;
@@ -39,7 +41,9 @@ Result<ProductData> parse_product_data(Bytes payload) noexcept {
             case 0x04: u16(out.atomicity_buffer_size); break;
             case 0x05: u16(out.nvm_size); break;
             case 0x06: u16(out.test_date); break;
-            case 0x07: if (len == 1) out.internal_product_version = value[0]; break;
+            case 0x07:
+                if (len == 1) out.internal_product_version = value[0];
+                break;
             case 0x08: u16(out.module_date); break;
             default: break;  // A110 traceability TLVs (0x09..0x0D) stay in `raw`.
         }
@@ -104,7 +108,11 @@ Result<HostKeySlotInfo> parse_host_key_slot(Bytes payload) noexcept {
 Result<LifeCycle> parse_life_cycle(Bytes payload) noexcept {
     if (payload.size() != 1) return kBad;
     switch (payload[0]) {
-        case 0x01: case 0x03: case 0x04: case 0x81: case 0x83: return static_cast<LifeCycle>(payload[0]);
+        case 0x01:
+        case 0x03:
+        case 0x04:
+        case 0x81:
+        case 0x83: return static_cast<LifeCycle>(payload[0]);
         default: return kBad;
     }
 }

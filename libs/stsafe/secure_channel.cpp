@@ -70,9 +70,8 @@ Status check_counter(std::uint32_t counter) noexcept {
 /// IV = AES-ECB(KC, subject block with C + 1) (§7.5).
 Status derive_iv(mbedtls_aes_context& aes, std::uint32_t counter, Direction direction,
                  std::array<std::uint8_t, 16>& iv) noexcept {
-    const auto block = subject_block(counter + 1, direction == Direction::command
-                                                      ? Subject::command_encryption
-                                                      : Subject::response_encryption);
+    const auto block = subject_block(
+        counter + 1, direction == Direction::command ? Subject::command_encryption : Subject::response_encryption);
     if (mbedtls_aes_crypt_ecb(&aes, MBEDTLS_AES_ENCRYPT, block.data(), iv.data()) != 0)
         return Status(Errc::hardware_failure);
     return Status::success();
@@ -92,8 +91,8 @@ Result<Mac> compute_cmac(const HostKeys& keys, std::uint32_t counter, std::uint8
     return cmac.finish();
 }
 
-Result<Mac> compute_rmac(const HostKeys& keys, std::uint32_t counter, std::uint8_t header_byte,
-                         Bytes command_payload, std::uint8_t status, Bytes response_payload) noexcept {
+Result<Mac> compute_rmac(const HostKeys& keys, std::uint32_t counter, std::uint8_t header_byte, Bytes command_payload,
+                         std::uint8_t status, Bytes response_payload) noexcept {
     SEBIND_TRY(check_counter(counter));
     Cmac cmac(keys.mac_key);
     cmac.add(subject_block(counter + 1, Subject::r_mac));
@@ -107,8 +106,8 @@ Result<Mac> compute_rmac(const HostKeys& keys, std::uint32_t counter, std::uint8
     return cmac.finish();
 }
 
-Result<std::size_t> encrypt_payload(const HostKeys& keys, std::uint32_t counter, Direction direction,
-                                    Bytes plaintext, MutableBytes out) noexcept {
+Result<std::size_t> encrypt_payload(const HostKeys& keys, std::uint32_t counter, Direction direction, Bytes plaintext,
+                                    MutableBytes out) noexcept {
     SEBIND_TRY(check_counter(counter));
     // ISO/IEC 9797-1 method 2: 0x80 then zeros to the next block boundary (always at least 1).
     const std::size_t padded = (plaintext.size() / 16 + 1) * 16;
@@ -120,9 +119,8 @@ Result<std::size_t> encrypt_payload(const HostKeys& keys, std::uint32_t counter,
     mbedtls_aes_context aes;
     mbedtls_aes_init(&aes);
     std::array<std::uint8_t, 16> iv{};
-    Status st = mbedtls_aes_setkey_enc(&aes, keys.cipher_key.data(), 128) == 0
-                    ? derive_iv(aes, counter, direction, iv)
-                    : Status(Errc::hardware_failure);
+    Status st = mbedtls_aes_setkey_enc(&aes, keys.cipher_key.data(), 128) == 0 ? derive_iv(aes, counter, direction, iv)
+                                                                               : Status(Errc::hardware_failure);
     if (st.ok() && mbedtls_aes_crypt_cbc(&aes, MBEDTLS_AES_ENCRYPT, padded, iv.data(), out.data(), out.data()) != 0)
         st = Status(Errc::hardware_failure);
     mbedtls_aes_free(&aes);
@@ -130,8 +128,8 @@ Result<std::size_t> encrypt_payload(const HostKeys& keys, std::uint32_t counter,
     return padded;
 }
 
-Result<std::size_t> decrypt_payload(const HostKeys& keys, std::uint32_t counter, Direction direction,
-                                    Bytes ciphertext, MutableBytes out) noexcept {
+Result<std::size_t> decrypt_payload(const HostKeys& keys, std::uint32_t counter, Direction direction, Bytes ciphertext,
+                                    MutableBytes out) noexcept {
     SEBIND_TRY(check_counter(counter));
     if (ciphertext.empty() || ciphertext.size() % 16 != 0) return Errc::invalid_argument;
     if (out.size() < ciphertext.size()) return Errc::buffer_too_small;
@@ -139,12 +137,11 @@ Result<std::size_t> decrypt_payload(const HostKeys& keys, std::uint32_t counter,
     mbedtls_aes_context aes;
     mbedtls_aes_init(&aes);
     std::array<std::uint8_t, 16> iv{};
-    Status st = mbedtls_aes_setkey_enc(&aes, keys.cipher_key.data(), 128) == 0
-                    ? derive_iv(aes, counter, direction, iv)
-                    : Status(Errc::hardware_failure);
+    Status st = mbedtls_aes_setkey_enc(&aes, keys.cipher_key.data(), 128) == 0 ? derive_iv(aes, counter, direction, iv)
+                                                                               : Status(Errc::hardware_failure);
     if (st.ok() && mbedtls_aes_setkey_dec(&aes, keys.cipher_key.data(), 128) != 0) st = Status(Errc::hardware_failure);
-    if (st.ok() && mbedtls_aes_crypt_cbc(&aes, MBEDTLS_AES_DECRYPT, ciphertext.size(), iv.data(),
-                                         ciphertext.data(), out.data()) != 0)
+    if (st.ok() && mbedtls_aes_crypt_cbc(&aes, MBEDTLS_AES_DECRYPT, ciphertext.size(), iv.data(), ciphertext.data(),
+                                         out.data()) != 0)
         st = Status(Errc::hardware_failure);
     mbedtls_aes_free(&aes);
     if (!st.ok()) return st;
@@ -153,7 +150,10 @@ Result<std::size_t> decrypt_payload(const HostKeys& keys, std::uint32_t counter,
     // the legacy middleware pads 15-mod-16 plaintexts with an extra zero block (§7.5).
     std::size_t n = ciphertext.size();
     std::size_t stripped = 0;
-    while (n > 0 && out[n - 1] == 0x00 && stripped < 31) { --n; ++stripped; }
+    while (n > 0 && out[n - 1] == 0x00 && stripped < 31) {
+        --n;
+        ++stripped;
+    }
     if (n == 0 || out[n - 1] != 0x80) return Errc::integrity_failure;
     return n - 1;
 }

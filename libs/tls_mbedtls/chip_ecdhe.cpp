@@ -35,7 +35,10 @@ std::optional<stsafe::Curve> curve_of_group(mbedtls_ecp_group_id group) noexcept
 Status chip_ecdhe_public(stsafe::Device& device, mbedtls_ecp_group_id group, mbedtls_ecp_point& q) noexcept {
     mbedtls_ecp_group grp;
     mbedtls_ecp_group_init(&grp);
-    struct Guard { mbedtls_ecp_group* g; ~Guard() { mbedtls_ecp_group_free(g); } } guard{&grp};
+    struct Guard {
+        mbedtls_ecp_group* g;
+        ~Guard() { mbedtls_ecp_group_free(g); }
+    } guard{&grp};
     SEBIND_TRY_ASSIGN(stsafe::Curve curve, load_group(group, grp));
     // Usage limit 1 (the driver forces it, §9 pitfall 9) and key establishment only: the
     // ephemeral key can then never sign, whatever the chip's own rule for slot 0xFF is.
@@ -50,7 +53,10 @@ Status chip_ecdhe_shared(stsafe::Device& device, mbedtls_ecp_group_id group, con
                          mbedtls_mpi& z) noexcept {
     mbedtls_ecp_group grp;
     mbedtls_ecp_group_init(&grp);
-    struct Guard { mbedtls_ecp_group* g; ~Guard() { mbedtls_ecp_group_free(g); } } guard{&grp};
+    struct Guard {
+        mbedtls_ecp_group* g;
+        ~Guard() { mbedtls_ecp_group_free(g); }
+    } guard{&grp};
     SEBIND_TRY_ASSIGN(stsafe::Curve curve, load_group(group, grp));
     // A point off the curve is the classic invalid-curve attack; the chip refuses it too (0x19),
     // but refusing here keeps the ephemeral key for a retry and gives a clearer error.
@@ -60,8 +66,7 @@ Status chip_ecdhe_shared(stsafe::Device& device, mbedtls_ecp_group_id group, con
     const std::size_t n = stsafe::curve_info(curve).coordinate_size;
     p.x.resize(n);
     p.y.resize(n);
-    if (mbedtls_util::write_point(peer, n, p.x.data(), p.y.data()) != 0)
-        return Status(Errc::invalid_argument);
+    if (mbedtls_util::write_point(peer, n, p.x.data(), p.y.data()) != 0) return Status(Errc::invalid_argument);
     SEBIND_TRY_ASSIGN(stsafe::SharedSecret secret, device.establish_key(stsafe::kSlotEphemeral, p));
     return mbedtls_mpi_read_binary(&z, secret.value.data(), secret.value.size()) == 0 ? Status::success()
                                                                                       : Status(Errc::buffer_too_small);

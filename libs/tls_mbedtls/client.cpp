@@ -89,7 +89,8 @@ Result<HandshakeInfo> Client::connect(ClientContext& context, SessionCache* cach
     HandshakeInfo info;
     int rc = conn->setup(*context.m_impl);
     if (rc != 0) {
-        set_stack_failure(m_diagnosis, rc, "cannot set up TLS", "not enough memory for the connection's record buffers?");
+        set_stack_failure(m_diagnosis, rc, "cannot set up TLS",
+                          "not enough memory for the connection's record buffers?");
         return Errc::buffer_too_small;
     }
     const bool offered = cache && cache->valid();
@@ -107,9 +108,10 @@ Result<HandshakeInfo> Client::connect(ClientContext& context, SessionCache* cach
     const std::uint32_t t2 = host::monotonic_ms();
     if (rc != 0 && !ecdhe.last_error.ok()) {
         m_diagnosis.stack_error = rc;
-        set_diagnosis(m_diagnosis, Failure::chip_error,
-                      std::string("the secure element failed in ECDHE (slot 0xFF: ") + to_string(ecdhe.last_error.code()) + ")",
-                      "check the chip with `sebind info`, or turn chip ECDHE off");
+        set_diagnosis(
+            m_diagnosis, Failure::chip_error,
+            std::string("the secure element failed in ECDHE (slot 0xFF: ") + to_string(ecdhe.last_error.code()) + ")",
+            "check the chip with `sebind info`, or turn chip ECDHE off");
         if (cache) cache->clear();
         return Errc::not_permitted;
     }
@@ -132,7 +134,8 @@ Result<HandshakeInfo> Client::connect(ClientContext& context, SessionCache* cach
     if (ecdhe.device && !info.resumed && info.chip_key_establishments == 0) {
         // The hook was bypassed (e.g. the probe passed but this build's TLS calls ECDH another way):
         // say so rather than pretend the chip did it.
-        set_diagnosis(m_diagnosis, Failure::not_supported, "the handshake's ECDHE was computed by mbedTLS, not by the chip",
+        set_diagnosis(m_diagnosis, Failure::not_supported,
+                      "the handshake's ECDHE was computed by mbedTLS, not by the chip",
                       "use Debian's shared mbedTLS with sebind::tls_mbedtls_ecdhe_hook, or turn chip ECDHE off");
         mbedtls_ssl_close_notify(&conn->ssl);
         if (cache) cache->clear();

@@ -28,15 +28,19 @@ namespace {
 // suites for ECDSA servers, ECDHE-RSA ones for servers with RSA certificates (the server signs its
 // key exchange with RSA; we verify it). AEAD first. No static RSA key exchange: it has no forward
 // secrecy, and such a server is diagnosed as that.
-const int kSuites[] = {
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, 0};
+const int kSuites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                       MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                       MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                       MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                       MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                       MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                       MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+                       MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
+                       0};
 // X25519 and P-256 first: the library default starts with P-521, which servers that honour the
 // client's order then pay for (field notes).
 const mbedtls_ecp_group_id kCurves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1,
-                                        MBEDTLS_ECP_DP_BP256R1, MBEDTLS_ECP_DP_BP384R1, MBEDTLS_ECP_DP_NONE};
+                                        MBEDTLS_ECP_DP_BP256R1,    MBEDTLS_ECP_DP_BP384R1,   MBEDTLS_ECP_DP_NONE};
 // ECDHE on the chip: only the A110's curves (§5.2), P-256 first (fastest on the chip and common).
 const mbedtls_ecp_group_id kChipCurves[] = {MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_BP256R1,
                                             MBEDTLS_ECP_DP_BP384R1, MBEDTLS_ECP_DP_NONE};
@@ -59,9 +63,10 @@ bool load_certificate_file(const std::string& what, const std::string& path, mbe
         if (const int rc = mbedtls_x509_crt_parse_der(&into, file.der[i].data(), file.der[i].size()); rc != 0) {
             char text[160];
             mbedtls_strerror(rc, text, sizeof text);
-            diagnoses::bad_certificate_file(d, what, path, Failure::file_invalid,
-                                            "certificate " + std::to_string(i + 1) + " in it does not parse (" + text + ")",
-                                            "export the certificate again");
+            diagnoses::bad_certificate_file(
+                d, what, path, Failure::file_invalid,
+                "certificate " + std::to_string(i + 1) + " in it does not parse (" + text + ")",
+                "export the certificate again");
             d.stack_error = rc;
             return false;
         }
@@ -74,9 +79,11 @@ bool append_chain_file(const std::string& path, mbedtls_x509_crt& chain, Diagnos
     mbedtls_x509_crt_init(&file);
     bool ok = load_certificate_file("chain file", path, file, d);
     for (const mbedtls_x509_crt* c = &file; ok && c != nullptr && c->raw.p != nullptr; c = c->next) {
-        const bool leaf = c->raw.len == chain.raw.len && chain.raw.p != nullptr && std::memcmp(c->raw.p, chain.raw.p, c->raw.len) == 0;
+        const bool leaf = c->raw.len == chain.raw.len && chain.raw.p != nullptr &&
+                          std::memcmp(c->raw.p, chain.raw.p, c->raw.len) == 0;
         if (!leaf && mbedtls_x509_crt_parse_der(&chain, c->raw.p, c->raw.len) != 0) {
-            set_diagnosis(d, Failure::file_invalid, "cannot add the chain file " + path + " to the device certificate", "check the file");
+            set_diagnosis(d, Failure::file_invalid, "cannot add the chain file " + path + " to the device certificate",
+                          "check the file");
             ok = false;
         }
     }
@@ -126,8 +133,11 @@ Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_
         mbedtls_entropy_free(entropy.get());
         entropy.reset();
     }
-    if (rc == 0 && !probe && !load_certificate_file("CA file", options.ca_file, ca, d)) return Status(Errc::invalid_argument);
-    if (rc == 0) rc = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    if (rc == 0 && !probe && !load_certificate_file("CA file", options.ca_file, ca, d))
+        return Status(Errc::invalid_argument);
+    if (rc == 0)
+        rc = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                         MBEDTLS_SSL_PRESET_DEFAULT);
     if (rc == 0) {
         if (ecdhe.device) {
             ecdhe.f_rng = mbedtls_ctr_drbg_random;
@@ -230,7 +240,9 @@ static int recv_ahead(void* ctx, unsigned char* buf, std::size_t len, std::uint3
         int wait_ms = timeout_ms == 0 ? -1 : static_cast<int>(std::min<std::uint32_t>(timeout_ms, INT_MAX));
         if (c->has_deadline) {
             // Checked before reading too: a peer that keeps a byte coming never lets poll time out.
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(c->deadline - std::chrono::steady_clock::now()).count();
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(c->deadline -
+                                                                                    std::chrono::steady_clock::now())
+                                  .count();
             if (left <= 0) return MBEDTLS_ERR_SSL_TIMEOUT;
             if (wait_ms < 0 || left < wait_ms) wait_ms = static_cast<int>(left);
         }
@@ -267,7 +279,8 @@ static int send_on_connection(void* ctx, const unsigned char* buf, std::size_t l
 
 int Connection::open_tcp(const ClientOptions& o) {
     // Not mbedtls_net_connect: it has no timeout, and its one error code hides why it failed.
-    const TcpConnection tcp = tcp_connect(o.connect_address.empty() ? o.host : o.connect_address, o.port, o.timeout_ms, false);
+    const TcpConnection tcp = tcp_connect(o.connect_address.empty() ? o.host : o.connect_address, o.port, o.timeout_ms,
+                                          false);
     tcp_error = tcp.error;
     resolver_error = tcp.resolver_error;
     if (tcp.error != TcpError::none) return MBEDTLS_ERR_NET_CONNECT_FAILED;

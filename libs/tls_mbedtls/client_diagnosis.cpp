@@ -32,7 +32,8 @@ void probe_server(const ClientOptions& o, Diagnosis& d) {
     ClientContext::Impl permissive;
     Connection probe;
     Diagnosis ignored;
-    if (!permissive.setup(o, true, false, ignored).ok() || probe.setup(permissive) != 0 || probe.open_tcp(o) != 0) return;
+    if (!permissive.setup(o, true, false, ignored).ok() || probe.setup(permissive) != 0 || probe.open_tcp(o) != 0)
+        return;
     const int rc = probe.handshake(std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms));
     // The server may still refuse the probe (it has no client certificate) after sending its own.
     const mbedtls_x509_crt* peer = mbedtls_ssl_get_peer_cert(&probe.ssl);
@@ -45,8 +46,9 @@ void probe_server(const ClientOptions& o, Diagnosis& d) {
         return;
     }
     if (rc == 0 || rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
-        diagnoses::no_shared_cipher(d, suite, "allow an ECDHE AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256, "
-                                              "or ECDHE-RSA-AES128-GCM-SHA256 for an RSA certificate)");
+        diagnoses::no_shared_cipher(d, suite,
+                                    "allow an ECDHE AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256, "
+                                    "or ECDHE-RSA-AES128-GCM-SHA256 for an RSA certificate)");
 }
 
 }  // namespace
@@ -64,11 +66,13 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
     }
     if (c.tcp_error != TcpError::none) {
         const std::string& dialled = o.connect_address.empty() ? o.host : o.connect_address;
-        diagnoses::tcp_failure(d, c.tcp_error, dialled, dialled + ":" + std::to_string(o.port), o.timeout_ms, c.resolver_error);
+        diagnoses::tcp_failure(d, c.tcp_error, dialled, dialled + ":" + std::to_string(o.port), o.timeout_ms,
+                               c.resolver_error);
         return;
     }
     if (rc == MBEDTLS_ERR_SSL_TIMEOUT) {
-        set_diagnosis(d, Failure::timeout, "no answer from " + where + " within " + std::to_string(o.timeout_ms) + " ms",
+        set_diagnosis(d, Failure::timeout,
+                      "no answer from " + where + " within " + std::to_string(o.timeout_ms) + " ms",
                       "check the port speaks TLS and the network path");
         return;
     }
@@ -84,7 +88,8 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
         } else if (d.verify_flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
             diagnoses::hostname_mismatch(d, o.host);
         } else {
-            set_diagnosis(d, Failure::untrusted_server, "the server's certificate does not verify", "check the broker's certificate chain and --ca");
+            set_diagnosis(d, Failure::untrusted_server, "the server's certificate does not verify",
+                          "check the broker's certificate chain and --ca");
         }
         return;
     }
@@ -99,7 +104,8 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
         diagnoses::no_common_version(d, diagnoses::Offered::tls12);  // mbedTLS 2.28 offers TLS 1.2 only
         return;
     }
-    if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL && !o.alpn.empty()) {
+    if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL &&
+        !o.alpn.empty()) {
         diagnoses::alpn_refused(d, o.alpn);
         d.alert = MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL;
         return;

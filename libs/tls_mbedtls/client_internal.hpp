@@ -23,13 +23,13 @@ namespace sebind::tls {
 /// Debian's build (MBEDTLS_HAVEGE_C puts a 32 KB table inside it): it is what made the first
 /// client's connections cost ~85 KB of heap each (docs/tls-mbedtls.md, "Memory").
 struct ClientContext::Impl {
-    ClientOptions options;            ///< a copy: the configuration points into its strings
+    ClientOptions options;  ///< a copy: the configuration points into its strings
     std::vector<const char*> alpn;
     mbedtls_ssl_config conf;
     mbedtls_x509_crt ca;
     mbedtls_ctr_drbg_context drbg;
     std::unique_ptr<mbedtls_entropy_context> entropy;  ///< null once a one-shot context is seeded
-    ChipEcdheBinding ecdhe;           ///< the configuration's RNG marks ECDH for the chip (chip_ecdhe)
+    ChipEcdheBinding ecdhe;                            ///< the configuration's RNG marks ECDH for the chip (chip_ecdhe)
     bool ready = false;
 
     Impl();

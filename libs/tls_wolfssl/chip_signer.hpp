@@ -16,9 +16,9 @@ namespace sebind::tls_wolfssl {
 struct ChipSigner {
     stsafe::Device* device = nullptr;
     std::uint8_t slot = 0;
-    std::uint32_t signatures = 0;        ///< chip signatures during this connection
-    std::size_t last_digest_size = 0;    ///< what wolfSSL handed over (SHA-256: 32, SHA-384: 48)
-    Status last_error;                   ///< the chip's failure, kept for the diagnosis
+    std::uint32_t signatures = 0;      ///< chip signatures during this connection
+    std::size_t last_digest_size = 0;  ///< what wolfSSL handed over (SHA-256: 32, SHA-384: 48)
+    Status last_error;                 ///< the chip's failure, kept for the diagnosis
 };
 
 /// wolfSSL's CallbackEccSign: signs the handshake digest `in` with the chip and writes a DER

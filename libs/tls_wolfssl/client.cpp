@@ -42,7 +42,9 @@ struct EccCacheRelease {
     }
 };
 
-bool is_brainpool(stsafe::Curve c) { return c == stsafe::Curve::brainpool_p256r1 || c == stsafe::Curve::brainpool_p384r1; }
+bool is_brainpool(stsafe::Curve c) {
+    return c == stsafe::Curve::brainpool_p256r1 || c == stsafe::Curve::brainpool_p384r1;
+}
 
 }  // namespace
 
@@ -71,7 +73,7 @@ void SessionCache::clear() noexcept { m_impl->reset(nullptr); }
 
 struct Client::Impl {
     std::unique_ptr<Connection> conn;
-    ClientOptions options;           // for diagnoses after the handshake
+    ClientOptions options;  // for diagnoses after the handshake
     SessionCache* cache = nullptr;
     bool tls13 = false;
     bool data_received = false;
@@ -115,7 +117,8 @@ bool Client::await_session_ticket(std::uint32_t wait_ms) noexcept {
     if (!m.conn || !m.cache || !m.tls13) return false;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     while (!m.conn->ticket_arrived) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
         pollfd p{m.conn->io.fd, POLLIN, 0};
         if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) break;
         // peek handles the handshake records (the ticket) and leaves application data unread.
@@ -144,25 +147,30 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
         auto key = leaf_key(o.chain.front());
         if (!key) {
             if (key.status().code() == Errc::invalid_argument) {
-                tls::set_diagnosis(m_diagnosis, tls::Failure::protocol_error, "cannot set up TLS: the client certificate is not DER X.509",
+                tls::set_diagnosis(m_diagnosis, tls::Failure::protocol_error,
+                                   "cannot set up TLS: the client certificate is not DER X.509",
                                    "pass the device certificate chain as DER, leaf first (`sebind cert show`)");
             } else {
-                tls::set_diagnosis(m_diagnosis, tls::Failure::not_supported, "the client certificate's key is not EC on a curve the chip has",
-                                   "pass the certificate issued for the slot's key (P-256, P-384, brainpoolP256r1/P384r1)");
+                tls::set_diagnosis(
+                    m_diagnosis, tls::Failure::not_supported,
+                    "the client certificate's key is not EC on a curve the chip has",
+                    "pass the certificate issued for the slot's key (P-256, P-384, brainpoolP256r1/P384r1)");
             }
             return key.status();
         }
         auto curve = o.device->slot_curve(o.slot);
         if (!curve) {
             tls::set_diagnosis(m_diagnosis, tls::Failure::chip_error,
-                               "cannot read slot " + std::to_string(o.slot) + " of the secure element (" + to_string(curve.status().code()) + ")",
+                               "cannot read slot " + std::to_string(o.slot) + " of the secure element (" +
+                                   to_string(curve.status().code()) + ")",
                                "generate or check the key with `sebind keygen` / `sebind info`");
             return curve.status();
         }
         if (*curve != key->curve) {
             tls::set_diagnosis(m_diagnosis, tls::Failure::client_cert_rejected,
-                               std::string("the certificate's key is ") + stsafe::curve_info(key->curve).name + " but slot " + std::to_string(o.slot) +
-                                   " holds a " + stsafe::curve_info(*curve).name + " key",
+                               std::string("the certificate's key is ") + stsafe::curve_info(key->curve).name +
+                                   " but slot " + std::to_string(o.slot) + " holds a " +
+                                   stsafe::curve_info(*curve).name + " key",
                                "pass the certificate issued for this slot's key (`sebind verify-pair`)");
             return Errc::invalid_argument;
         }
@@ -171,7 +179,8 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
         cap_tls12 = is_brainpool(*curve);
         if (cap_tls12 && o.versions == TlsVersions::tls13_only) {
             tls::set_diagnosis(m_diagnosis, tls::Failure::not_supported,
-                               std::string("a ") + stsafe::curve_info(*curve).name + " key cannot sign in TLS 1.3 with wolfSSL " + wolfSSL_lib_version(),
+                               std::string("a ") + stsafe::curve_info(*curve).name +
+                                   " key cannot sign in TLS 1.3 with wolfSSL " + wolfSSL_lib_version(),
                                "allow TLS 1.2, or use a P-256/P-384 key in the slot");
             return Errc::not_supported;
         }
@@ -192,9 +201,10 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
         char text[128];
         wolfSSL_ERR_error_string_n(static_cast<unsigned long>(rc), text, sizeof text);
         if (what == "CA file")
-            tls::diagnoses::bad_certificate_file(m_diagnosis, what, o.ca_file, tls::Failure::file_invalid,
-                                                 "certificate " + std::to_string(conn->bad_trusted + 1) + " in it does not parse as X.509",
-                                                 "export the certificate again");
+            tls::diagnoses::bad_certificate_file(
+                m_diagnosis, what, o.ca_file, tls::Failure::file_invalid,
+                "certificate " + std::to_string(conn->bad_trusted + 1) + " in it does not parse as X.509",
+                "export the certificate again");
         else
             tls::set_diagnosis(m_diagnosis, tls::Failure::protocol_error, "cannot set up TLS (" + what + "): " + text,
                                "check --ca (a PEM file) and the client certificate");
@@ -211,7 +221,8 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
     if (tcp != TcpError::none) {
         m_diagnosis = tls::Diagnosis{};
         const std::string& dialled = o.connect_address.empty() ? o.host : o.connect_address;
-        tls::diagnoses::tcp_failure(m_diagnosis, tcp, dialled, dialled + ":" + std::to_string(o.port), o.timeout_ms, conn->resolver_error);
+        tls::diagnoses::tcp_failure(m_diagnosis, tcp, dialled, dialled + ":" + std::to_string(o.port), o.timeout_ms,
+                                    conn->resolver_error);
         return Errc::communication_failure;
     }
     const int err = conn->handshake(deadline);
@@ -225,7 +236,8 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
     // it accepted us (a ticket or data); its refusal is an alert. A server that sends neither is
     // not waited for beyond the larger of 1 s and twice the handshake so far.
     if (wolfSSL_GetVersion(conn->ssl) == WOLFSSL_TLSV1_3 && wolfSSL_session_reused(conn->ssl) == 0) {
-        const std::uint32_t bound = host::monotonic_ms() + std::max<std::uint32_t>(1000, 2 * (host::monotonic_ms() - t1));
+        const std::uint32_t bound = host::monotonic_ms() +
+                                    std::max<std::uint32_t>(1000, 2 * (host::monotonic_ms() - t1));
         const int refused = conn->await_verdict(static_cast<std::int32_t>(bound - deadline) < 0 ? bound : deadline);
         if (refused != 0) {
             diagnose_after_handshake(o, *conn, refused, true, m_diagnosis);
@@ -273,7 +285,8 @@ Status Client::write(Bytes data) {
         }
         const int err = wolfSSL_get_error(m.conn->ssl, n);
         if (err == WOLFSSL_ERROR_WANT_WRITE || err == WOLFSSL_ERROR_WANT_READ) {
-            if (!m.conn->wait(err == WOLFSSL_ERROR_WANT_WRITE, host::monotonic_ms() + m.options.timeout_ms)) return Status(Errc::timeout);
+            if (!m.conn->wait(err == WOLFSSL_ERROR_WANT_WRITE, host::monotonic_ms() + m.options.timeout_ms))
+                return Status(Errc::timeout);
             continue;
         }
         diagnose_after_handshake(m.options, *m.conn, err, m.tls13 && !m.data_received, m_diagnosis);
@@ -302,7 +315,8 @@ Result<std::size_t> Client::read(MutableBytes out, std::uint32_t wait_ms) {
             continue;
         }
         // close_notify, or a plain end of stream (no alert): the peer closed.
-        if (err == WOLFSSL_ERROR_ZERO_RETURN || (m.conn->io.peer_closed && !m.conn->io.peer_reset && err != FATAL_ERROR))
+        if (err == WOLFSSL_ERROR_ZERO_RETURN ||
+            (m.conn->io.peer_closed && !m.conn->io.peer_reset && err != FATAL_ERROR))
             return std::size_t{0};
         diagnose_after_handshake(m.options, *m.conn, err, m.tls13 && !m.data_received, m_diagnosis);
         return Errc::communication_failure;

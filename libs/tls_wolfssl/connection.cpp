@@ -75,7 +75,8 @@ int on_ticket(WOLFSSL*, const unsigned char*, int, void* ctx) {
 std::string asn1_text(WOLFSSL_ASN1_STRING* s) {
     const unsigned char* p = s ? wolfSSL_ASN1_STRING_get0_data(s) : nullptr;
     const int n = s ? wolfSSL_ASN1_STRING_length(s) : 0;
-    return p != nullptr && n > 0 ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+    return p != nullptr && n > 0 ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+                                 : std::string();
 }
 
 // GeneralName choices (RFC 5280 §4.2.1.6), as the type of a WOLFSSL_GENERAL_NAME.
@@ -85,7 +86,8 @@ constexpr int kIpAddress = 7;
 /// The names a certificate presents: subjectAltName dNSName and iPAddress entries, subject CNs.
 tls::CertificateNames names_of(WOLFSSL_X509* x) {
     tls::CertificateNames names;
-    auto* sans = static_cast<WOLFSSL_GENERAL_NAMES*>(wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr));
+    auto* sans = static_cast<WOLFSSL_GENERAL_NAMES*>(
+        wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr));
     for (int i = 0; sans != nullptr && i < wolfSSL_sk_GENERAL_NAME_num(sans); ++i) {
         const WOLFSSL_GENERAL_NAME* gn = wolfSSL_sk_GENERAL_NAME_value(sans, i);
         if (gn == nullptr) continue;
@@ -98,7 +100,8 @@ tls::CertificateNames names_of(WOLFSSL_X509* x) {
     if (sans != nullptr) wolfSSL_GENERAL_NAMES_free(sans);
     WOLFSSL_X509_NAME* subject = wolfSSL_X509_get_subject_name(x);
     for (int i = -1; subject != nullptr && (i = wolfSSL_X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;)
-        names.common_names.push_back(asn1_text(wolfSSL_X509_NAME_ENTRY_get_data(wolfSSL_X509_NAME_get_entry(subject, i))));
+        names.common_names.push_back(
+            asn1_text(wolfSSL_X509_NAME_ENTRY_get_data(wolfSSL_X509_NAME_get_entry(subject, i))));
     return names;
 }
 
@@ -126,7 +129,8 @@ Connection::~Connection() {
     if (io.fd >= 0) ::close(io.fd);
 }
 
-int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const LeafKey* leaf, std::string& what) noexcept {
+int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const LeafKey* leaf,
+                      std::string& what) noexcept {
     auto fail = [&](const char* step, int rc) {
         what = step;
         return rc == WOLFSSL_SUCCESS || rc == WOLFSSL_FAILURE ? BAD_FUNC_ARG : rc;
@@ -140,7 +144,8 @@ int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const L
     if (max_tls12 || o.versions == TlsVersions::tls12_only) {
         // wolfSSL_CTX_set_groups is refused on a TLS 1.2-only context; the extension list is.
         for (const int g : kGroups)
-            if (wolfSSL_CTX_UseSupportedCurve(ctx, static_cast<word16>(g)) != WOLFSSL_SUCCESS) return fail("group list", BAD_FUNC_ARG);
+            if (wolfSSL_CTX_UseSupportedCurve(ctx, static_cast<word16>(g)) != WOLFSSL_SUCCESS)
+                return fail("group list", BAD_FUNC_ARG);
     } else if (wolfSSL_CTX_set_groups(ctx, kGroups, static_cast<int>(std::size(kGroups))) != WOLFSSL_SUCCESS) {
         return fail("group list", BAD_FUNC_ARG);
     }
@@ -155,11 +160,14 @@ int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const L
         wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, verify_server);
         for (bad_trusted = 0; bad_trusted < trusted.size(); ++bad_trusted) {
             const auto& der = trusted[bad_trusted];
-            if (wolfSSL_CTX_load_verify_buffer(ctx, der.data(), static_cast<long>(der.size()), WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+            if (wolfSSL_CTX_load_verify_buffer(ctx, der.data(), static_cast<long>(der.size()), WOLFSSL_FILETYPE_ASN1) !=
+                WOLFSSL_SUCCESS)
                 return fail("CA file", WOLFSSL_BAD_FILE);
         }
-        if (wolfSSL_CTX_set_cipher_list(ctx, kCipherList) != WOLFSSL_SUCCESS) return fail("cipher list", WOLFSSL_FAILURE);
-        if (wolfSSL_CTX_set1_sigalgs_list(ctx, kSigAlgs) != WOLFSSL_SUCCESS) return fail("signature algorithms", WOLFSSL_FAILURE);
+        if (wolfSSL_CTX_set_cipher_list(ctx, kCipherList) != WOLFSSL_SUCCESS)
+            return fail("cipher list", WOLFSSL_FAILURE);
+        if (wolfSSL_CTX_set1_sigalgs_list(ctx, kSigAlgs) != WOLFSSL_SUCCESS)
+            return fail("signature algorithms", WOLFSSL_FAILURE);
         if (leaf != nullptr) {
             // The PK callback first: only then does wolfSSL accept a public key as "private key".
             wolfSSL_CTX_SetEccSignCb(ctx, chip_sign);
@@ -168,8 +176,9 @@ int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const L
             std::string pem;
             for (const auto& der : o.chain) {
                 std::string block(der.size() * 2 + 128, '\0');
-                const int n = wc_DerToPem(der.data(), static_cast<word32>(der.size()), reinterpret_cast<byte*>(block.data()),
-                                          static_cast<word32>(block.size()), CERT_TYPE);
+                const int n = wc_DerToPem(der.data(), static_cast<word32>(der.size()),
+                                          reinterpret_cast<byte*>(block.data()), static_cast<word32>(block.size()),
+                                          CERT_TYPE);
                 if (n <= 0) return fail("client certificate chain", n < 0 ? n : BAD_FUNC_ARG);
                 pem.append(block.data(), static_cast<std::size_t>(n));
             }
@@ -187,12 +196,14 @@ int Connection::setup(const ClientOptions& o, Mode mode, bool cap_tls12, const L
     wolfSSL_SetIOReadCtx(ssl, &io);
     wolfSSL_SetIOWriteCtx(ssl, &io);
     wolfSSL_SetEccSignCtx(ssl, &signer);
-    if (wolfSSL_set_SessionTicket_cb(ssl, on_ticket, this) != WOLFSSL_SUCCESS) return fail("ticket callback", WOLFSSL_FAILURE);
+    if (wolfSSL_set_SessionTicket_cb(ssl, on_ticket, this) != WOLFSSL_SUCCESS)
+        return fail("ticket callback", WOLFSSL_FAILURE);
     host = o.host;
     wolfSSL_SetCertCbCtx(ssl, this);
     // RFC 6066 §3: SNI carries host names only, never IP literals. The probe sends it too: a
     // server may choose its certificate by it.
-    if (!tls::is_ip_literal(o.host) && wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, o.host.data(), static_cast<word16>(o.host.size())) != WOLFSSL_SUCCESS)
+    if (!tls::is_ip_literal(o.host) && wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, o.host.data(),
+                                                      static_cast<word16>(o.host.size())) != WOLFSSL_SUCCESS)
         return fail("SNI", WOLFSSL_FAILURE);
     if (mode == Mode::client) {
         // The name is always checked, by verify_server (not wolfSSL's own check, which takes a

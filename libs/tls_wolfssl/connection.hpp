@@ -53,12 +53,12 @@ struct Connection {
     WOLFSSL* ssl = nullptr;
     Io io;
     ChipSigner signer;
-    std::string host;             ///< the name the server's certificate must carry (tls/host_name.hpp)
-    bool name_mismatch = false;   ///< the server's certificate verified but does not name `host`
-    bool max_tls12 = false;       ///< as set up: the key cannot sign in TLS 1.3
+    std::string host;            ///< the name the server's certificate must carry (tls/host_name.hpp)
+    bool name_mismatch = false;  ///< the server's certificate verified but does not name `host`
+    bool max_tls12 = false;      ///< as set up: the key cannot sign in TLS 1.3
     bool timed_out = false;
-    bool ticket_arrived = false;  ///< a NewSessionTicket came in since the cache was last refreshed
-    std::string alpn_list;        ///< comma-separated, writable: what wolfSSL_UseALPN takes
+    bool ticket_arrived = false;                     ///< a NewSessionTicket came in since the cache was last refreshed
+    std::string alpn_list;                           ///< comma-separated, writable: what wolfSSL_UseALPN takes
     std::vector<std::vector<std::uint8_t>> trusted;  ///< the CA file's certificates (DER), set before setup
     std::size_t bad_trusted = 0;  ///< setup failed at "CA file": the index of the one wolfSSL refused
 };

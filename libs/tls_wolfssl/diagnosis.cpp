@@ -33,7 +33,8 @@ std::string name_text(WOLFSSL_X509_NAME* name) {
 /// GeneralizedTime ("YYYYMMDD...").
 std::string date_text(WOLFSSL_ASN1_TIME* t) {
     if (t == nullptr) return "?";
-    const std::string s(reinterpret_cast<const char*>(t->data), static_cast<std::size_t>(t->length > 0 ? t->length : 0));
+    const std::string s(reinterpret_cast<const char*>(t->data),
+                        static_cast<std::size_t>(t->length > 0 ? t->length : 0));
     std::string year, rest;
     if (t->type == V_ASN1_UTCTIME && s.size() >= 6) {
         year = (s[0] >= '5' ? "19" : "20") + s.substr(0, 2);
@@ -70,9 +71,10 @@ int last_alert(WOLFSSL* ssl) {
 
 void client_cert_rejected(const ClientOptions& o, int alert, tls::Diagnosis& d) {
     if (o.device == nullptr || o.chain.empty()) {
-        tls::set_diagnosis(d, tls::Failure::client_cert_rejected,
-                           "the server requires a client certificate" + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
-                           "give the client the device certificate and its chip slot");
+        tls::set_diagnosis(
+            d, tls::Failure::client_cert_rejected,
+            "the server requires a client certificate" + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
+            "give the client the device certificate and its chip slot");
         return;
     }
     tls::diagnoses::client_cert_rejected(d, alert ? alert_name(alert) : std::string());
@@ -92,9 +94,10 @@ void probe_server(const ClientOptions& o, bool max_tls12, tls::Diagnosis& d) {
     if (rc == 0 || peer) {
         const char* suite = wolfSSL_get_cipher_name(probe.ssl);
         const bool named = suite != nullptr && std::string(suite) != "None";
-        tls::diagnoses::no_shared_cipher(d, named ? suite : nullptr,
-                                         "allow an ECDHE AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256, or "
-                                         "ECDHE-RSA-AES128-GCM-SHA256 for an RSA certificate), or TLS 1.3");
+        tls::diagnoses::no_shared_cipher(
+            d, named ? suite : nullptr,
+            "allow an ECDHE AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256, or "
+            "ECDHE-RSA-AES128-GCM-SHA256 for an RSA certificate), or TLS 1.3");
         return;
     }
     // This wolfSSL has no static RSA suites to probe with: offer those alone.
@@ -109,9 +112,7 @@ bool verification_failure(const ClientOptions& o, Connection& c, int err, tls::D
         return true;
     }
     switch (err) {
-        case ASN_AFTER_DATE_E:
-            tls::diagnoses::server_cert_expired(d, peer ? peer->not_after : "?");
-            return true;
+        case ASN_AFTER_DATE_E: tls::diagnoses::server_cert_expired(d, peer ? peer->not_after : "?"); return true;
         case ASN_BEFORE_DATE_E:
             tls::diagnoses::server_cert_not_yet_valid(d, peer ? peer->not_before : "?");
             return true;
@@ -150,7 +151,8 @@ void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Dia
         return;
     }
     if (c.timed_out) {
-        tls::set_diagnosis(d, tls::Failure::timeout, "no TLS answer from " + where(o) + " within " + std::to_string(o.timeout_ms) + " ms",
+        tls::set_diagnosis(d, tls::Failure::timeout,
+                           "no TLS answer from " + where(o) + " within " + std::to_string(o.timeout_ms) + " ms",
                            "check the port speaks TLS and the network path");
         return;
     }
@@ -162,15 +164,15 @@ void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Dia
     const bool sent_our_certificate = c.signer.signatures > 0;
     if ((alert != 0 && is_certificate_alert(alert)) ||
         (sent_our_certificate && (err == FATAL_ERROR || c.io.peer_closed || c.io.peer_reset || err == SOCKET_ERROR_E ||
-                                 err == SOCKET_PEER_CLOSED_E))) {
+                                  err == SOCKET_PEER_CLOSED_E))) {
         client_cert_rejected(o, alert, d);
         return;
     }
     if (alert == protocol_version || err == VERSION_ERROR) {
         using tls::diagnoses::Offered;
         tls::diagnoses::no_common_version(d, c.max_tls12 || o.versions == TlsVersions::tls12_only ? Offered::tls12
-                                             : o.versions == TlsVersions::tls13_only             ? Offered::tls13
-                                                                                                 : Offered::tls12_and_13);
+                                             : o.versions == TlsVersions::tls13_only              ? Offered::tls13
+                                                                                     : Offered::tls12_and_13);
         return;
     }
     if (alert == no_application_protocol && !o.alpn.empty()) {
@@ -189,12 +191,14 @@ void diagnose_handshake(const ClientOptions& o, Connection& c, int err, tls::Dia
     }
     char text[128];
     wolfSSL_ERR_error_string_n(static_cast<unsigned long>(err), text, sizeof text);
-    tls::set_diagnosis(d, tls::Failure::protocol_error,
-                       std::string("TLS handshake failed: ") + text + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
-                       "check the broker's log");
+    tls::set_diagnosis(
+        d, tls::Failure::protocol_error,
+        std::string("TLS handshake failed: ") + text + (alert ? " (alert " + alert_name(alert) + ")" : std::string()),
+        "check the broker's log");
 }
 
-void diagnose_after_handshake(const ClientOptions& o, Connection& c, int err, bool tls13_first_records, tls::Diagnosis& d) {
+void diagnose_after_handshake(const ClientOptions& o, Connection& c, int err, bool tls13_first_records,
+                              tls::Diagnosis& d) {
     d = tls::Diagnosis{};
     d.stack_error = err;
     const int alert = last_alert(c.ssl);
@@ -206,11 +210,12 @@ void diagnose_after_handshake(const ClientOptions& o, Connection& c, int err, bo
         return;
     }
     if (alert != 0) {
-        tls::set_diagnosis(d, tls::Failure::protocol_error, "the server ended the connection with alert " + alert_name(alert),
-                           "check the broker's log");
+        tls::set_diagnosis(d, tls::Failure::protocol_error,
+                           "the server ended the connection with alert " + alert_name(alert), "check the broker's log");
         return;
     }
-    tls::set_diagnosis(d, tls::Failure::protocol_error, "the connection to " + where(o) + " broke", "reconnect; check the broker's log if it repeats");
+    tls::set_diagnosis(d, tls::Failure::protocol_error, "the connection to " + where(o) + " broke",
+                       "reconnect; check the broker's log if it repeats");
 }
 
 }  // namespace sebind::tls_wolfssl

@@ -12,9 +12,9 @@ namespace sebind::tls_wolfssl {
 
 /// What the client learnt of the server's certificate (also after a failed verification).
 struct PeerCertificate {
-    std::string subject, issuer;  ///< "C=FR, O=Acme, CN=broker"
+    std::string subject, issuer;        ///< "C=FR, O=Acme, CN=broker"
     std::string not_before, not_after;  ///< "2030-01-31"
-    bool rsa = false;             ///< RSA public key
+    bool rsa = false;                   ///< RSA public key
 };
 std::optional<PeerCertificate> peer_certificate(WOLFSSL* ssl);
 

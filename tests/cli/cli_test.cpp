@@ -103,8 +103,10 @@ TEST_F(Cli, InfoJsonMatchesWhatTheDriverReports) {
         EXPECT_EQ(jk["present"], k.present);
         EXPECT_EQ(jk["mode"], k.mode);
         EXPECT_TRUE(jk["usage_count"].is_null());
-        if (k.curve) EXPECT_EQ(jk["curve"], sebind::stsafe::curve_info(*k.curve).name);
-        else EXPECT_TRUE(jk["curve"].is_null());
+        if (k.curve)
+            EXPECT_EQ(jk["curve"], sebind::stsafe::curve_info(*k.curve).name);
+        else
+            EXPECT_TRUE(jk["curve"].is_null());
     }
 
     auto part = se.query_partition();
@@ -118,8 +120,10 @@ TEST_F(Cli, InfoJsonMatchesWhatTheDriverReports) {
         EXPECT_EQ(jz["read_ac_value"], z.read_ac);
         EXPECT_EQ(jz["update_ac_value"], z.update_ac);
         EXPECT_EQ(jz["update_change_right"], z.update_change_right);
-        if (z.type == sebind::stsafe::ZoneType::counter) EXPECT_EQ(jz["counter"], z.counter);
-        else EXPECT_TRUE(jz["counter"].is_null());
+        if (z.type == sebind::stsafe::ZoneType::counter)
+            EXPECT_EQ(jz["counter"], z.counter);
+        else
+            EXPECT_TRUE(jz["counter"].is_null());
     }
 
     auto host = se.query_host_key_slot();
@@ -208,7 +212,8 @@ TEST_F(Cli, FailuresAreOneLineWithDistinctCodes) {
 TEST_F(Cli, DaemonServesTheSameChip) {
     const std::string sock = dir.file("emud.sock");
     // `sebind emu serve` execs sebind-emud in place (same PID), found next to sebind.
-    const pid_t pid = sebind::test::start_ready({SEBIND_BIN, "emu", "serve", "--socket", sock, "--ready-fd", "{ready}", dir.file("se")});
+    const pid_t pid = sebind::test::start_ready(
+        {SEBIND_BIN, "emu", "serve", "--socket", sock, "--ready-fd", "{ready}", dir.file("se")});
     ASSERT_GT(pid, 0);
     auto direct = run_sebind({"--se", uri, "--json", "info"});
     auto served = run_sebind({"--se", "emud:" + sock + "#se", "--json", "info"});
@@ -236,14 +241,20 @@ TEST_F(Cli, ProvisioningFlowAndItsFailureCodes) {
     EXPECT_EQ(again.exit_code, 7);
     EXPECT_NE(again.output.find("--force"), std::string::npos);
 
-    ASSERT_EQ(run_sebind({se, "csr", "--subject", "CN=device-001,O=Acme", "--san", "dns:device-001.local", "-o", dir.file("dev.csr")}).exit_code, 0);
+    ASSERT_EQ(run_sebind({se, "csr", "--subject", "CN=device-001,O=Acme", "--san", "dns:device-001.local", "-o",
+                          dir.file("dev.csr")})
+                  .exit_code,
+              0);
     auto verify = run({"openssl", "req", "-verify", "-noout", "-in", dir.file("dev.csr")});
     EXPECT_EQ(verify.exit_code, 0) << verify.output;
     ASSERT_EQ(run_sebind({"pki", "dev", "--out", dir.file("pki")}).exit_code, 0);
     EXPECT_EQ(run_sebind({"pki", "dev", "--out", dir.file("pki")}).exit_code, 7);
-    ASSERT_EQ(run_sebind({"pki", "sign", "--ca", dir.file("pki"), dir.file("dev.csr"), "-o", dir.file("dev.crt")}).exit_code, 0);
+    ASSERT_EQ(
+        run_sebind({"pki", "sign", "--ca", dir.file("pki"), dir.file("dev.csr"), "-o", dir.file("dev.crt")}).exit_code,
+        0);
 
-    sebind::test::write_file(dir.file("garbage.pem"), std::string("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"));
+    sebind::test::write_file(dir.file("garbage.pem"),
+                             std::string("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"));
     auto garbage = run_sebind({se, "cert", "store", dir.file("garbage.pem")});
     EXPECT_EQ(garbage.exit_code, 8) << garbage.output;
     auto wrong_curve = run_sebind({se, "cert", "store", dir.file("pki/monitor.pem")});

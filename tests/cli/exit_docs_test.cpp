@@ -33,7 +33,9 @@ std::vector<std::string> cells(const std::string& line) {
     return out;
 }
 
-std::string unquote(const std::string& s) { return s.size() >= 2 && s.front() == '`' && s.back() == '`' ? s.substr(1, s.size() - 2) : s; }
+std::string unquote(const std::string& s) {
+    return s.size() >= 2 && s.front() == '`' && s.back() == '`' ? s.substr(1, s.size() - 2) : s;
+}
 
 /// One markdown table whose header has an "Exit" column.
 struct ExitTable {
@@ -89,7 +91,8 @@ std::vector<std::string> documents() {
 }
 
 std::string row_text(const ExitCodeInfo& e) {
-    return "| " + std::to_string(static_cast<int>(e.code)) + " | `" + std::string(e.name) + "` | " + std::string(e.meaning) + " |";
+    return "| " + std::to_string(static_cast<int>(e.code)) + " | `" + std::string(e.name) + "` | " +
+           std::string(e.meaning) + " |";
 }
 
 }  // namespace
@@ -115,9 +118,11 @@ TEST(ExitCodeDocs, HelpPrintsTheCodesTable) {
     const auto r = sebind::test::run({SEBIND_BIN, "--help"});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     for (const auto& e : kExitCodes) {
-        const std::regex row("\\n +" + std::to_string(static_cast<int>(e.code)) + " +" + std::string(e.name) + " +([^\\n]*)\\n");
+        const std::regex row("\\n +" + std::to_string(static_cast<int>(e.code)) + " +" + std::string(e.name) +
+                             " +([^\\n]*)\\n");
         std::smatch m;
-        ASSERT_TRUE(std::regex_search(r.output, m, row)) << "no row for exit " << static_cast<int>(e.code) << " in:\n" << r.output;
+        ASSERT_TRUE(std::regex_search(r.output, m, row)) << "no row for exit " << static_cast<int>(e.code) << " in:\n"
+                                                         << r.output;
         EXPECT_EQ(m[1].str(), e.meaning);
     }
 }
@@ -135,12 +140,15 @@ TEST(ExitCodeDocs, EveryExitTableInTheDocsNamesRealCodesAndTheirClasses) {
                 std::string codes = row[static_cast<std::size_t>(exit_col)];
                 const std::regex number("[0-9]+");
                 int found = 0;
-                for (auto it = std::sregex_iterator(codes.begin(), codes.end(), number); it != std::sregex_iterator(); ++it, ++found) {
+                for (auto it = std::sregex_iterator(codes.begin(), codes.end(), number); it != std::sregex_iterator();
+                     ++it, ++found) {
                     const int code = std::stoi(it->str());
                     const ExitCodeInfo* info = sebind::cli::exit_code_info(code);
-                    ASSERT_NE(info, nullptr) << file << ":" << line << ": exit " << code << " is no exit code (apps/sebind/exit_codes.hpp)";
+                    ASSERT_NE(info, nullptr)
+                        << file << ":" << line << ": exit " << code << " is no exit code (apps/sebind/exit_codes.hpp)";
                     if (class_col >= 0) {
-                        EXPECT_EQ(unquote(row.at(static_cast<std::size_t>(class_col))), info->name) << file << ":" << line;
+                        EXPECT_EQ(unquote(row.at(static_cast<std::size_t>(class_col))), info->name)
+                            << file << ":" << line;
                         ++class_rows;
                     }
                 }
@@ -161,7 +169,8 @@ TEST(ExitCodeDocs, EveryExitCodeInTheProseExists) {
         std::istringstream in(read_text(file));
         std::string line;
         for (int n = 1; std::getline(in, line); ++n) {
-            for (auto it = std::sregex_iterator(line.begin(), line.end(), mention); it != std::sregex_iterator(); ++it, ++seen) {
+            for (auto it = std::sregex_iterator(line.begin(), line.end(), mention); it != std::sregex_iterator();
+                 ++it, ++seen) {
                 const int code = std::stoi((*it)[1].str());
                 EXPECT_NE(sebind::cli::exit_code_info(code), nullptr)
                     << file << ":" << n << ": '" << it->str() << "' is no exit code (apps/sebind/exit_codes.hpp)";

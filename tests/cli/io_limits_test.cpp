@@ -21,8 +21,8 @@
 
 using sebind::test::lines;
 using sebind::test::read_text;
-using sebind::test::run_sebind;
 using sebind::test::run;
+using sebind::test::run_sebind;
 using sebind::test::RunResult;
 using sebind::test::TempDir;
 using sebind::test::write_file;
@@ -78,12 +78,15 @@ protected:
 TEST_F(CliLimits, OutputToAFullDeviceIsExitTenWithTheReason) {
     ASSERT_EQ(run_sebind({se_option, "keygen"}).exit_code, 0);
     // stdout: data commands whose output is lost must not report success.
-    for (const auto& args : std::vector<std::vector<std::string>>{{se_option, "info"}, {se_option, "--json", "info"}, {se_option, "cert", "show", "--pem"},
+    for (const auto& args : std::vector<std::vector<std::string>>{{se_option, "info"},
+                                                                  {se_option, "--json", "info"},
+                                                                  {se_option, "cert", "show", "--pem"},
                                                                   {se_option, "csr", "--subject", "CN=x"}}) {
         auto r = sebind_stdout_to("/dev/full", args);
         EXPECT_EQ(r.exit_code, 10) << args.back() << ": " << r.output;
         EXPECT_EQ(lines(r.output), 1) << r.output;
-        EXPECT_TRUE(contains(r.output, "cannot write standard output: No space left on device — free space")) << r.output;
+        EXPECT_TRUE(contains(r.output, "cannot write standard output: No space left on device — free space"))
+            << r.output;
     }
     // -o naming a device that is full.
     auto csr = run_sebind({se_option, "csr", "--subject", "CN=x", "-o", "/dev/full"});
@@ -101,7 +104,8 @@ TEST_F(CliLimits, KeygenFindsAnUnwritableOutputBeforeGeneratingAKey) {
     auto r = run_sebind({se_option, "keygen", "-o", dir.file("no-such-dir/pub.pem")});
     EXPECT_EQ(r.exit_code, 10) << r.output;
     EXPECT_EQ(lines(r.output), 1) << r.output;
-    EXPECT_TRUE(contains(r.output, "cannot write " + dir.file("no-such-dir/pub.pem") + ": No such file or directory")) << r.output;
+    EXPECT_TRUE(contains(r.output, "cannot write " + dir.file("no-such-dir/pub.pem") + ": No such file or directory"))
+        << r.output;
     EXPECT_FALSE(slot1_has_key()) << "nothing was generated";
     // A written output replaces the file whole: the PEM, no temporary file beside it.
     write_file(dir.file("pub.pem"), std::string("old content\n"));
@@ -119,11 +123,13 @@ TEST_F(CliLimits, FileSizeLimitIsHostStorageAndLeavesTheStateIntact) {
     const std::string before = read_text(state);
     ASSERT_GT(before.size(), 4096u);
 
-    for (const auto& args : std::vector<std::vector<std::string>>{{se_option, "keygen", "--force", "--curve", "p384"}, {se_option, "cert", "store", crt}}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{{se_option, "keygen", "--force", "--curve", "p384"},
+                                                                  {se_option, "cert", "store", crt}}) {
         auto r = sebind_with_file_limit(4096, args);
         EXPECT_EQ(r.exit_code, 10) << args[1] << ": " << r.output;
         EXPECT_EQ(lines(r.output), 1) << r.output;
-        EXPECT_TRUE(contains(r.output, "cannot save the emulator state in " + dir.file("se") + " (File too large)")) << r.output;
+        EXPECT_TRUE(contains(r.output, "cannot save the emulator state in " + dir.file("se") + " (File too large)"))
+            << r.output;
         EXPECT_TRUE(contains(r.output, "ulimit -f")) << r.output;
         EXPECT_TRUE(temporaries(dir.file("se")).empty());
         EXPECT_EQ(read_text(state), before) << args[1];
@@ -134,7 +140,8 @@ TEST_F(CliLimits, FileSizeLimitIsHostStorageAndLeavesTheStateIntact) {
 
     auto init = sebind_with_file_limit(4096, {"emu", "init", dir.file("se2")});
     EXPECT_EQ(init.exit_code, 10) << init.output;
-    EXPECT_TRUE(contains(init.output, "cannot write the emulator state in " + dir.file("se2") + ": File too large")) << init.output;
+    EXPECT_TRUE(contains(init.output, "cannot write the emulator state in " + dir.file("se2") + ": File too large"))
+        << init.output;
     EXPECT_FALSE(std::filesystem::exists(dir.file("se2/chip.state")));
     EXPECT_TRUE(temporaries(dir.file("se2")).empty());
 }
@@ -146,12 +153,14 @@ TEST_F(CliLimits, ReadOnlyStateDirectoryIsHostStorageNamingTheDirectory) {
     ASSERT_EQ(run_sebind({se_option, "keygen"}).exit_code, 0);
     const std::string state_dir = dir.file("se");
     const std::string before = read_text(state_dir + "/chip.state");
-    auto r = run({"unshare", "-m", "sh", "-c",
-                  "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" && exec \"$0\" --se \"emu:$1\" keygen --force",
-                  SEBIND_BIN, state_dir});
+    auto r = run(
+        {"unshare", "-m", "sh", "-c",
+         "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" && exec \"$0\" --se \"emu:$1\" keygen --force",
+         SEBIND_BIN, state_dir});
     EXPECT_EQ(r.exit_code, 10) << r.output;
     EXPECT_EQ(lines(r.output), 1) << r.output;
-    EXPECT_TRUE(contains(r.output, "cannot save the emulator state in " + state_dir + " (Read-only file system)")) << r.output;
+    EXPECT_TRUE(contains(r.output, "cannot save the emulator state in " + state_dir + " (Read-only file system)"))
+        << r.output;
     EXPECT_FALSE(contains(r.output, "I2C")) << r.output;
     EXPECT_EQ(read_text(state_dir + "/chip.state"), before);
 }
@@ -164,7 +173,9 @@ TEST_F(CliLimits, OversizedInputsAreTooLargeNamingTheFileAndTheLimit) {
     write_file(big, std::string(256 * 1024 + 1, 'A'));
     ASSERT_EQ(run_sebind({"pki", "dev", "--out", dir.file("pki")}).exit_code, 0);
     for (const auto& args : std::vector<std::vector<std::string>>{
-             {se_option, "cert", "store", big}, {se_option, "verify-pair", "--cert", big}, {"pki", "sign", "--ca", dir.file("pki"), big, "-o", dir.file("x.crt")}}) {
+             {se_option, "cert", "store", big},
+             {se_option, "verify-pair", "--cert", big},
+             {"pki", "sign", "--ca", dir.file("pki"), big, "-o", dir.file("x.crt")}}) {
         auto r = run_sebind(args);
         EXPECT_EQ(r.exit_code, 13) << args[1] << ": " << r.output;
         EXPECT_EQ(lines(r.output), 1) << r.output;
@@ -202,10 +213,15 @@ TEST_F(CliLimits, AgentWithAZoneOnAnotherCurveThanTheSlotIsAMismatch) {
     // Slot 1 holds a P-384 key, zone 0 the factory P-256 certificate: a key/certificate mismatch
     // (9, which the unit's RestartPreventExitStatus stops on), not invalid input (8).
     ASSERT_EQ(run_sebind({se_option, "keygen", "--curve", "p384"}).exit_code, 0);
-    write_file(dir.file("device.toml"), "[se]\nuri = \"emu:" + dir.file("se") + "\"\n[identity]\nslot = 1\nzone = 0\n"
-                                        "[broker]\nhost = \"localhost\"\nport = 1\nca_file = \"" + dir.file("se/factory-ca.pem") + "\"\n"
-                                        "[outbox]\ndir = \"" + dir.file("outbox") + "\"\n"
-                                        "[[sensor]]\ntype = \"simulated\"\nname = \"sim\"\n");
+    write_file(dir.file("device.toml"), "[se]\nuri = \"emu:" + dir.file("se") +
+                                            "\"\n[identity]\nslot = 1\nzone = 0\n"
+                                            "[broker]\nhost = \"localhost\"\nport = 1\nca_file = \"" +
+                                            dir.file("se/factory-ca.pem") +
+                                            "\"\n"
+                                            "[outbox]\ndir = \"" +
+                                            dir.file("outbox") +
+                                            "\"\n"
+                                            "[[sensor]]\ntype = \"simulated\"\nname = \"sim\"\n");
     auto r = run_sebind({"run", "--config", dir.file("device.toml"), "--count", "1"});
     EXPECT_EQ(r.exit_code, 9) << r.output;
     EXPECT_TRUE(contains(r.output, "has an EC P-256 key, not the key in slot 1")) << r.output;
@@ -219,10 +235,11 @@ TEST_F(CliLimits, DaemonUnderAFileSizeLimitSurvivesAndReportsHostStorage) {
     const std::string state = dir.file("se/chip.state");
     const std::string before = read_text(state);
     const std::string sock = dir.file("emud.sock");
-    const pid_t pid = sebind::test::start_ready({SEBIND_EMUD_BIN, "--socket", sock, "--ready-fd", "{ready}", dir.file("se")}, [] {
-        const rlimit limit{4096, 4096};
-        if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(126);
-    });
+    const pid_t pid = sebind::test::start_ready(
+        {SEBIND_EMUD_BIN, "--socket", sock, "--ready-fd", "{ready}", dir.file("se")}, [] {
+            const rlimit limit{4096, 4096};
+            if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(126);
+        });
     ASSERT_GT(pid, 0);
     auto r = run_sebind({"--se", "emud:" + sock, "keygen", "--force", "--curve", "p384"});
     int status = 0;
@@ -231,7 +248,8 @@ TEST_F(CliLimits, DaemonUnderAFileSizeLimitSurvivesAndReportsHostStorage) {
         ::kill(pid, SIGTERM);
         ::waitpid(pid, &status, 0);
     }
-    EXPECT_EQ(still_running, 0) << "sebind-emud died" << (WIFSIGNALED(status) ? " of signal " + std::to_string(WTERMSIG(status)) : "");
+    EXPECT_EQ(still_running, 0) << "sebind-emud died"
+                                << (WIFSIGNALED(status) ? " of signal " + std::to_string(WTERMSIG(status)) : "");
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     EXPECT_EQ(r.exit_code, 10) << r.output;
     EXPECT_EQ(lines(r.output), 1) << r.output;

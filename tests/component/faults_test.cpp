@@ -71,7 +71,10 @@ TEST(Faults, TenThousandMixedCommandsNeverAcceptAWrongResult) {
             }
             case 3: {
                 // Signatures are the expensive part of the mix; one in three slot-3 draws.
-                if (rng() % 3) { --i; continue; }
+                if (rng() % 3) {
+                    --i;
+                    continue;
+                }
                 std::vector<std::uint8_t> digest(32);
                 for (auto& b : digest) b = static_cast<std::uint8_t>(rng() | 1);
                 auto sig = se.generate_signature(kSlotFactory, digest);
@@ -91,7 +94,10 @@ TEST(Faults, TenThousandMixedCommandsNeverAcceptAWrongResult) {
                     ok = false;
                     std::vector<std::uint8_t> now(600);
                     for (int tries = 0; tries < 20; ++tries)
-                        if (se.read(2, 0, now).ok()) { zone2 = now; break; }
+                        if (se.read(2, 0, now).ok()) {
+                            zone2 = now;
+                            break;
+                        }
                 }
                 break;
             }
@@ -103,9 +109,12 @@ TEST(Faults, TenThousandMixedCommandsNeverAcceptAWrongResult) {
                 break;
             }
         }
-        if (!right) ++wrong;
-        else if (ok) ++correct;
-        else ++clean_errors;
+        if (!right)
+            ++wrong;
+        else if (ok)
+            ++correct;
+        else
+            ++clean_errors;
     }
     EXPECT_EQ(wrong, 0);
     EXPECT_GT(correct, 9000);
@@ -196,9 +205,12 @@ TEST(Faults, PowerLossDuringPlainUpdateTearsInsideThePageBeingWritten) {
                 while (i < end && now[i] == 0xEE) ++i;
                 const std::size_t kept = i - begin;
                 for (; i < now.size(); ++i) ASSERT_EQ(now[i], 0x11) << "n=" << n << " i=" << i;
-                if (kept == 0) ++lost;
-                else if (kept == end - begin) ++whole;
-                else ++inside;
+                if (kept == 0)
+                    ++lost;
+                else if (kept == end - begin)
+                    ++whole;
+                else
+                    ++inside;
             },
             seed);
         EXPECT_EQ(completed_at, 5);

@@ -49,7 +49,9 @@ TEST_F(General, ProductDataIdentifiesAnEmulatedA110) {
     EXPECT_EQ(p->raw.size(), 64u);
     // Perso ID "EMU" marks the emulator (docs/emulator.md).
     const std::string raw(reinterpret_cast<const char*>(p->raw.data()), p->raw.size());
-    EXPECT_NE(raw.find("\x0b\x03" "EMU"), std::string::npos);
+    EXPECT_NE(raw.find("\x0b\x03"
+                       "EMU"),
+              std::string::npos);
 }
 
 TEST_F(General, SerialDiffersBetweenChipsWithDifferentSeeds) {

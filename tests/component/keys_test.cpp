@@ -159,8 +159,8 @@ TEST_F(Keys, ModeFlagsRestrictUsage) {
 
 TEST_F(Keys, EmptySlotAndWrongCurvePeer) {
     EXPECT_EQ(se.generate_signature(kSlotUser, digest(32, 1)).status().code(), Errc::does_not_exist);
-    const std::uint8_t raw[] = {0x01, 0x00, 0x20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+    const std::uint8_t raw[] = {0x01, 0x00, 0x20, 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+                                16,   17,   18,   19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
     EXPECT_EQ(se.transceive(Command::generate_signature, raw).status().device_status(), 0x0A);
     EXPECT_EQ(se.establish_key(kSlotFactory, test::host_keypair(Curve::p384, 1).pub).status().code(),
               Errc::invalid_argument);

@@ -42,7 +42,8 @@ TEST_F(SecureChannel, MacOnEveryCommandMovesTheCounter) {
     ASSERT_TRUE(se.put_host_keys(test_keys(1)).ok());
     se.set_mac_policy(MacPolicy::always);
     std::uint8_t out[8];
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(se.echo(std::array<std::uint8_t, 8>{1, 2, 3, 4, 5, 6, 7, static_cast<std::uint8_t>(i)}, out));
+    for (int i = 0; i < 5; ++i)
+        ASSERT_TRUE(se.echo(std::array<std::uint8_t, 8>{1, 2, 3, 4, 5, 6, 7, static_cast<std::uint8_t>(i)}, out));
     std::uint8_t rnd[16];
     ASSERT_TRUE(se.generate_random(rnd).ok());
     std::uint8_t buf[32];

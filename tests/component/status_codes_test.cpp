@@ -160,7 +160,9 @@ TEST(StatusCodesState, CounterExhausted) {
     // A chip whose 24-bit C-MAC counter is used up (§7.1): state crafted through the codec.
     const auto dir = std::filesystem::temp_directory_path() / ("sebind-exhausted-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
-    ASSERT_TRUE(emu::init_chip(dir.string(), emu::InitOptions{.seed = 3, .device_common_name = {}, .certificate_days = 10}).ok());
+    ASSERT_TRUE(
+        emu::init_chip(dir.string(), emu::InitOptions{.seed = 3, .device_common_name = {}, .certificate_days = 10})
+            .ok());
     auto raw = std::vector<std::uint8_t>();
     {
         auto chip = emu::Chip::open(dir.string(), {});

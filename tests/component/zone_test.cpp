@@ -117,7 +117,9 @@ TEST_F(Zones, AccessConditionsOnlyTighten) {
     // Without host keys the zone can no longer be updated.
     EXPECT_EQ(se.update(2, 0, std::array<std::uint8_t, 1>{8}).device_status(), 0x11);
     // Going back to "always" is refused (§6.1).
-    EXPECT_EQ(se.transceive(Command::update, std::array<std::uint8_t, 5>{0x10 | 0x08, 2, 0, 0, 9}).status().device_status(), 0x11);
+    EXPECT_EQ(
+        se.transceive(Command::update, std::array<std::uint8_t, 5>{0x10 | 0x08, 2, 0, 0, 9}).status().device_status(),
+        0x11);
     // The A110 layout grants no read change right (§6.2): a read-AC change is refused and the
     // zone stays readable.
     EXPECT_EQ(se.change_read_ac(3, AcChange{7, false}).device_status(), 0x11);
@@ -131,5 +133,6 @@ TEST_F(Zones, AccessConditionsOnlyTighten) {
 
 TEST_F(Zones, AcChangeWithoutChangeRightIsRefused) {
     // Zone 0's update AC has no change right.
-    EXPECT_EQ(se.transceive(Command::update, std::array<std::uint8_t, 4>{0x17, 0, 0, 0}).status().device_status(), 0x11);
+    EXPECT_EQ(se.transceive(Command::update, std::array<std::uint8_t, 4>{0x17, 0, 0, 0}).status().device_status(),
+              0x11);
 }

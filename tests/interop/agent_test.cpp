@@ -81,8 +81,8 @@ int stop_with(test::Peer& peer, int signal, int timeout_ms = 15000) {
 struct ConfigOptions {
     int qos = 1;
     std::string protocol = "3.1.1";
-    double interval_s = 3600;   // commands or --interval-ms decide in most tests
-    std::string topic;          // default devices/{cn}/telemetry
+    double interval_s = 3600;  // commands or --interval-ms decide in most tests
+    std::string topic;         // default devices/{cn}/telemetry
     bool clean_start = false;
     bool constant_sensor = false;  // same-size readings (the disk-full test)
     double drain_timeout_s = 5;
@@ -147,8 +147,9 @@ protected:
     }
 
     std::vector<std::string> as_monitor() const {
-        return {"-h", "localhost", "-p", std::to_string(port), "--cafile", pki() + "/ca.pem", "--cert", pki() + "/monitor.pem",
-                "--key", pki() + "/monitor.key"};
+        return {"-h",       "localhost",           "-p",     std::to_string(port),
+                "--cafile", pki() + "/ca.pem",     "--cert", pki() + "/monitor.pem",
+                "--key",    pki() + "/monitor.key"};
     }
 
     /// mosquitto_sub as the monitor identity, line-buffered; ready once its SUBACK is logged.
@@ -226,7 +227,8 @@ TEST_P(AgentQos, ReadingsReachMosquittoSub) {
 INSTANTIATE_TEST_SUITE_P(QosAndVersion, AgentQos,
                          ::testing::Combine(::testing::Values(0, 1, 2), ::testing::Values("3.1.1", "5")),
                          [](const auto& p) {
-                             return "qos" + std::to_string(std::get<0>(p.param)) + (std::string(std::get<1>(p.param)) == "5" ? "_v5" : "_v311");
+                             return "qos" + std::to_string(std::get<0>(p.param)) +
+                                    (std::string(std::get<1>(p.param)) == "5" ? "_v5" : "_v311");
                          });
 
 TEST_F(Agent, CommandsChangeTheIntervalAndTriggerAReadingNow) {
@@ -243,7 +245,8 @@ TEST_F(Agent, CommandsChangeTheIntervalAndTriggerAReadingNow) {
     send_command(R"({"cmd":"set_interval","seconds":0.2,"id":"fast"})");
     ASSERT_TRUE(sub->wait_for(R"("ack":"set_interval","interval_s":0.2,"id":"fast")")) << sub->output();
     EXPECT_TRUE(sub->wait_for("\"seq\":5,")) << sub->output() << agent->output();  // impossible at 3600 s
-    EXPECT_NE(agent->output().find("command set_interval: interval 3600 s -> 0.2 s"), std::string::npos) << agent->output();
+    EXPECT_NE(agent->output().find("command set_interval: interval 3600 s -> 0.2 s"), std::string::npos)
+        << agent->output();
 
     send_command(R"({"cmd":"reboot"})");
     EXPECT_TRUE(sub->wait_for(R"("error":"unknown command","cmd":"reboot")")) << sub->output();
@@ -328,7 +331,8 @@ TEST_P(AgentOversized, ACommandTooLargeIsRefusedOnceAndTelemetryGoesOn) {
     }
     // Telemetry keeps arriving on the same connection.
     const std::size_t readings = payloads(sub->output(), kTelemetry).size();
-    ASSERT_TRUE(wait_until(*sub, [&] { return payloads(sub->output(), kTelemetry).size() >= readings + 3; })) << sub->output();
+    ASSERT_TRUE(wait_until(*sub, [&] { return payloads(sub->output(), kTelemetry).size() >= readings + 3; }))
+        << sub->output();
     EXPECT_EQ(occurrences(agent->output(), "uplink: disconnected"), 0u) << agent->output();
     EXPECT_EQ(occurrences(agent->output(), "uplink: connected"), 1u) << agent->output();
     EXPECT_LE(occurrences(agent->output(), "refused: larger than"), 1u) << agent->output();
@@ -367,12 +371,14 @@ TEST_P(AgentStack, KeepsSamplingWhileAServerDribblesTheHandshakeAndStopsOnSigter
     // Readings of under 250 bytes each, every 50 ms: 20 of them within 6 s although the link spends
     // nearly all of that time in attempts of 2 s (a blocking connect allows one per attempt).
     const std::string log = dir.file("outbox/outbox.log");
-    ASSERT_TRUE(wait_until(*agent, [&] { return std::filesystem::exists(log) && std::filesystem::file_size(log) > 20 * 250; }, 6000))
+    ASSERT_TRUE(wait_until(
+        *agent, [&] { return std::filesystem::exists(log) && std::filesystem::file_size(log) > 20 * 250; }, 6000))
         << agent->output();
     EXPECT_EQ(occurrences(agent->output(), "uplink: connected"), 0u);
     const auto stop_at = std::chrono::steady_clock::now();
     ASSERT_EQ(stop_with(*agent, SIGTERM, 10000), 0) << agent->output();
-    const auto stop_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stop_at).count();
+    const auto stop_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stop_at).count();
     EXPECT_LT(stop_ms, 3500) << agent->output();
     std::smatch m;
     const std::string out = agent->output();
@@ -413,7 +419,8 @@ TEST_F(Agent, ARestartedChipDaemonIsReconnectedAndNoReadingIsLost) {
 
     emud = std::make_unique<test::Peer>(emud_argv);
     ASSERT_TRUE(emud->wait_for("serving")) << emud->output();
-    ASSERT_TRUE(wait_until(*agent, [&] { return occurrences(agent->output(), "uplink: connected") >= 2; })) << agent->output();
+    ASSERT_TRUE(wait_until(*agent, [&] { return occurrences(agent->output(), "uplink: connected") >= 2; }))
+        << agent->output();
     // Readings keep arriving, and every one taken meanwhile too.
     const std::uint64_t before = *seqs(payloads(sub->output(), kTelemetry)).rbegin();
     ASSERT_TRUE(wait_until(*sub, [&] { return *seqs(payloads(sub->output(), kTelemetry)).rbegin() >= before + 10; }))
@@ -443,7 +450,8 @@ TEST_F(Agent, AChipThatStaysAwayEndsTheAgentWithAnExitCodeSystemdRestartsOn) {
     // Exit 4 (secure element unreachable): the unit's Restart=on-failure starts a new process.
     EXPECT_EQ(agent->wait_exit(30000), 4) << agent->output();
     const std::string out = agent->output();
-    EXPECT_NE(out.find("stopping: the secure element failed 10 connection attempts in a row"), std::string::npos) << out;
+    EXPECT_NE(out.find("stopping: the secure element failed 10 connection attempts in a row"), std::string::npos)
+        << out;
     EXPECT_GE(occurrences(out, "uplink: TLS failed: the secure element"), 10u) << out;
     EXPECT_NE(out.find("sebind: agent: "), std::string::npos) << out;
 #endif
@@ -473,10 +481,12 @@ TEST_F(Agent, PublishOutsideItsTreeIsRefusedAndReported) {
     o.protocol = "5";  // mosquitto answers the ACL refusal with PUBACK 0x87 only in MQTT 5
     o.topic = "devices/device-002/telemetry";
     auto agent = start_agent(write_config(o), {"--interval-ms", "100"});
-    ASSERT_TRUE(agent->wait_for("the broker refused reading seq 1 on devices/device-002/telemetry (0x87 not authorized)"))
+    ASSERT_TRUE(
+        agent->wait_for("the broker refused reading seq 1 on devices/device-002/telemetry (0x87 not authorized)"))
         << agent->output() << broker->output();
-    EXPECT_NE(agent->output().find("warning: telemetry topic devices/device-002/telemetry is outside devices/device-001/"),
-              std::string::npos);
+    EXPECT_NE(
+        agent->output().find("warning: telemetry topic devices/device-002/telemetry is outside devices/device-001/"),
+        std::string::npos);
     ASSERT_TRUE(sub->wait_for(R"("error":"telemetry refused")")) << sub->output();
     EXPECT_TRUE(sub->wait_for(R"("reason_code":135)")) << sub->output();
     // More refusals follow, reported once: the reply to publish_now comes after a later reading.
@@ -537,7 +547,8 @@ TEST_F(Agent, KilledMidStreamThenRestartedLosesNoAcceptedQos1Reading) {
     const auto got = seqs(payloads(sub->output(), kTelemetry));
     for (std::uint64_t s = 1; s <= accepted; ++s) EXPECT_TRUE(got.count(s)) << "reading seq " << s << " was lost";
     for (std::uint64_t s : got) EXPECT_TRUE(s <= accepted || s > 1000) << "seq " << s << " reused after the crash";
-    EXPECT_NE(restarted->output().find(std::to_string(stored) + " message(s) kept from a previous run"), std::string::npos)
+    EXPECT_NE(restarted->output().find(std::to_string(stored) + " message(s) kept from a previous run"),
+              std::string::npos)
         << restarted->output();
     RecordProperty("accepted_before_kill", static_cast<int>(accepted));
     RecordProperty("in_outbox_at_kill", static_cast<int>(stored));
@@ -562,7 +573,8 @@ TEST_F(Agent, FullDiskRefusesNewReadingsWithOneLineAndKeepsWhatWasStored) {
     EXPECT_NE(out.find("File too large — free disk space"), std::string::npos) << out;
     const std::smatch stopped = [&] {
         std::smatch m;
-        std::regex_search(out, m, std::regex(R"(stopped: 0 reading\(s\) delivered, 0 refused, (\d+) not stored; (\d+) message)"));
+        std::regex_search(
+            out, m, std::regex(R"(stopped: 0 reading\(s\) delivered, 0 refused, (\d+) not stored; (\d+) message)"));
         return m;
     }();
     ASSERT_EQ(stopped.size(), 3u) << out;
@@ -605,35 +617,42 @@ TEST_F(Agent, FullDiskRefusesNewReadingsWithOneLineAndKeepsWhatWasStored) {
 }
 
 TEST_F(Agent, ANulInTheConfigIsEscapedAndTheErrorLineIsWhole) {
-    test::write_file(dir.file("nul.toml"), "[broker]\nca_file = \"" + pki() + "/ca.pem\"\n[telemetry]\ntopic = \"devices/a\\u0000b/x\"\n" +
-                                                "[[sensor]]\ntype = \"loadavg\"\n");
+    test::write_file(dir.file("nul.toml"), "[broker]\nca_file = \"" + pki() +
+                                               "/ca.pem\"\n[telemetry]\ntopic = \"devices/a\\u0000b/x\"\n" +
+                                               "[[sensor]]\ntype = \"loadavg\"\n");
     const auto r = run({SEBIND_BIN, "run", "--config", dir.file("nul.toml")});
     EXPECT_EQ(r.exit_code, 36) << r.output;
-    EXPECT_NE(r.output.find(R"(topic "devices/a\x00b/x" is not a valid MQTT topic name — )"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(R"(topic "devices/a\x00b/x" is not a valid MQTT topic name — )"), std::string::npos)
+        << r.output;
     EXPECT_EQ(occurrences(r.output, "\n"), 1u) << r.output;
 }
 
 TEST_F(Agent, RefusesToStartOnAMismatchedKeyABadConfigOrNoCertificate) {
     const std::string config = write_config({});
     // A new key in slot 1 (recorded in zone 7): zone 4 still holds the old key's certificate.
-    auto keygen = run({SEBIND_BIN, "--se", "emu:" + dir.file("se"), "keygen", "--slot", "1", "--zone", "7", "--force", "-o",
-                       dir.file("new.pub")});
+    auto keygen = run({SEBIND_BIN, "--se", "emu:" + dir.file("se"), "keygen", "--slot", "1", "--zone", "7", "--force",
+                       "-o", dir.file("new.pub")});
     ASSERT_EQ(keygen.exit_code, 0) << keygen.output;
     auto mismatch = run({SEBIND_BIN, "run", "--config", config});
     EXPECT_EQ(mismatch.exit_code, 9) << mismatch.output;
-    EXPECT_NE(mismatch.output.find("sebind: the key in slot 1 does not belong to the certificate in zone 4"), std::string::npos)
+    EXPECT_NE(mismatch.output.find("sebind: the key in slot 1 does not belong to the certificate in zone 4"),
+              std::string::npos)
         << mismatch.output;
-    EXPECT_NE(mismatch.output.find(" — store the certificate issued for this key"), std::string::npos) << mismatch.output;
+    EXPECT_NE(mismatch.output.find(" — store the certificate issued for this key"), std::string::npos)
+        << mismatch.output;
     EXPECT_FALSE(std::filesystem::exists(dir.file("outbox/outbox.log"))) << "nothing started";
 
-    test::write_file(dir.file("bad.toml"), "[broker]\nca_file = \"" + pki() + "/ca.pem\"\nprot = 1\n[[sensor]]\ntype = \"loadavg\"\n");
+    test::write_file(dir.file("bad.toml"),
+                     "[broker]\nca_file = \"" + pki() + "/ca.pem\"\nprot = 1\n[[sensor]]\ntype = \"loadavg\"\n");
     auto bad = run({SEBIND_BIN, "run", "--config", dir.file("bad.toml")});
     EXPECT_EQ(bad.exit_code, 36) << bad.output;
-    EXPECT_NE(bad.output.find("bad.toml:3: unknown key 'prot' in [broker] — did you mean 'port'?"), std::string::npos) << bad.output;
+    EXPECT_NE(bad.output.find("bad.toml:3: unknown key 'prot' in [broker] — did you mean 'port'?"), std::string::npos)
+        << bad.output;
     EXPECT_EQ(occurrences(bad.output, "\n"), 1u) << bad.output;
 
-    test::write_file(dir.file("hw.toml"), "[broker]\nca_file = \"" + pki() + "/ca.pem\"\n[[sensor]]\ntype = \"hwmon\"\nroot = \"" +
-                                               dir.file("no-hwmon") + "\"\n");
+    test::write_file(dir.file("hw.toml"), "[broker]\nca_file = \"" + pki() +
+                                              "/ca.pem\"\n[[sensor]]\ntype = \"hwmon\"\nroot = \"" +
+                                              dir.file("no-hwmon") + "\"\n");
     auto hw = run({SEBIND_BIN, "run", "--config", dir.file("hw.toml")});
     EXPECT_EQ(hw.exit_code, 36) << hw.output;
     EXPECT_NE(hw.output.find("no hwmon*/temp*_input under"), std::string::npos) << hw.output;
@@ -642,7 +661,8 @@ TEST_F(Agent, RefusesToStartOnAMismatchedKeyABadConfigOrNoCertificate) {
     ASSERT_EQ(init.exit_code, 0) << init.output;
     auto blank = run({SEBIND_BIN, "--se", "emu:" + dir.file("blank"), "run", "--config", config});
     EXPECT_EQ(blank.exit_code, 6) << blank.output;
-    EXPECT_NE(blank.output.find("zone 4 holds no certificate — provision the device first"), std::string::npos) << blank.output;
+    EXPECT_NE(blank.output.find("zone 4 holds no certificate — provision the device first"), std::string::npos)
+        << blank.output;
 }
 
 TEST_F(Agent, ADeviceCertificateFromAnIntermediateGoesOutWithChainFile) {
@@ -650,12 +670,16 @@ TEST_F(Agent, ADeviceCertificateFromAnIntermediateGoesOutWithChainFile) {
     // holds the root (and the monitor's CA), so it accepts the device only with the intermediate.
     const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
     ok(test::openssl_root_and_intermediate(dir.path(), "device"));
-    ok(test::openssl_issue(dir.file("dev.csr"), dir.file("int.pem"), dir.file("int.key"),
-                           "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n", dir.file("dev-int.crt")));
+    ok(test::openssl_issue(
+        dir.file("dev.csr"), dir.file("int.pem"), dir.file("int.key"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
+        dir.file("dev-int.crt")));
     ok(run({SEBIND_BIN, "--se", "emu:" + dir.file("se"), "cert", "store", "--slot", "1", dir.file("dev-int.crt")}));
-    test::write_file(dir.file("clients.pem"), test::read_text(dir.file("root.pem")) + test::read_text(pki() + "/ca.pem"));
-    test::write_file(dir.file("mosquitto.conf"), std::regex_replace(test::read_text(pki() + "/mosquitto.conf"), std::regex("\ncafile [^\n]*"),
-                                                                    "\ncafile " + dir.file("clients.pem")));
+    test::write_file(dir.file("clients.pem"),
+                     test::read_text(dir.file("root.pem")) + test::read_text(pki() + "/ca.pem"));
+    test::write_file(dir.file("mosquitto.conf"),
+                     std::regex_replace(test::read_text(pki() + "/mosquitto.conf"), std::regex("\ncafile [^\n]*"),
+                                        "\ncafile " + dir.file("clients.pem")));
     ASSERT_TRUE(test::start_mosquitto(dir.file("mosquitto.conf"), port, broker)) << (broker ? broker->output() : "");
     auto sub = subscribe(kTelemetry, {"-C", "2"});  // one reading from each stack
     for (const std::string stack : {"mbedtls", "wolfssl"}) {
@@ -663,8 +687,9 @@ TEST_F(Agent, ADeviceCertificateFromAnIntermediateGoesOutWithChainFile) {
         o.stack = stack;
         const std::string base = test::read_text(write_config(o, stack + "-base.toml"));
         // chain_file relative to device.toml; ALPN offered too (mosquitto selects none).
-        test::write_file(dir.file(stack + ".toml"), std::regex_replace(base, std::regex("\nca_file = [^\n]*\n"),
-                                                                       "$&chain_file = \"int.pem\"\nalpn = [\"x-amzn-mqtt-ca\"]\n"));
+        test::write_file(dir.file(stack + ".toml"),
+                         std::regex_replace(base, std::regex("\nca_file = [^\n]*\n"),
+                                            "$&chain_file = \"int.pem\"\nalpn = [\"x-amzn-mqtt-ca\"]\n"));
         auto agent = start_agent(dir.file(stack + ".toml"), {"--count", "1", "--interval-ms", "100"});
         EXPECT_EQ(agent->wait_exit(30000), 0) << stack << ": " << agent->output() << broker->output();
         EXPECT_NE(agent->output().find("stopped: 1 reading(s) delivered"), std::string::npos) << agent->output();
@@ -672,8 +697,11 @@ TEST_F(Agent, ADeviceCertificateFromAnIntermediateGoesOutWithChainFile) {
     EXPECT_EQ(sub->wait_exit(10000), 0) << sub->output();
     // A chain file that is not there stops the agent at start, naming it.
     test::write_file(dir.file("missing.toml"),
-                     std::regex_replace(test::read_text(write_config({})), std::regex("\nca_file = [^\n]*\n"), "$&chain_file = \"none.pem\"\n"));
+                     std::regex_replace(test::read_text(write_config({})), std::regex("\nca_file = [^\n]*\n"),
+                                        "$&chain_file = \"none.pem\"\n"));
     auto missing = run({SEBIND_BIN, "run", "--config", dir.file("missing.toml")});
     EXPECT_EQ(missing.exit_code, 6) << missing.output;
-    EXPECT_NE(missing.output.find("cannot read chain file " + dir.file("none.pem") + ": no such file"), std::string::npos) << missing.output;
+    EXPECT_NE(missing.output.find("cannot read chain file " + dir.file("none.pem") + ": no such file"),
+              std::string::npos)
+        << missing.output;
 }

@@ -49,9 +49,10 @@ const Stack kWolfssl12{"wolfssl_tls12", {"--stack", "wolfssl", "--tls", "1.2"}, 
 const Stack kWolfssl13{"wolfssl_tls13", {"--stack", "wolfssl", "--tls", "1.3"}, "TLSv1.3"};
 
 class ConnectCli : public ::testing::Test {
-    friend std::vector<std::string> fail_on_each(ConnectCli& t, const std::vector<Stack>& stacks, const std::vector<std::string>& server_args,
-                                                 const std::string& client_ca, const std::vector<std::string>& args, int code,
-                                                 const std::string& piece);
+    friend std::vector<std::string> fail_on_each(ConnectCli& t, const std::vector<Stack>& stacks,
+                                                 const std::vector<std::string>& server_args,
+                                                 const std::string& client_ca, const std::vector<std::string>& args,
+                                                 int code, const std::string& piece);
 
 protected:
     /// A chip as a factory leaves it (slot 0 + zone 0), then provisioned the way docs/provisioning.md
@@ -66,12 +67,13 @@ protected:
         sebind({"emu", "init", shared->file("se"), "--cn", kFactoryCn});
         sebind({"pki", "dev", "--out", shared->file("pki"), "--port", "1"});
         sebind({"keygen", "--slot", "1", "--curve", "p384", "-o", shared->file("dev.pub.pem")});
-        sebind({"csr", "--slot", "1", "--subject", "CN=" + kDeviceCn + ",O=sebind test", "-o", shared->file("dev.csr")});
+        sebind(
+            {"csr", "--slot", "1", "--subject", "CN=" + kDeviceCn + ",O=sebind test", "-o", shared->file("dev.csr")});
         sebind({"pki", "sign", "--ca", shared->file("pki"), shared->file("dev.csr"), "-o", shared->file("dev.crt")});
         sebind({"cert", "store", "--slot", "1", shared->file("dev.crt")});
         // Servers trust both issuers: the development CA (slot 1) and the chip's factory CA (slot 0).
-        test::write_file(shared->file("clients-ca.pem"),
-                         test::read_text(shared->file("pki/ca.pem")) + test::read_text(shared->file("se/factory-ca.pem")));
+        test::write_file(shared->file("clients-ca.pem"), test::read_text(shared->file("pki/ca.pem")) +
+                                                             test::read_text(shared->file("se/factory-ca.pem")));
     }
     static void TearDownTestSuite() {
         delete shared;
@@ -82,9 +84,11 @@ protected:
 
     /// `sebind --json connect ...` on the emulated chip.
     test::RunResult connect(const std::vector<std::string>& args, const std::string& se = "") const {
-        std::vector<std::string> argv = {SEBIND_BIN, "--se", se.empty() ? "emu:" + file("se") : se, "--json", "connect"};
+        std::vector<std::string> argv = {SEBIND_BIN, "--se", se.empty() ? "emu:" + file("se") : se, "--json",
+                                         "connect"};
         argv.insert(argv.end(), args.begin(), args.end());
-        if (std::find(args.begin(), args.end(), "--timeout-ms") == args.end()) argv.insert(argv.end(), {"--timeout-ms", "5000"});
+        if (std::find(args.begin(), args.end(), "--timeout-ms") == args.end())
+            argv.insert(argv.end(), {"--timeout-ms", "5000"});
         return run(argv);
     }
 
@@ -96,11 +100,13 @@ protected:
         std::string conf = test::read_text(file("pki/mosquitto.conf"));
         conf = std::regex_replace(conf, std::regex("\nlistener [0-9]+ "), "\nlistener " + std::to_string(port) + " ");
         conf = std::regex_replace(conf, std::regex("\ntls_version [^\n]*"), "");
-        conf = std::regex_replace(conf, std::regex("\ncafile [^\n]*"), "\ncafile " + (client_ca.empty() ? file("clients-ca.pem") : client_ca));
+        conf = std::regex_replace(conf, std::regex("\ncafile [^\n]*"),
+                                  "\ncafile " + (client_ca.empty() ? file("clients-ca.pem") : client_ca));
         if (!cert.empty()) conf = std::regex_replace(conf, std::regex("\ncertfile [^\n]*"), "\ncertfile " + cert);
         if (!key.empty()) conf = std::regex_replace(conf, std::regex("\nkeyfile [^\n]*"), "\nkeyfile " + key);
         test::write_file(scratch.file("mosquitto.conf"), conf);
-        broker = std::make_unique<test::Peer>(std::vector<std::string>{"mosquitto", "-c", scratch.file("mosquitto.conf")});
+        broker = std::make_unique<test::Peer>(
+            std::vector<std::string>{"mosquitto", "-c", scratch.file("mosquitto.conf")});
         ASSERT_TRUE(broker->wait_for(" running")) << broker->output();
     }
 
@@ -109,8 +115,8 @@ protected:
     std::unique_ptr<test::Peer> subscribe(const std::string& topic, const std::string& server_ca = "") {
         auto p = std::make_unique<test::Peer>(std::vector<std::string>{
             "stdbuf", "-oL", "mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile",
-            server_ca.empty() ? file("pki/ca.pem") : server_ca, "--cert",
-            file("pki/monitor.pem"), "--key", file("pki/monitor.key"), "-t", topic, "-v", "-d"});
+            server_ca.empty() ? file("pki/ca.pem") : server_ca, "--cert", file("pki/monitor.pem"), "--key",
+            file("pki/monitor.key"), "-t", topic, "-v", "-d"});
         EXPECT_TRUE(p->wait_for("SUBACK")) << p->output() << broker->output();
         return p;
     }
@@ -120,27 +126,64 @@ protected:
     /// The CA's key is P-256, or RSA with an RSA server key.
     std::string server_pki(const std::string& key_spec, const std::string& curve = "P-256") {
         const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
-        std::vector<std::string> ca = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                                       scratch.file("sca.key"), "-out", scratch.file("sca.pem"), "-subj", "/CN=test server CA", "-days", "30"};
+        std::vector<std::string> ca = {"openssl",
+                                       "req",
+                                       "-x509",
+                                       "-newkey",
+                                       "ec",
+                                       "-pkeyopt",
+                                       "ec_paramgen_curve:P-256",
+                                       "-nodes",
+                                       "-keyout",
+                                       scratch.file("sca.key"),
+                                       "-out",
+                                       scratch.file("sca.pem"),
+                                       "-subj",
+                                       "/CN=test server CA",
+                                       "-days",
+                                       "30"};
         if (key_spec != "ec") ca.erase(ca.begin() + 4, ca.begin() + 7), ca.insert(ca.begin() + 4, key_spec);
         ok(run(ca));
-        std::vector<std::string> req = {"openssl", "req", "-newkey", key_spec, "-nodes", "-keyout", scratch.file("srv.key"),
-                                        "-out", scratch.file("srv.csr"), "-subj", "/CN=localhost"};
+        std::vector<std::string> req = {"openssl",
+                                        "req",
+                                        "-newkey",
+                                        key_spec,
+                                        "-nodes",
+                                        "-keyout",
+                                        scratch.file("srv.key"),
+                                        "-out",
+                                        scratch.file("srv.csr"),
+                                        "-subj",
+                                        "/CN=localhost"};
         if (key_spec == "ec") req.insert(req.begin() + 4, {"-pkeyopt", "ec_paramgen_curve:" + curve});
         ok(run(req));
         test::write_file(scratch.file("san.ext"), std::string("subjectAltName=DNS:localhost\n"));
-        ok(run({"openssl", "x509", "-req", "-in", scratch.file("srv.csr"), "-CA", scratch.file("sca.pem"), "-CAkey", scratch.file("sca.key"),
-                "-CAcreateserial", "-days", "30", "-extfile", scratch.file("san.ext"), "-out", scratch.file("srv.pem")}));
+        ok(run({"openssl", "x509", "-req", "-in", scratch.file("srv.csr"), "-CA", scratch.file("sca.pem"), "-CAkey",
+                scratch.file("sca.key"), "-CAcreateserial", "-days", "30", "-extfile", scratch.file("san.ext"), "-out",
+                scratch.file("srv.pem")}));
         return scratch.file("sca.pem");
     }
 
     /// openssl s_server demanding a client certificate from `client_ca` (default: our CAs), on a
     /// fresh port.
-    std::unique_ptr<test::Peer> s_server(const std::vector<std::string>& extra, int naccept = 1, const std::string& client_ca = "") {
+    std::unique_ptr<test::Peer> s_server(const std::vector<std::string>& extra, int naccept = 1,
+                                         const std::string& client_ca = "") {
         port = test::free_port();
-        std::vector<std::string> args = {"openssl", "s_server", "-accept", std::to_string(port), "-naccept", std::to_string(naccept),
-                                         "-cert", scratch.file("srv.pem"), "-key", scratch.file("srv.key"), "-CAfile",
-                                         client_ca.empty() ? file("clients-ca.pem") : client_ca, "-Verify", "1", "-verify_return_error"};
+        std::vector<std::string> args = {"openssl",
+                                         "s_server",
+                                         "-accept",
+                                         std::to_string(port),
+                                         "-naccept",
+                                         std::to_string(naccept),
+                                         "-cert",
+                                         scratch.file("srv.pem"),
+                                         "-key",
+                                         scratch.file("srv.key"),
+                                         "-CAfile",
+                                         client_ca.empty() ? file("clients-ca.pem") : client_ca,
+                                         "-Verify",
+                                         "1",
+                                         "-verify_return_error"};
         args.insert(args.end(), extra.begin(), extra.end());
         auto p = std::make_unique<test::Peer>(args);
         EXPECT_TRUE(p->wait_for("ACCEPT")) << p->output();
@@ -163,7 +206,8 @@ protected:
     Emud serve_chip() {
         Emud e;
         e.socket = scratch.file("emud.sock");
-        e.process = std::make_unique<test::Peer>(std::vector<std::string>{SEBIND_EMUD_BIN, "--socket", e.socket, "--no-persist", file("se")});
+        e.process = std::make_unique<test::Peer>(
+            std::vector<std::string>{SEBIND_EMUD_BIN, "--socket", e.socket, "--no-persist", file("se")});
         EXPECT_TRUE(e.process->wait_for("serving")) << e.process->output();
         std::string why;
         auto control = port_linux::DaemonControl::connect(e.socket, "", &why);
@@ -202,8 +246,8 @@ TEST_P(ConnectToMosquitto, PublishesReachesTheSubscriberUnderItsCnAndResumes) {
     start_broker();
     auto sub = subscribe("devices/+/telemetry");
     const std::string text = std::string("hello from ") + stack.name + " " + id.name;
-    std::vector<std::string> args = {"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--slot", id.slot,
-                                     "--publish", text, "--reconnect", "1"};
+    std::vector<std::string> args = {"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--slot",
+                                     id.slot,  "--publish",          text,   "--reconnect",      "1"};
     args.insert(args.end(), stack.args.begin(), stack.args.end());
     auto emud = serve_chip();
     const auto signatures = emud.signatures();
@@ -235,7 +279,8 @@ TEST_P(ConnectToMosquitto, PublishesReachesTheSubscriberUnderItsCnAndResumes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(StacksAndSlots, ConnectToMosquitto,
-                         ::testing::Combine(::testing::Values(kMbedtls, kWolfssl12, kWolfssl13), ::testing::Values(kSlot0, kSlot1)),
+                         ::testing::Combine(::testing::Values(kMbedtls, kWolfssl12, kWolfssl13),
+                                            ::testing::Values(kSlot0, kSlot1)),
                          [](const auto& p) {
                              return std::string(std::get<0>(p.param).name) + "_" + std::get<1>(p.param).name;
                          });
@@ -257,7 +302,8 @@ TEST_P(ConnectToSServer, HandshakeWithTheChipKeyNoMqttAndAResumedReconnect) {
     const ServerCase& c = GetParam();
     const std::string ca = server_pki("ec", c.curve);
     auto server = s_server(c.server_args, 2);
-    std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--slot", c.id.slot, "--no-mqtt", "--reconnect", "1"};
+    std::vector<std::string> args = {"--port",  std::to_string(port), "--ca",        ca, "--slot",
+                                     c.id.slot, "--no-mqtt",          "--reconnect", "1"};
     args.insert(args.end(), c.stack.args.begin(), c.stack.args.end());
     auto emud = serve_chip();
     const auto signatures = emud.signatures();
@@ -285,13 +331,32 @@ TEST_P(ConnectToSServer, HandshakeWithTheChipKeyNoMqttAndAResumedReconnect) {
 // with AES-128; TLS 1.3 through wolfSSL.
 INSTANTIATE_TEST_SUITE_P(
     Servers, ConnectToSServer,
-    ::testing::Values(
-        ServerCase{"p384_aes256_mbedtls", "P-384", {"-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "-no_tls1_3"}, kMbedtls, kSlot1, "AES-256-GCM-SHA384"},
-        ServerCase{"p384_aes256_wolfssl", "P-384", {"-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "-no_tls1_3"}, kWolfssl12, kSlot1, "AES256-GCM-SHA384"},
-        ServerCase{"p256_aes128_mbedtls", "P-256", {"-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-no_tls1_3"}, kMbedtls, kSlot0, "AES-128-GCM-SHA256"},
-        ServerCase{"p256_aes128_wolfssl", "P-256", {"-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-no_tls1_3"}, kWolfssl12, kSlot0, "AES128-GCM-SHA256"},
-        ServerCase{"tls13_wolfssl_slot1", "P-384", {"-tls1_3"}, kWolfssl13, kSlot1, "TLS13"},
-        ServerCase{"tls13_wolfssl_slot0", "P-256", {"-tls1_3"}, kWolfssl13, kSlot0, "TLS13"}),
+    ::testing::Values(ServerCase{"p384_aes256_mbedtls",
+                                 "P-384",
+                                 {"-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "-no_tls1_3"},
+                                 kMbedtls,
+                                 kSlot1,
+                                 "AES-256-GCM-SHA384"},
+                      ServerCase{"p384_aes256_wolfssl",
+                                 "P-384",
+                                 {"-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "-no_tls1_3"},
+                                 kWolfssl12,
+                                 kSlot1,
+                                 "AES256-GCM-SHA384"},
+                      ServerCase{"p256_aes128_mbedtls",
+                                 "P-256",
+                                 {"-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-no_tls1_3"},
+                                 kMbedtls,
+                                 kSlot0,
+                                 "AES-128-GCM-SHA256"},
+                      ServerCase{"p256_aes128_wolfssl",
+                                 "P-256",
+                                 {"-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-no_tls1_3"},
+                                 kWolfssl12,
+                                 kSlot0,
+                                 "AES128-GCM-SHA256"},
+                      ServerCase{"tls13_wolfssl_slot1", "P-384", {"-tls1_3"}, kWolfssl13, kSlot1, "TLS13"},
+                      ServerCase{"tls13_wolfssl_slot0", "P-256", {"-tls1_3"}, kWolfssl13, kSlot0, "TLS13"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 /// The stderr line of a failed `sebind connect` (the one line it prints), as "sebind: <message>"
@@ -329,7 +394,8 @@ TEST_F(ConnectCli, WrongCaHostnameAndNobodyListening) {
         EXPECT_EQ(by_ip.exit_code, 0) << stack.name << ": " << by_ip.output;
         args[5] = "127.0.0.2";
         args.insert(args.end(), {"--connect-to", "127.0.0.1"});
-        expect_failure(connect(args), 24, "sebind: the server's certificate is not issued for '127.0.0.2' — connect by a DNS name");
+        expect_failure(connect(args), 24,
+                       "sebind: the server's certificate is not issued for '127.0.0.2' — connect by a DNS name");
     }
     expect_failure(connect({"--port", p, "--ca", file("se/factory-ca.pem"), "--stack", "wolfssl"}), 23, "");
     broker.reset();
@@ -339,7 +405,8 @@ TEST_F(ConnectCli, WrongCaHostnameAndNobodyListening) {
     ASSERT_GT(dropped.port(), 0);
     const std::string d = std::to_string(dropped.port());
     for (const std::string stack : {"mbedtls", "wolfssl"})
-        expect_failure(connect({"--port", d, "--host", "127.0.0.1", "--ca", file("pki/ca.pem"), "--timeout-ms", "300", "--stack", stack}),
+        expect_failure(connect({"--port", d, "--host", "127.0.0.1", "--ca", file("pki/ca.pem"), "--timeout-ms", "300",
+                                "--stack", stack}),
                        22, "no TCP answer from 127.0.0.1:" + d + " within 300 ms");
 }
 
@@ -351,9 +418,10 @@ TEST_F(ConnectCli, AServerThatDribblesTheHandshakeMeetsOneDeadlineNotOnePerRead)
     for (const std::string stack : {"mbedtls", "wolfssl"}) {
         SCOPED_TRACE(stack);
         const auto started = std::chrono::steady_clock::now();
-        const auto r = connect({"--port", std::to_string(slow.port()), "--host", "127.0.0.1", "--ca", file("pki/ca.pem"), "--timeout-ms",
-                                "2000", "--stack", stack});
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+        const auto r = connect({"--port", std::to_string(slow.port()), "--host", "127.0.0.1", "--ca",
+                                file("pki/ca.pem"), "--timeout-ms", "2000", "--stack", stack});
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
         expect_failure(r, 22, "within 2000 ms");
         EXPECT_GE(ms, 2000);
         EXPECT_LT(ms, 4000) << "the handshake outlived --timeout-ms";
@@ -372,8 +440,8 @@ TEST_F(ConnectCli, ExpiredServerCertificate) {
     // Valid only in January 2020: `openssl ca` can back-date, `x509 -req` cannot.
     const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
     server_pki("ec");
-    ok(test::openssl_ca_sign(scratch.file("ca-db"), scratch.file("sca.pem"), scratch.file("sca.key"), scratch.file("srv.csr"),
-                             scratch.file("srv.pem"), "20200101000000Z", "20200201000000Z"));
+    ok(test::openssl_ca_sign(scratch.file("ca-db"), scratch.file("sca.pem"), scratch.file("sca.key"),
+                             scratch.file("srv.csr"), scratch.file("srv.pem"), "20200101000000Z", "20200201000000Z"));
     auto server = s_server({"-no_tls1_3"}, 2);
     for (const auto& stack : {kMbedtls, kWolfssl12}) {
         std::vector<std::string> args = {"--port", std::to_string(port), "--ca", scratch.file("sca.pem"), "--no-mqtt"};
@@ -442,12 +510,14 @@ TEST_F(ConnectCli, AlpnIsOfferedAndTheServersChoiceReported) {
     for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
         SCOPED_TRACE(stack.name);
         auto server = s_server({"-alpn", "x-amzn-mqtt-ca"});
-        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--alpn", "mqtt", "--alpn", "x-amzn-mqtt-ca"};
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--alpn", "mqtt",
+                                         "--alpn", "x-amzn-mqtt-ca"};
         args.insert(args.end(), stack.args.begin(), stack.args.end());
         const auto r = connect(args);
         ASSERT_EQ(r.exit_code, 0) << r.output << server->output();
         EXPECT_EQ(report(r)["connections"][0]["alpn"], "x-amzn-mqtt-ca") << r.output;
-        EXPECT_TRUE(server->wait_for("ALPN protocols advertised by the client: mqtt, x-amzn-mqtt-ca")) << server->output();
+        EXPECT_TRUE(server->wait_for("ALPN protocols advertised by the client: mqtt, x-amzn-mqtt-ca"))
+            << server->output();
         // A server that knows none of ours refuses the handshake: said so, naming what we offered.
         auto refusing = s_server({"-alpn", "x-amzn-mqtt-ca"});
         args = {"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--alpn", "mqtt"};
@@ -478,9 +548,12 @@ TEST_F(ConnectCli, BadCaFilesAreNamedWithTheirFixOnBothStacks) {
     // Each refused before any connection (nothing listens on the port): exit 6 or 8, one line.
     ASSERT_EQ(::mkdir(scratch.file("ca-dir").c_str(), 0700), 0);
     test::write_file(scratch.file("text.pem"), std::string("not a certificate\n"));
-    ASSERT_EQ(run({"openssl", "ecparam", "-name", "prime256v1", "-genkey", "-out", scratch.file("key.pem")}).exit_code, 0);
-    test::write_file(scratch.file("damaged.pem"), std::string("-----BEGIN CERTIFICATE-----\nMIIB!!!!\n-----END CERTIFICATE-----\n"));
-    test::write_file(scratch.file("not-x509.pem"), std::string("-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n"));
+    ASSERT_EQ(run({"openssl", "ecparam", "-name", "prime256v1", "-genkey", "-out", scratch.file("key.pem")}).exit_code,
+              0);
+    test::write_file(scratch.file("damaged.pem"),
+                     std::string("-----BEGIN CERTIFICATE-----\nMIIB!!!!\n-----END CERTIFICATE-----\n"));
+    test::write_file(scratch.file("not-x509.pem"),
+                     std::string("-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n"));
     test::write_file(scratch.file("huge.pem"), test::read_text(file("pki/ca.pem")) + std::string(1 << 20, '#'));
     struct Case {
         std::string path;
@@ -523,16 +596,19 @@ TEST_F(ConnectThroughIntermediates, ADeviceCertificateFromAnIntermediateGoesOutW
     // broker trusts only the root (and the development CA, for the monitor).
     std::filesystem::copy(file("se"), scratch.file("se"), std::filesystem::copy_options::recursive);
     const std::string se = "emu:" + scratch.file("se");
-    issue(file("dev.csr"), "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n", scratch.file("dev-int.crt"));
+    issue(file("dev.csr"),
+          "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
+          scratch.file("dev-int.crt"));
     const auto stored = run({SEBIND_BIN, "--se", se, "cert", "store", "--slot", "1", scratch.file("dev-int.crt")});
     ASSERT_EQ(stored.exit_code, 0) << stored.output;
-    test::write_file(scratch.file("clients.pem"), test::read_text(scratch.file("root.pem")) + test::read_text(file("pki/ca.pem")));
+    test::write_file(scratch.file("clients.pem"),
+                     test::read_text(scratch.file("root.pem")) + test::read_text(file("pki/ca.pem")));
     start_broker("", "", scratch.file("clients.pem"));
     auto sub = subscribe("devices/+/telemetry");
     for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
         const std::string text = std::string("through the intermediate, ") + stack.name;
-        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--chain", scratch.file("int.pem"),
-                                         "--publish", text};
+        std::vector<std::string> args = {"--port",  std::to_string(port),    "--ca",      file("pki/ca.pem"),
+                                         "--chain", scratch.file("int.pem"), "--publish", text};
         args.insert(args.end(), stack.args.begin(), stack.args.end());
         const auto r = connect(args, se);
         ASSERT_EQ(r.exit_code, 0) << r.output << broker->output();
@@ -541,25 +617,33 @@ TEST_F(ConnectThroughIntermediates, ADeviceCertificateFromAnIntermediateGoesOutW
     }
     // Without the chain the broker cannot link the device to its root; a bad chain file is named.
     expect_failure(connect({"--port", std::to_string(port), "--ca", file("pki/ca.pem")}, se), 28, "--chain");
-    expect_failure(connect({"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--chain", scratch.file("none.pem")}, se), 6,
-                   "cannot read chain file " + scratch.file("none.pem") + ": no such file");
+    expect_failure(
+        connect({"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--chain", scratch.file("none.pem")}, se),
+        6, "cannot read chain file " + scratch.file("none.pem") + ": no such file");
 }
 
 TEST_F(ConnectThroughIntermediates, ABrokerCertificateFromAnIntermediateVerifiesAgainstTheRoot) {
     // mosquitto sends its certificate and the intermediate; the device trusts only the root.
-    ASSERT_EQ(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("broker.key"),
-                   "-out", scratch.file("broker.csr"), "-subj", "/CN=localhost"}).exit_code, 0);
-    issue(scratch.file("broker.csr"), "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n", scratch.file("broker.pem"));
-    test::write_file(scratch.file("broker-chain.pem"), test::read_text(scratch.file("broker.pem")) + test::read_text(scratch.file("int.pem")));
+    ASSERT_EQ(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                   scratch.file("broker.key"), "-out", scratch.file("broker.csr"), "-subj", "/CN=localhost"})
+                  .exit_code,
+              0);
+    issue(scratch.file("broker.csr"), "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+          scratch.file("broker.pem"));
+    test::write_file(scratch.file("broker-chain.pem"),
+                     test::read_text(scratch.file("broker.pem")) + test::read_text(scratch.file("int.pem")));
     start_broker(scratch.file("broker-chain.pem"), scratch.file("broker.key"));
     auto sub = subscribe("devices/+/telemetry", scratch.file("root.pem"));
     for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
         const std::string text = std::string("to a broker under an intermediate, ") + stack.name;
-        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", scratch.file("root.pem"), "--publish", text};
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", scratch.file("root.pem"), "--publish",
+                                         text};
         args.insert(args.end(), stack.args.begin(), stack.args.end());
         const auto r = connect(args);
         ASSERT_EQ(r.exit_code, 0) << r.output << broker->output();
-        EXPECT_NE(report(r)["connections"][0]["server"]["issuer"].get<std::string>().find("test intermediate CA"), std::string::npos) << r.output;
+        EXPECT_NE(report(r)["connections"][0]["server"]["issuer"].get<std::string>().find("test intermediate CA"),
+                  std::string::npos)
+            << r.output;
         EXPECT_TRUE(sub->wait_for("devices/" + kDeviceCn + "/telemetry " + text)) << sub->output();
     }
 }
@@ -569,11 +653,13 @@ TEST_F(ConnectCli, KeyThatIsNotTheCertificatesIsRefusedByTheServer) {
     // also P-256): the server sees a CertificateVerify that does not verify and refuses us.
     const std::string se = "emu:" + scratch.file("se2");
     ASSERT_EQ(run({SEBIND_BIN, "--se", se, "emu", "init", scratch.file("se2")}).exit_code, 0);
-    ASSERT_EQ(run({SEBIND_BIN, "--se", se, "keygen", "--slot", "1", "--curve", "p256", "-o", scratch.file("k.pem")}).exit_code, 0);
+    ASSERT_EQ(run({SEBIND_BIN, "--se", se, "keygen", "--slot", "1", "--curve", "p256", "-o", scratch.file("k.pem")})
+                  .exit_code,
+              0);
     const std::string ca = server_pki("ec");
     auto server = s_server({"-no_tls1_3"});
-    expect_failure(connect({"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--slot", "1", "--zone", "0"}, se), 28,
-                   "run `sebind verify-pair`");
+    expect_failure(connect({"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--slot", "1", "--zone", "0"}, se),
+                   28, "run `sebind verify-pair`");
     // Slot 1 of the fixture's chip is P-384: against a P-256 certificate that is known before any
     // connection.
     expect_failure(connect({"--port", std::to_string(port), "--ca", ca, "--no-mqtt", "--slot", "1", "--zone", "0"}), 9,
@@ -583,7 +669,8 @@ TEST_F(ConnectCli, KeyThatIsNotTheCertificatesIsRefusedByTheServer) {
 TEST_F(ConnectCli, AChipThatStopsAnsweringIsNotATlsFailure) {
     // The chip behind sebind-emud NACKs every transfer: the driver gives up after its retries.
     const std::string socket = scratch.file("emud.sock");
-    test::Peer emud({SEBIND_EMUD_BIN, "--socket", socket, "--no-persist", "--faults", "nack=1,nacklen=1000", file("se")});
+    test::Peer emud(
+        {SEBIND_EMUD_BIN, "--socket", socket, "--no-persist", "--faults", "nack=1,nacklen=1000", file("se")});
     ASSERT_TRUE(emud.wait_for("serving")) << emud.output();
     start_broker();
     expect_failure(connect({"--port", std::to_string(port), "--ca", file("pki/ca.pem")}, "emud:" + socket), 4, "");
@@ -592,12 +679,12 @@ TEST_F(ConnectCli, AChipThatStopsAnsweringIsNotATlsFailure) {
 TEST_F(ConnectCli, PlainTlsServerWithoutNoMqttAndUsageMistakes) {
     const std::string ca = server_pki("ec");
     auto server = s_server({"-no_tls1_3"});
-    expect_failure(connect({"--port", std::to_string(port), "--ca", ca, "--timeout-ms", "300"}), 30, "--no-mqtt for plain TLS servers");
+    expect_failure(connect({"--port", std::to_string(port), "--ca", ca, "--timeout-ms", "300"}), 30,
+                   "--no-mqtt for plain TLS servers");
     const auto r = connect({"--port", "1", "--ca", ca, "--tls", "1.3"});
     EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_NE(r.output.find("--stack wolfssl"), std::string::npos) << r.output;
 }
-
 
 /// The host-name rule (tls/host_name.hpp) against both stacks, by name: s_server presents a
 /// certificate with exactly the row's names, from the CA the client trusts; the client connects
@@ -608,15 +695,17 @@ class HostNameRule : public ConnectCli, public ::testing::WithParamInterface<tes
 protected:
     void certificates(const test::HostNameCase& c) {
         const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
-        ok(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("sca.key"),
-                "-out", scratch.file("sca.pem"), "-subj", "/CN=host name CA", "-days", "30"}));
-        ok(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("row.key"),
-                "-out", scratch.file("row.csr"), "-subj", std::string("/CN=") + c.cn}));
+        ok(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                scratch.file("sca.key"), "-out", scratch.file("sca.pem"), "-subj", "/CN=host name CA", "-days", "30"}));
+        ok(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                scratch.file("row.key"), "-out", scratch.file("row.csr"), "-subj", std::string("/CN=") + c.cn}));
         test::write_file(scratch.file("row.ext"), std::string(*c.san ? "subjectAltName=" : "") + c.san + "\n");
-        ok(run({"openssl", "x509", "-req", "-in", scratch.file("row.csr"), "-CA", scratch.file("sca.pem"), "-CAkey", scratch.file("sca.key"),
-                "-CAcreateserial", "-days", "30", "-extfile", scratch.file("row.ext"), "-out", scratch.file("row.pem")}));
-        ok(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", scratch.file("decoy.key"),
-                "-out", scratch.file("decoy.pem"), "-subj", "/CN=decoy", "-addext", std::string("subjectAltName=DNS:") + c.host, "-days", "30"}));
+        ok(run({"openssl", "x509", "-req", "-in", scratch.file("row.csr"), "-CA", scratch.file("sca.pem"), "-CAkey",
+                scratch.file("sca.key"), "-CAcreateserial", "-days", "30", "-extfile", scratch.file("row.ext"), "-out",
+                scratch.file("row.pem")}));
+        ok(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                scratch.file("decoy.key"), "-out", scratch.file("decoy.pem"), "-subj", "/CN=decoy", "-addext",
+                std::string("subjectAltName=DNS:") + c.host, "-days", "30"}));
     }
 };
 
@@ -627,14 +716,19 @@ TEST_P(HostNameRule, BothStacksGiveTheTablesVerdictByName) {
     const bool by_ip = tls::is_ip_literal(c.host);
     // s_server's default certificate (srv.pem): the row's for an IP literal (no SNI), else the decoy.
     for (const char* f : {"pem", "key"})
-        test::write_file(scratch.file(std::string("srv.") + f), test::read_text(scratch.file(std::string(by_ip ? "row." : "decoy.") + f)));
+        test::write_file(scratch.file(std::string("srv.") + f),
+                         test::read_text(scratch.file(std::string(by_ip ? "row." : "decoy.") + f)));
     std::vector<std::string> sni;
     if (!by_ip) sni = {"-servername", c.host, "-cert2", scratch.file("row.pem"), "-key2", scratch.file("row.key")};
     std::vector<std::string> lines;
     for (const auto& stack : {kMbedtls, kWolfssl12, kWolfssl13}) {
         auto server = s_server(sni);
-        std::vector<std::string> args = {"--host", c.host, "--connect-to", "127.0.0.1", "--port", std::to_string(port),
-                                         "--ca", scratch.file("sca.pem"), "--slot", "0", "--no-mqtt"};
+        std::vector<std::string> args = {"--host",       c.host,
+                                         "--connect-to", "127.0.0.1",
+                                         "--port",       std::to_string(port),
+                                         "--ca",         scratch.file("sca.pem"),
+                                         "--slot",       "0",
+                                         "--no-mqtt"};
         args.insert(args.end(), stack.args.begin(), stack.args.end());
         const auto r = connect(args);
         if (c.accept) {
@@ -655,8 +749,9 @@ INSTANTIATE_TEST_SUITE_P(Table, HostNameRule, ::testing::ValuesIn(test::host_nam
 
 /// The same failure from each of `stacks`: `connect` with `args` and the stack's options against a
 /// fresh s_server (`server_args`, client certificates from `client_ca`) for each. Returns the lines.
-std::vector<std::string> fail_on_each(ConnectCli& t, const std::vector<Stack>& stacks, const std::vector<std::string>& server_args,
-                                      const std::string& client_ca, const std::vector<std::string>& args, int code, const std::string& piece) {
+std::vector<std::string> fail_on_each(ConnectCli& t, const std::vector<Stack>& stacks,
+                                      const std::vector<std::string>& server_args, const std::string& client_ca,
+                                      const std::vector<std::string>& args, int code, const std::string& piece) {
     std::vector<std::string> lines;
     for (const auto& stack : stacks) {
         auto server = t.s_server(server_args, 1, client_ca);
@@ -675,15 +770,17 @@ TEST_F(ConnectCli, ServerRefusingOurCertificateIsExit28OnEveryStackAndVersion) {
     // The server trusts only the development CA; slot 0's certificate is from the chip's factory
     // CA. In TLS 1.3 the refusal comes after the client's Finished: connect must wait for it.
     const std::string ca = server_pki("ec");
-    auto lines = fail_on_each(*this, {kMbedtls, kWolfssl12, kWolfssl13}, {}, file("pki/ca.pem"), {"--ca", ca, "--slot", "0", "--no-mqtt"}, 28,
-                              "the server rejected our certificate");
-    const auto with_mqtt = fail_on_each(*this, {kMbedtls, kWolfssl12, kWolfssl13}, {}, file("pki/ca.pem"), {"--ca", ca, "--slot", "0"}, 28,
-                                        "the server rejected our certificate");
+    auto lines = fail_on_each(*this, {kMbedtls, kWolfssl12, kWolfssl13}, {}, file("pki/ca.pem"),
+                              {"--ca", ca, "--slot", "0", "--no-mqtt"}, 28, "the server rejected our certificate");
+    const auto with_mqtt = fail_on_each(*this, {kMbedtls, kWolfssl12, kWolfssl13}, {}, file("pki/ca.pem"),
+                                        {"--ca", ca, "--slot", "0"}, 28, "the server rejected our certificate");
     lines.insert(lines.end(), with_mqtt.begin(), with_mqtt.end());
     for (const auto& line : lines)
-        EXPECT_EQ(line, "sebind: the server rejected our certificate (alert unknown_ca) — run `sebind verify-pair`, and check the "
-                        "broker trusts the CA that issued the device certificate (one issued by an intermediate needs its chain: "
-                        "--chain, or chain_file in device.toml)");
+        EXPECT_EQ(
+            line,
+            "sebind: the server rejected our certificate (alert unknown_ca) — run `sebind verify-pair`, and check the "
+            "broker trusts the CA that issued the device certificate (one issued by an intermediate needs its chain: "
+            "--chain, or chain_file in device.toml)");
 }
 
 TEST_F(ConnectCli, Tls13ServerThatSendsNoTicketIsWaitedForBoundedly) {
@@ -691,8 +788,8 @@ TEST_F(ConnectCli, Tls13ServerThatSendsNoTicketIsWaitedForBoundedly) {
     // for one at most max(1 s, twice the handshake), not the whole timeout, then goes on.
     const std::string ca = server_pki("ec");
     auto server = s_server({"-tls1_3", "-num_tickets", "0"});
-    const auto r = connect({"--port", std::to_string(port), "--ca", ca, "--slot", "0", "--no-mqtt", "--stack", "wolfssl", "--tls", "1.3",
-                            "--timeout-ms", "20000"});
+    const auto r = connect({"--port", std::to_string(port), "--ca", ca, "--slot", "0", "--no-mqtt", "--stack",
+                            "wolfssl", "--tls", "1.3", "--timeout-ms", "20000"});
     ASSERT_EQ(r.exit_code, 0) << r.output << server->output();
     const auto handshake_ms = report(r)["connections"][0]["handshake_ms"].get<unsigned>();
     EXPECT_GE(handshake_ms, 1000u) << r.output;
@@ -702,7 +799,8 @@ TEST_F(ConnectCli, Tls13ServerThatSendsNoTicketIsWaitedForBoundedly) {
 
 TEST_F(ConnectCli, Tls13OnlyServerIsNamedAlikeByBothStacks) {
     const std::string ca = server_pki("ec");
-    const auto lines = fail_on_each(*this, {kMbedtls, kWolfssl12}, {"-tls1_3"}, "", {"--ca", ca, "--no-mqtt"}, 27, "the server accepts only TLS 1.3");
+    const auto lines = fail_on_each(*this, {kMbedtls, kWolfssl12}, {"-tls1_3"}, "", {"--ca", ca, "--no-mqtt"}, 27,
+                                    "the server accepts only TLS 1.3");
     ASSERT_EQ(lines.size(), 2u);
     EXPECT_EQ(lines[0], lines[1]);
     EXPECT_EQ(lines[0].find("--verbose"), std::string::npos) << lines[0];
@@ -712,9 +810,10 @@ TEST_F(ConnectCli, Tls13OnlyServerIsNamedAlikeByBothStacks) {
 TEST_F(ConnectCli, NotYetValidServerCertificateSaysFromWhen) {
     const auto ok = [](const test::RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.output; };
     server_pki("ec");
-    ok(test::openssl_ca_sign(scratch.file("ca-db"), scratch.file("sca.pem"), scratch.file("sca.key"), scratch.file("srv.csr"),
-                             scratch.file("srv.pem"), "20400101000000Z", "20410101000000Z"));
-    const auto lines = fail_on_each(*this, {kMbedtls, kWolfssl12, kWolfssl13}, {}, "", {"--ca", scratch.file("sca.pem"), "--no-mqtt"}, 25,
+    ok(test::openssl_ca_sign(scratch.file("ca-db"), scratch.file("sca.pem"), scratch.file("sca.key"),
+                             scratch.file("srv.csr"), scratch.file("srv.pem"), "20400101000000Z", "20410101000000Z"));
+    const auto lines = fail_on_each(*this, {kMbedtls, kWolfssl12, kWolfssl13}, {}, "",
+                                    {"--ca", scratch.file("sca.pem"), "--no-mqtt"}, 25,
                                     "the server's certificate is not valid before 2040-01-01");
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_EQ(lines[0], lines[1]);
@@ -729,19 +828,21 @@ TEST_F(ConnectCli, UnknownHostInAPrivateNetworkNamespace) {
     if (const auto probe = run({"unshare", "-n", "true"}); probe.exit_code != 0) {
         unshare = {"unshare", "-r", "-n"};  // not root: a user namespace may still allow it
         if (const auto user = run({"unshare", "-r", "-n", "true"}); user.exit_code != 0)
-            GTEST_SKIP() << "cannot create a private network namespace here (unshare -n: " << probe.output << "; unshare -r -n: "
-                         << user.output << "); this test needs root or unprivileged user namespaces";
+            GTEST_SKIP() << "cannot create a private network namespace here (unshare -n: " << probe.output
+                         << "; unshare -r -n: " << user.output
+                         << "); this test needs root or unprivileged user namespaces";
     }
     std::vector<std::string> lines;
     for (const auto& stack : {kMbedtls, kWolfssl12}) {
         std::vector<std::string> argv = unshare;
-        argv.insert(argv.end(), {SEBIND_BIN, "--se", "emu:" + file("se"), "connect", "--host", "name.invalid", "--port", "8883", "--ca",
-                                 file("pki/ca.pem"), "--timeout-ms", "5000"});
+        argv.insert(argv.end(), {SEBIND_BIN, "--se", "emu:" + file("se"), "connect", "--host", "name.invalid", "--port",
+                                 "8883", "--ca", file("pki/ca.pem"), "--timeout-ms", "5000"});
         argv.insert(argv.end(), stack.args.begin(), stack.args.end());
         const auto r = run(argv);
         expect_failure(r, 21, "cannot resolve 'name.invalid': ");
         const std::string line = failure_line(r);
-        EXPECT_TRUE(line.find("': no DNS server answered — ") != std::string::npos || line.find("': no such host — ") != std::string::npos)
+        EXPECT_TRUE(line.find("': no DNS server answered — ") != std::string::npos ||
+                    line.find("': no such host — ") != std::string::npos)
             << line;
         lines.push_back(line);
     }

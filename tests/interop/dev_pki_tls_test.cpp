@@ -77,20 +77,23 @@ protected:
     /// A plain openssl CA (no sebind involved) in DIR/other.
     std::string other_ca() {
         std::filesystem::create_directories(dir.file("other/newcerts"));
-        auto r = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                      dir.file("other/ca.key"), "-out", dir.file("other/ca.pem"), "-subj", "/CN=some other CA", "-days", "5"});
+        auto r = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                      "-keyout", dir.file("other/ca.key"), "-out", dir.file("other/ca.pem"), "-subj",
+                      "/CN=some other CA", "-days", "5"});
         EXPECT_EQ(r.exit_code, 0) << r.output;
         return dir.file("other/ca.pem");
     }
 
     /// openssl s_server with the PKI's broker certificate, requiring a client certificate issued
     /// by `client_ca`. Retries on another port when the one picked was taken meanwhile.
-    std::unique_ptr<test::Peer> s_server(const std::string& pki, const std::string& client_ca, const std::string& cipher, int& port) {
+    std::unique_ptr<test::Peer> s_server(const std::string& pki, const std::string& client_ca,
+                                         const std::string& cipher, int& port) {
         for (int attempt = 0; attempt < 5; ++attempt) {
             port = test::free_port();
             auto p = std::make_unique<test::Peer>(std::vector<std::string>{
-                "openssl", "s_server", "-accept", std::to_string(port), "-naccept", "1", "-cert", pki + "/broker.pem", "-key",
-                pki + "/broker.key", "-CAfile", client_ca, "-Verify", "1", "-verify_return_error", "-cipher", cipher, "-no_tls1_3"});
+                "openssl", "s_server", "-accept", std::to_string(port), "-naccept", "1", "-cert", pki + "/broker.pem",
+                "-key", pki + "/broker.key", "-CAfile", client_ca, "-Verify", "1", "-verify_return_error", "-cipher",
+                cipher, "-no_tls1_3"});
             if (p->wait_for("ACCEPT")) return p;
             if (p->output().find("in use") == std::string::npos) {
                 ADD_FAILURE() << p->output();
@@ -102,8 +105,8 @@ protected:
     }
 
     /// One mutual-TLS handshake of the chip key in `slot` with the certificate in `zone`.
-    test::TlsResult handshake(std::uint8_t slot, std::uint8_t zone, const std::string& pki, const std::string& client_ca,
-                              const std::string& cipher) {
+    test::TlsResult handshake(std::uint8_t slot, std::uint8_t zone, const std::string& pki,
+                              const std::string& client_ca, const std::string& cipher) {
         auto stored = identity::read_certificate(*se, zone);
         EXPECT_TRUE(stored);
         if (!stored) return {};
@@ -164,7 +167,8 @@ TEST_F(DevPkiTls, P384KeySignedByPkiSignAuthenticatesWithSha384Suite) {
     provision_key(stsafe::Curve::p384, "device-384");
     auto signed_ = sebind({"pki", "sign", "--ca", pki, dir.file("dev.csr"), "--days", "30", "-o", dir.file("dev.crt")});
     ASSERT_EQ(signed_.exit_code, 0) << signed_.output;
-    auto verify = run({"openssl", "verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", pki + "/ca.pem", dir.file("dev.crt")});
+    auto verify = run({"openssl", "verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", pki + "/ca.pem",
+                       dir.file("dev.crt")});
     EXPECT_EQ(verify.exit_code, 0) << verify.output;
     store(dir.file("dev.crt"));
 
@@ -211,8 +215,8 @@ TEST_F(DevPkiTls, CertificateFromOpensslCaWorksAsWell) {
                          "x509_extensions = device\n[policy_any]\ncommonName = supplied\norganizationName = optional\n"
                          "[device]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature\n"
                          "extendedKeyUsage = clientAuth\n");
-    auto r0 = run({"openssl", "ca", "-batch", "-config", dir.file("other/ca.cnf"), "-in", dir.file("dev.csr"), "-days", "5",
-                   "-notext", "-out", dir.file("dev.crt")});
+    auto r0 = run({"openssl", "ca", "-batch", "-config", dir.file("other/ca.cnf"), "-in", dir.file("dev.csr"), "-days",
+                   "5", "-notext", "-out", dir.file("dev.crt")});
     ASSERT_EQ(r0.exit_code, 0) << r0.output;
     store(dir.file("dev.crt"));
     auto r = handshake(stsafe::kSlotUser, 4, pki, ca, "ECDHE-ECDSA-AES256-GCM-SHA384");
@@ -238,7 +242,9 @@ TEST_F(DevPkiTls, PkiSignRefusesATamperedRequestWithOneLine) {
     const std::string pki = pki_dev("pki", "p256");
     provision_key(stsafe::Curve::p256, "device-001");
     // Change one character of the subject in the DER: the chip's signature no longer covers it.
-    ASSERT_EQ(run({"openssl", "req", "-in", dir.file("dev.csr"), "-outform", "DER", "-out", dir.file("dev.der")}).exit_code, 0);
+    ASSERT_EQ(
+        run({"openssl", "req", "-in", dir.file("dev.csr"), "-outform", "DER", "-out", dir.file("dev.der")}).exit_code,
+        0);
     std::string der = test::read_text(dir.file("dev.der"));
     const auto at = der.find("device-001");
     ASSERT_NE(at, std::string::npos);

@@ -4,7 +4,6 @@
 // exit codes and one-line messages of every refusal.
 #include <gtest/gtest.h>
 
-
 #include <nlohmann/json.hpp>
 
 #include "process.hpp"
@@ -35,14 +34,17 @@ protected:
         ASSERT_EQ(run_sebind({"emu", "init", dir.file("se")}).exit_code, 0);
         se = "--se=emu:" + dir.file("se");
         // A throwaway CA, as a user's own would be.
-        auto ca = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                       dir.file("ca.key"), "-out", dir.file("ca.pem"), "-subj", "/CN=Acme device CA", "-days", "30"});
+        auto ca = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                       "-keyout", dir.file("ca.key"), "-out", dir.file("ca.pem"), "-subj", "/CN=Acme device CA",
+                       "-days", "30"});
         ASSERT_EQ(ca.exit_code, 0) << ca.output;
     }
 
     /// `openssl ca` with explicit dates (x509 -req cannot back-date).
-    RunResult openssl_ca(const std::string& csr, const std::string& out, const std::string& start, const std::string& end) {
-        return sebind::test::openssl_ca_sign(dir.file("ca-db"), dir.file("ca.pem"), dir.file("ca.key"), csr, out, start, end);
+    RunResult openssl_ca(const std::string& csr, const std::string& out, const std::string& start,
+                         const std::string& end) {
+        return sebind::test::openssl_ca_sign(dir.file("ca-db"), dir.file("ca.pem"), dir.file("ca.key"), csr, out, start,
+                                             end);
     }
 
     TempDir dir;
@@ -67,8 +69,10 @@ TEST_F(IdentityCli, P384FlowWithTheUsersOwnCa) {
     EXPECT_NE(again.output.find("--force"), std::string::npos);
     EXPECT_NE(again.output.find("certificate"), std::string::npos);  // says what would be lost
 
-    ASSERT_EQ(run_sebind({se, "csr", "--slot", "1", "--subject", "CN=device-001,O=Acme", "--san", "dns:device-001.local", "-o",
-                      dir.file("dev.csr")}).exit_code, 0);
+    ASSERT_EQ(run_sebind({se, "csr", "--slot", "1", "--subject", "CN=device-001,O=Acme", "--san",
+                          "dns:device-001.local", "-o", dir.file("dev.csr")})
+                  .exit_code,
+              0);
     auto verify = run({"openssl", "req", "-verify", "-noout", "-in", dir.file("dev.csr")});
     ASSERT_EQ(verify.exit_code, 0) << verify.output;
     auto signed_ = run({"openssl", "x509", "-req", "-in", dir.file("dev.csr"), "-CA", dir.file("ca.pem"), "-CAkey",
@@ -127,8 +131,10 @@ TEST_F(IdentityCli, ChipErrorIsNotReportedAsMismatch) {
     // Two signatures allowed: the CSR and one pairing check; the chip refuses the next (0x0B).
     ASSERT_EQ(run_sebind({se, "keygen", "--curve", "p256", "--usage-limit", "2"}).exit_code, 0);
     ASSERT_EQ(run_sebind({se, "csr", "--subject", "CN=device-003", "-o", dir.file("dev.csr")}).exit_code, 0);
-    ASSERT_EQ(run({"openssl", "x509", "-req", "-in", dir.file("dev.csr"), "-CA", dir.file("ca.pem"), "-CAkey", dir.file("ca.key"),
-                   "-CAcreateserial", "-days", "30", "-out", dir.file("dev.crt")}).exit_code, 0);
+    ASSERT_EQ(run({"openssl", "x509", "-req", "-in", dir.file("dev.csr"), "-CA", dir.file("ca.pem"), "-CAkey",
+                   dir.file("ca.key"), "-CAcreateserial", "-days", "30", "-out", dir.file("dev.crt")})
+                  .exit_code,
+              0);
     EXPECT_EQ(run_sebind({se, "verify-pair", "--cert", dir.file("dev.crt")}).exit_code, 0);
     auto refused = run_sebind({se, "verify-pair", "--cert", dir.file("dev.crt")});
     EXPECT_EQ(refused.exit_code, 5) << refused.output;
@@ -148,20 +154,26 @@ TEST_F(IdentityCli, ChipErrorIsNotReportedAsMismatch) {
 
 TEST_F(IdentityCli, OpensslSubjectFormAndDnsAndIpSansAsOpensslReadsThem) {
     ASSERT_EQ(run_sebind({se, "keygen", "--slot", "1", "--curve", "p256"}).exit_code, 0);
-    auto csr = run_sebind({se, "csr", "--subject", "/CN=device-010/O=Acme, Inc./OU=a\\/b", "--san", "DNS:device-010.example", "--san",
-                           "IP:192.0.2.7", "--san", "ip:2001:db8::7", "--san", "dns:device-010.local", "-o", dir.file("dev.csr")});
+    auto csr = run_sebind({se, "csr", "--subject", "/CN=device-010/O=Acme, Inc./OU=a\\/b", "--san",
+                           "DNS:device-010.example", "--san", "IP:192.0.2.7", "--san", "ip:2001:db8::7", "--san",
+                           "dns:device-010.local", "-o", dir.file("dev.csr")});
     ASSERT_EQ(csr.exit_code, 0) << csr.output;
     // openssl checks the chip's signature and shows the subject in the order given, IPs as iPAddress.
-    auto text = run({"openssl", "req", "-in", dir.file("dev.csr"), "-noout", "-text", "-verify", "-nameopt", "RFC2253"});
+    auto text = run(
+        {"openssl", "req", "-in", dir.file("dev.csr"), "-noout", "-text", "-verify", "-nameopt", "RFC2253"});
     ASSERT_EQ(text.exit_code, 0) << text.output;
     EXPECT_NE(text.output.find("verify OK"), std::string::npos) << text.output;
     EXPECT_NE(text.output.find("Subject: OU=a/b,O=Acme\\, Inc.,CN=device-010"), std::string::npos) << text.output;
-    EXPECT_NE(text.output.find("DNS:device-010.example, IP Address:192.0.2.7, IP Address:2001:DB8:0:0:0:0:0:7, DNS:device-010.local"),
-              std::string::npos)
+    EXPECT_NE(
+        text.output.find(
+            "DNS:device-010.example, IP Address:192.0.2.7, IP Address:2001:DB8:0:0:0:0:0:7, DNS:device-010.local"),
+        std::string::npos)
         << text.output;
     // `pki sign` copies them into the certificate.
     ASSERT_EQ(run_sebind({se, "pki", "dev", "--out", dir.file("pki")}).exit_code, 0);
-    ASSERT_EQ(run_sebind({"pki", "sign", "--ca", dir.file("pki"), dir.file("dev.csr"), "-o", dir.file("dev.crt")}).exit_code, 0);
+    ASSERT_EQ(
+        run_sebind({"pki", "sign", "--ca", dir.file("pki"), dir.file("dev.csr"), "-o", dir.file("dev.crt")}).exit_code,
+        0);
     auto crt = run({"openssl", "x509", "-in", dir.file("dev.crt"), "-noout", "-ext", "subjectAltName"});
     EXPECT_NE(crt.output.find("IP Address:192.0.2.7"), std::string::npos) << crt.output;
 

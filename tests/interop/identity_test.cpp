@@ -43,11 +43,13 @@ protected:
     std::string openssl_ca_sign(const std::string& csr_file, int days = 30) {
         if (!std::filesystem::exists(dir.file("oca.pem"))) {
             auto r = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                          "-keyout", dir.file("oca.key"), "-out", dir.file("oca.pem"), "-subj", "/CN=openssl test CA", "-days", "30"});
+                          "-keyout", dir.file("oca.key"), "-out", dir.file("oca.pem"), "-subj", "/CN=openssl test CA",
+                          "-days", "30"});
             EXPECT_EQ(r.exit_code, 0) << r.output;
         }
-        auto r = run({"openssl", "x509", "-req", "-in", csr_file, "-CA", dir.file("oca.pem"), "-CAkey", dir.file("oca.key"),
-                      "-CAcreateserial", "-days", std::to_string(days), "-out", dir.file("ossl.crt")});
+        auto r = run({"openssl", "x509", "-req", "-in", csr_file, "-CA", dir.file("oca.pem"), "-CAkey",
+                      dir.file("oca.key"), "-CAcreateserial", "-days", std::to_string(days), "-out",
+                      dir.file("ossl.crt")});
         EXPECT_EQ(r.exit_code, 0) << r.output;
         return test::read_text(dir.file("ossl.crt"));
     }
@@ -62,7 +64,8 @@ protected:
     }
 
     /// One handshake against `openssl s_server -Verify 1 -verify_return_error`.
-    test::TlsResult handshake(std::uint8_t slot, std::uint8_t zone, const std::string& client_ca, const std::string& cipher) {
+    test::TlsResult handshake(std::uint8_t slot, std::uint8_t zone, const std::string& client_ca,
+                              const std::string& cipher) {
         auto stored = identity::read_certificate(*se, zone);
         EXPECT_TRUE(stored);
         mbedtls_x509_crt crt;
@@ -76,9 +79,9 @@ protected:
         EXPECT_TRUE(tls::setup_se_key(key, *se, slot, *pub).ok());
 
         const int port = test::free_port();
-        test::Peer server({"openssl", "s_server", "-accept", std::to_string(port), "-naccept", "1", "-cert", dir.file("server.pem"),
-                           "-key", dir.file("server.key"), "-CAfile", client_ca, "-Verify", "1", "-verify_return_error",
-                           "-cipher", cipher, "-no_tls1_3"});
+        test::Peer server({"openssl", "s_server", "-accept", std::to_string(port), "-naccept", "1", "-cert",
+                           dir.file("server.pem"), "-key", dir.file("server.key"), "-CAfile", client_ca, "-Verify", "1",
+                           "-verify_return_error", "-cipher", cipher, "-no_tls1_3"});
         EXPECT_TRUE(server.wait_for("ACCEPT")) << server.output();
         test::TlsClientOptions o;
         o.port = port;
@@ -129,10 +132,13 @@ std::vector<std::uint8_t> Identity::expired_certificate_for_slot1() {
     mbedtls_x509write_crt_set_issuer_name(&w, "CN=openssl test CA");
     mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20210101000000");
     std::vector<unsigned char> buf(4096);
-    const int len = mbedtls_x509write_crt_der(&w, buf.data(), buf.size(), [](void*, unsigned char* o, std::size_t n) {
-        for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<unsigned char>(i * 37 + 11);
-        return 0;
-    }, nullptr);
+    const int len = mbedtls_x509write_crt_der(
+        &w, buf.data(), buf.size(),
+        [](void*, unsigned char* o, std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<unsigned char>(i * 37 + 11);
+            return 0;
+        },
+        nullptr);
     EXPECT_GT(len, 0);
     mbedtls_x509write_crt_free(&w);
     mbedtls_mpi_free(&serial);
@@ -203,7 +209,9 @@ TEST_F(Identity, PowerLossAtEveryNvmWriteOfCertStore) {
     const auto old_der = identity::read_certificate(*se, 4)->der;
     csr_for(kSlotUser, "device-new-with-a-longer-name-so-the-record-spans-more-pages");
     const std::string new_crt = openssl_ca_sign(dir.file("dev.csr"), 60);
-    ASSERT_EQ(run({"openssl", "x509", "-in", dir.file("ossl.crt"), "-outform", "DER", "-out", dir.file("new.der")}).exit_code, 0);
+    ASSERT_EQ(
+        run({"openssl", "x509", "-in", dir.file("ossl.crt"), "-outform", "DER", "-out", dir.file("new.der")}).exit_code,
+        0);
     const std::string new_text = test::read_text(dir.file("new.der"));
     const std::vector<std::uint8_t> new_der(new_text.begin(), new_text.end());
 
@@ -257,10 +265,12 @@ TEST_F(Identity, BadInputsLeaveTheZoneUnchanged) {
         auto other_csr = identity::make_csr(other, kSlotUser, 4, "CN=intruder", {});
         test::write_file(dir.file("other.csr"), *other_csr);
         const std::string other_crt = openssl_ca_sign(dir.file("other.csr"));
-        EXPECT_EQ(identity::store_certificate(*se, bytes_of(other_crt), {}, &err).status().code(), Errc::invalid_signature);
+        EXPECT_EQ(identity::store_certificate(*se, bytes_of(other_crt), {}, &err).status().code(),
+                  Errc::invalid_signature);
     }
     // Garbage.
-    EXPECT_EQ(identity::store_certificate(*se, bytes_of("not a certificate at all"), {}).status().code(), Errc::invalid_argument);
+    EXPECT_EQ(identity::store_certificate(*se, bytes_of("not a certificate at all"), {}).status().code(),
+              Errc::invalid_argument);
     // Read-only zone.
     identity::StoreOptions zone0;
     zone0.zone = 0;
@@ -311,11 +321,14 @@ TEST_P(IdentityPerCurve, OpensslAcceptsTheCsrAndTheStoredCertificatePairs) {
     EXPECT_EQ(verify.exit_code, 0) << verify.output;
     auto text = run({"openssl", "req", "-in", dir.file("dev.csr"), "-noout", "-text"});
     EXPECT_NE(text.output.find(GetParam().openssl_curve), std::string::npos) << text.output;
-    EXPECT_NE(text.output.find(std::string("Signature Algorithm: ") + GetParam().signature), std::string::npos) << text.output;
+    EXPECT_NE(text.output.find(std::string("Signature Algorithm: ") + GetParam().signature), std::string::npos)
+        << text.output;
     EXPECT_NE(text.output.find("DNS:device-c.local, DNS:alt.example"), std::string::npos) << text.output;
 
     openssl_ca_sign(dir.file("dev.csr"));
-    ASSERT_EQ(run({"openssl", "x509", "-in", dir.file("ossl.crt"), "-outform", "DER", "-out", dir.file("dev.der")}).exit_code, 0);
+    ASSERT_EQ(
+        run({"openssl", "x509", "-in", dir.file("ossl.crt"), "-outform", "DER", "-out", dir.file("dev.der")}).exit_code,
+        0);
     const std::string der_text = test::read_text(dir.file("dev.der"));
     const std::vector<std::uint8_t> der(der_text.begin(), der_text.end());
     auto report = identity::store_certificate(*se, bytes_of(test::read_text(dir.file("ossl.crt"))), {});
@@ -336,7 +349,8 @@ INSTANTIATE_TEST_SUITE_P(AllCurves, IdentityPerCurve,
 TEST_F(Identity, SeKeySignaturesVerifyWithOpensslDgst) {
     // The pk binding's DER output and its public key, checked by a third party: a P-384 key with
     // its own digest and a P-256 key handed a 48-byte SHA-384 digest (what a SHA-384 suite does).
-    for (const auto& [curve, md] : {std::pair{Curve::p384, MBEDTLS_MD_SHA384}, std::pair{Curve::p256, MBEDTLS_MD_SHA384}}) {
+    for (const auto& [curve, md] :
+         {std::pair{Curve::p384, MBEDTLS_MD_SHA384}, std::pair{Curve::p256, MBEDTLS_MD_SHA384}}) {
         identity::KeygenOptions kg;
         kg.curve = curve;
         kg.force = true;
@@ -350,8 +364,9 @@ TEST_F(Identity, SeKeySignaturesVerifyWithOpensslDgst) {
         test::write_file(dir.file("pub.pem"), std::string(reinterpret_cast<char*>(pem)));
         const std::string message = "signed through mbedtls_pk_sign by the chip";
         std::vector<unsigned char> digest(mbedtls_md_get_size(mbedtls_md_info_from_type(md)));
-        ASSERT_EQ(mbedtls_md(mbedtls_md_info_from_type(md), reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                             digest.data()), 0);
+        ASSERT_EQ(mbedtls_md(mbedtls_md_info_from_type(md), reinterpret_cast<const unsigned char*>(message.data()),
+                             message.size(), digest.data()),
+                  0);
         std::vector<unsigned char> sig(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
         std::size_t sig_len = 0;
         ASSERT_EQ(mbedtls_pk_sign(&key, md, digest.data(), digest.size(), sig.data(), &sig_len, no_rng, nullptr), 0);
@@ -365,8 +380,8 @@ TEST_F(Identity, SeKeySignaturesVerifyWithOpensslDgst) {
         EXPECT_EQ(ok.exit_code, 0) << curve_info(curve).name << ": " << ok.output;
         EXPECT_NE(ok.output.find("Verified OK"), std::string::npos) << ok.output;
         test::write_file(dir.file("msg.bin"), message + ".");
-        auto tampered = run({"openssl", "dgst", "-sha384", "-verify", dir.file("pub.pem"), "-signature", dir.file("sig.der"),
-                             dir.file("msg.bin")});
+        auto tampered = run({"openssl", "dgst", "-sha384", "-verify", dir.file("pub.pem"), "-signature",
+                             dir.file("sig.der"), dir.file("msg.bin")});
         EXPECT_NE(tampered.exit_code, 0) << tampered.output;
     }
 }

@@ -21,8 +21,8 @@ protected:
     void SetUp() override {
         // The factory identity of a fresh emulated chip: slot 0 and its zone-0 certificate.
         ASSERT_TRUE(emu::init_chip(dir.file("se"), {}).ok());
-        auto r = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                      dir.file("srv.key"), "-out", dir.file("srv.pem"), "-subj", "/CN=localhost", "-addext",
+        auto r = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                      "-keyout", dir.file("srv.key"), "-out", dir.file("srv.pem"), "-subj", "/CN=localhost", "-addext",
                       "subjectAltName=DNS:localhost", "-days", "30"});
         ASSERT_EQ(r.exit_code, 0) << r.output;
     }
@@ -31,15 +31,22 @@ protected:
     std::unique_ptr<test::Peer> s_server(const std::string& client_ca, int& port) {
         port = test::free_port();
         auto p = std::make_unique<test::Peer>(std::vector<std::string>{
-            "openssl", "s_server", "-accept", std::to_string(port), "-naccept", "1", "-cert", dir.file("srv.pem"), "-key",
-            dir.file("srv.key"), "-CAfile", client_ca, "-Verify", "1", "-verify_return_error", "-no_tls1_3"});
+            "openssl", "s_server", "-accept", std::to_string(port), "-naccept", "1", "-cert", dir.file("srv.pem"),
+            "-key", dir.file("srv.key"), "-CAfile", client_ca, "-Verify", "1", "-verify_return_error", "-no_tls1_3"});
         EXPECT_TRUE(p->wait_for("ACCEPT")) << p->output();
         return p;
     }
 
     test::RunResult client(const std::string& se, int port, const std::vector<std::string>& extra = {}) {
-        std::vector<std::string> argv = {SEBIND_EXAMPLE_MBEDTLS_CLIENT, "--se", se, "--host", "localhost",
-                                         "--port", std::to_string(port), "--ca", dir.file("srv.pem")};
+        std::vector<std::string> argv = {SEBIND_EXAMPLE_MBEDTLS_CLIENT,
+                                         "--se",
+                                         se,
+                                         "--host",
+                                         "localhost",
+                                         "--port",
+                                         std::to_string(port),
+                                         "--ca",
+                                         dir.file("srv.pem")};
         argv.insert(argv.end(), extra.begin(), extra.end());
         return run(argv);
     }

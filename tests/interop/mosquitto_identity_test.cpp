@@ -99,8 +99,9 @@ TEST(MosquittoIdentity, DevBrokerAcceptsTheDeviceEnforcesTheAclAndRejectsAnother
 
     std::unique_ptr<test::Peer> broker;
     ASSERT_TRUE(test::start_mosquitto(pki + "/mosquitto.conf", port, broker)) << broker->output();
-    const std::vector<std::string> tls_as_monitor = {"-h", "localhost", "-p", std::to_string(port), "--cafile", pki + "/ca.pem",
-                                                     "--cert", pki + "/monitor.pem", "--key", pki + "/monitor.key"};
+    const std::vector<std::string> tls_as_monitor = {"-h",       "localhost",         "-p",     std::to_string(port),
+                                                     "--cafile", pki + "/ca.pem",     "--cert", pki + "/monitor.pem",
+                                                     "--key",    pki + "/monitor.key"};
     // stdbuf: mosquitto_sub block-buffers stdout into a pipe; its SUBACK line is the readiness signal.
     std::vector<std::string> sub_args = {"stdbuf", "-oL", "mosquitto_sub"};
     sub_args.insert(sub_args.end(), tls_as_monitor.begin(), tls_as_monitor.end());
@@ -127,12 +128,13 @@ TEST(MosquittoIdentity, DevBrokerAcceptsTheDeviceEnforcesTheAclAndRejectsAnother
         ASSERT_EQ(device.connect(), 0) << device.error() << broker->output();
         ASSERT_TRUE(device.write(connect_packet("device-001")));
         EXPECT_EQ(device.read(4), (Packet{0x20, 0x02, 0x00, 0x00})) << device.error();  // CONNACK accepted
-        ASSERT_TRUE(broker->wait_for("u'device-001'")) << broker->output();              // the CN is the username
+        ASSERT_TRUE(broker->wait_for("u'device-001'")) << broker->output();             // the CN is the username
 
         // Its own command topic, and (to prove the read ACL) another device's subtree: mosquitto
         // 2.0 grants that subscription and filters each message by the read ACL at delivery;
         // other versions may refuse it with 0x80 (MQTT 3.1.1 §3.9.3). Either way nothing may arrive from it.
-        ASSERT_TRUE(device.write(concat({subscribe_packet(1, "devices/device-001/commands/#"), subscribe_packet(2, "devices/device-002/#")})));
+        ASSERT_TRUE(device.write(concat(
+            {subscribe_packet(1, "devices/device-001/commands/#"), subscribe_packet(2, "devices/device-002/#")})));
         EXPECT_EQ(device.read(5), (Packet{0x90, 0x03, 0x00, 0x01, 0x00})) << device.error();
         const Packet suback2 = device.read(5);
         ASSERT_EQ(suback2.size(), 5u) << device.error();
@@ -149,8 +151,9 @@ TEST(MosquittoIdentity, DevBrokerAcceptsTheDeviceEnforcesTheAclAndRejectsAnother
 
         // The monitor sends a command to device-002, then one to device-001. The device gets its
         // own first: device-002's would have arrived before it if the read ACL let it through.
-        for (const auto& [topic, message] : {std::pair<std::string, std::string>{"devices/device-002/commands/reboot", "other"},
-                                             std::pair<std::string, std::string>{"devices/device-001/commands/reboot", "now"}}) {
+        for (const auto& [topic, message] :
+             {std::pair<std::string, std::string>{"devices/device-002/commands/reboot", "other"},
+              std::pair<std::string, std::string>{"devices/device-001/commands/reboot", "now"}}) {
             std::vector<std::string> cmd = {"mosquitto_pub"};
             cmd.insert(cmd.end(), tls_as_monitor.begin(), tls_as_monitor.end());
             cmd.insert(cmd.end(), {"-t", topic, "-m", message});
@@ -168,8 +171,9 @@ TEST(MosquittoIdentity, DevBrokerAcceptsTheDeviceEnforcesTheAclAndRejectsAnother
     mbedtls_pk_free(&key);
 
     // A stock client with a software key from another CA is refused at the TLS layer.
-    auto ca = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                   dir.file("evil-ca.key"), "-out", dir.file("evil-ca.pem"), "-subj", "/CN=evil CA", "-days", "5"});
+    auto ca = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                   "-keyout", dir.file("evil-ca.key"), "-out", dir.file("evil-ca.pem"), "-subj", "/CN=evil CA", "-days",
+                   "5"});
     ASSERT_EQ(ca.exit_code, 0) << ca.output;
     auto req = run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
                     dir.file("evil.key"), "-out", dir.file("evil.csr"), "-subj", "/CN=device-001"});
@@ -177,8 +181,9 @@ TEST(MosquittoIdentity, DevBrokerAcceptsTheDeviceEnforcesTheAclAndRejectsAnother
     auto sign = run({"openssl", "x509", "-req", "-in", dir.file("evil.csr"), "-CA", dir.file("evil-ca.pem"), "-CAkey",
                      dir.file("evil-ca.key"), "-CAcreateserial", "-days", "5", "-out", dir.file("evil.pem")});
     ASSERT_EQ(sign.exit_code, 0) << sign.output;
-    auto evil = run({"mosquitto_pub", "-h", "localhost", "-p", std::to_string(port), "--cafile", pki + "/ca.pem", "--cert",
-                     dir.file("evil.pem"), "--key", dir.file("evil.key"), "-t", "devices/device-001/telemetry", "-m", "spoofed"});
+    auto evil = run({"mosquitto_pub", "-h", "localhost", "-p", std::to_string(port), "--cafile", pki + "/ca.pem",
+                     "--cert", dir.file("evil.pem"), "--key", dir.file("evil.key"), "-t",
+                     "devices/device-001/telemetry", "-m", "spoofed"});
     EXPECT_NE(evil.exit_code, 0) << evil.output;
     EXPECT_TRUE(broker->wait_for("certificate verify failed")) << broker->output();
 }

@@ -72,8 +72,9 @@ private:
 class SteadyClock final : public Clock {
 public:
     std::uint32_t now_ms() noexcept override {
-        return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              std::chrono::steady_clock::now().time_since_epoch()).count());
+        return static_cast<std::uint32_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+                .count());
     }
     void delay_ms(std::uint32_t ms) noexcept override { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 };
@@ -89,7 +90,9 @@ struct Events final : SessionHandler {
         session_present = c.session_present;
     }
     void on_message(const Publish& p) noexcept override { messages.emplace_back(p.payload.begin(), p.payload.end()); }
-    void on_delivered(std::uint16_t, std::uint64_t, std::uint8_t reason) noexcept override { delivered_reasons.push_back(reason); }
+    void on_delivered(std::uint16_t, std::uint64_t, std::uint8_t reason) noexcept override {
+        delivered_reasons.push_back(reason);
+    }
     void on_subscribed(const Suback&) noexcept override { ++subacks; }
 };
 
@@ -120,8 +123,8 @@ private:
 
 /// mosquitto_sub, line-buffered, ready once its SUBACK is logged (-d).
 std::unique_ptr<test::Peer> subscriber(int port, const std::string& topic, const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {"stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port),
-                                     "-t", topic, "-v", "-d"};
+    std::vector<std::string> argv = {
+        "stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t", topic, "-v", "-d"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto p = std::make_unique<test::Peer>(argv);
     EXPECT_TRUE(p->wait_for("SUBACK")) << p->output();
@@ -205,8 +208,8 @@ TEST_P(MqttPlain, PersistentSessionReceivesWhatWasQueuedWhileOffline) {
         ASSERT_TRUE(c.session->disconnect().ok());
     }
     for (const char* m : {"queued-1", "queued-2"}) {
-        const auto r = test::run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-q", "1", "-t",
-                                  "sebind/resume", "-m", m});
+        const auto r = test::run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-q", "1",
+                                  "-t", "sebind/resume", "-m", m});
         ASSERT_EQ(r.exit_code, 0) << r.output;
     }
     Client c(cfg);
@@ -284,7 +287,8 @@ TEST(MqttPlainRestart, Qos1StreamSurvivesBrokerRestartsThroughTheOutbox) {
             c.transport = TcpTransport::connect(broker.port());
             if (c.transport && c.session->connect(*c.transport).ok()) backoff.reset();
         }
-        if (published < kMessages && c.session->publish("sebind/stream", text("m-" + std::to_string(published)), QoS::at_least_once))
+        if (published < kMessages &&
+            c.session->publish("sebind/stream", text("m-" + std::to_string(published)), QoS::at_least_once))
             ++published;
         if ((published == kMessages / 3 && restarts == 0) || (published == 2 * kMessages / 3 && restarts == 1)) {
             broker.stop();  // SIGTERM: mosquitto saves its sessions
@@ -317,4 +321,6 @@ TEST(MqttPlainRestart, Qos1StreamSurvivesBrokerRestartsThroughTheOutbox) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, MqttPlain, ::testing::Values(ProtocolVersion::v3_1_1, ProtocolVersion::v5),
-                         [](const auto& param_info) { return param_info.param == ProtocolVersion::v5 ? "v5" : "v311"; });
+                         [](const auto& param_info) {
+                             return param_info.param == ProtocolVersion::v5 ? "v5" : "v311";
+                         });

@@ -20,7 +20,6 @@ namespace {
 
 class OpensslInterop : public ::testing::Test {
 protected:
-
     std::vector<unsigned char> zone0_certificate() {
         std::uint8_t head[4];
         EXPECT_TRUE(se->read(0, 0, head).ok());

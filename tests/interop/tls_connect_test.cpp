@@ -97,11 +97,16 @@ TEST_F(TlsConnect, ABrokerThatAnswersNoSynTimesOutInTheConnect) {
 TEST_F(TlsConnect, ExpiredServerCertificate) {
     // A server certificate valid only in January 2020 (openssl_ca_sign: `x509 -req` cannot back-date).
     ASSERT_EQ(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                   dir.file("srv.key"), "-out", dir.file("srv.csr"), "-subj", "/CN=localhost"}).exit_code, 0);
-    ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                   dir.file("ca.key"), "-out", dir.file("ca.pem"), "-subj", "/CN=expiry CA", "-days", "30"}).exit_code, 0);
-    auto signed_old = test::openssl_ca_sign(dir.file("ca-db"), dir.file("ca.pem"), dir.file("ca.key"), dir.file("srv.csr"),
-                                            dir.file("srv.pem"), "20200101000000Z", "20200201000000Z");
+                   dir.file("srv.key"), "-out", dir.file("srv.csr"), "-subj", "/CN=localhost"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                   "-keyout", dir.file("ca.key"), "-out", dir.file("ca.pem"), "-subj", "/CN=expiry CA", "-days", "30"})
+                  .exit_code,
+              0);
+    auto signed_old = test::openssl_ca_sign(dir.file("ca-db"), dir.file("ca.pem"), dir.file("ca.key"),
+                                            dir.file("srv.csr"), dir.file("srv.pem"), "20200101000000Z",
+                                            "20200201000000Z");
     ASSERT_EQ(signed_old.exit_code, 0) << signed_old.output;
     int port = 0;
     auto server = s_server({}, port);
@@ -114,8 +119,9 @@ TEST_F(TlsConnect, RsaServerByEcdheRsaStaticRsaOnlyServerAndMissingSuite) {
     // An RSA-certified server: ECDHE-RSA, its RSA signature verified, ours made by the chip (once).
     server_cert("rsa:2048");
     int port = 0;
-    const std::pair<std::string, std::string> suites[] = {{"ECDHE-RSA-AES128-GCM-SHA256", "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256"},
-                                                          {"ECDHE-RSA-AES256-GCM-SHA384", "TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384"}};
+    const std::pair<std::string, std::string> suites[] = {
+        {"ECDHE-RSA-AES128-GCM-SHA256", "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256"},
+        {"ECDHE-RSA-AES256-GCM-SHA384", "TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384"}};
     for (const auto& [suite, name] : suites) {
         auto rsa = s_server({"-cipher", suite}, port);
         const auto before = chip->stats().signatures;
@@ -128,10 +134,12 @@ TEST_F(TlsConnect, RsaServerByEcdheRsaStaticRsaOnlyServerAndMissingSuite) {
     }
     tls::Client c;
     // Static RSA key exchange only: refused, and said so.
-    auto static_rsa = s_server({"-cipher", "AES128-GCM-SHA256"}, port, 2);  // the diagnosis probes with a second connection
+    auto static_rsa = s_server({"-cipher", "AES128-GCM-SHA256"}, port,
+                               2);  // the diagnosis probes with a second connection
     EXPECT_FALSE(c.connect(options(port, dir.file("srv.pem"))));
     EXPECT_EQ(c.diagnosis().failure, tls::Failure::rsa_key_exchange_only) << c.diagnosis().cause;
-    EXPECT_NE(c.diagnosis().cause.find("only RSA key exchange without forward secrecy"), std::string::npos) << c.diagnosis().cause;
+    EXPECT_NE(c.diagnosis().cause.find("only RSA key exchange without forward secrecy"), std::string::npos)
+        << c.diagnosis().cause;
     static_rsa.reset();
 
     server_cert("ec");
@@ -145,7 +153,8 @@ TEST_F(TlsConnect, CertificateKeyMismatchOnTheChipIsRejected) {
     ASSERT_TRUE(identity::keygen(*se, {}));
     mbedtls_pk_context wrong;
     mbedtls_pk_init(&wrong);
-    ASSERT_TRUE(tls::setup_se_key(wrong, *se, stsafe::kSlotUser, *identity::slot_public_key(*se, stsafe::kSlotUser, 4)).ok());
+    ASSERT_TRUE(
+        tls::setup_se_key(wrong, *se, stsafe::kSlotUser, *identity::slot_public_key(*se, stsafe::kSlotUser, 4)).ok());
     server_cert("ec");
     int port = 0;
     auto server = s_server({}, port);
@@ -218,8 +227,8 @@ TEST_P(TlsResumption, TheCacheFollowsTheServerAcrossARestart) {
         return info ? info->chip_signatures + (info->resumed ? 100u : 0u) : 0u;
     };
     const auto first = chip->stats().signatures;
-    EXPECT_EQ(connect(), 1u);    // full: one chip signature
-    EXPECT_EQ(connect(), 100u);  // resumed, none
+    EXPECT_EQ(connect(), 1u);                         // full: one chip signature
+    EXPECT_EQ(connect(), 100u);                       // resumed, none
     EXPECT_EQ(chip->stats().signatures - first, 1u);  // counted by the emulator
     EXPECT_EQ(server_resumptions(*server), 1u);       // and resumed by the server's account
     // A restarted server knows neither the old session id nor the old ticket key: the offer is

@@ -34,7 +34,8 @@ class SteadyClock final : public Clock {
 public:
     std::uint32_t now_ms() noexcept override {
         return static_cast<std::uint32_t>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+                .count());
     }
     void delay_ms(std::uint32_t ms) noexcept override { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 };
@@ -61,13 +62,15 @@ protected:
         ASSERT_TRUE(identity::create_dev_pki(pki(), po).ok());
         // Persistence keeps the monitor's persistent session and its queue across a SIGTERM restart.
         test::write_file(pki() + "/mosquitto.conf", test::read_text(pki() + "/mosquitto.conf") +
-                                                        "persistence true\npersistence_location " + dir.path() + "/\nmax_queued_messages 20000\n");
+                                                        "persistence true\npersistence_location " + dir.path() +
+                                                        "/\nmax_queued_messages 20000\n");
         ASSERT_TRUE(identity::keygen(se, {}));
         auto csr = identity::make_csr(se, stsafe::kSlotUser, 4, "CN=device-001,O=Acme", {});
         ASSERT_TRUE(csr);
         auto crt = identity::sign_csr(pki(), *csr, 30);
         ASSERT_TRUE(crt);
-        ASSERT_TRUE(identity::store_certificate(se, Bytes(reinterpret_cast<const std::uint8_t*>(crt->data()), crt->size()), {}));
+        ASSERT_TRUE(identity::store_certificate(
+            se, Bytes(reinterpret_cast<const std::uint8_t*>(crt->data()), crt->size()), {}));
         auto stored = identity::read_certificate(se, 4);
         ASSERT_TRUE(stored);
         auto pub = identity::slot_public_key(se, stsafe::kSlotUser, 4);
@@ -108,10 +111,28 @@ protected:
 
     /// mosquitto_sub as the monitor with a persistent session at `qos`, ready at its SUBACK.
     std::unique_ptr<test::Peer> subscriber(int qos) {
-        auto p = std::make_unique<test::Peer>(std::vector<std::string>{
-            "stdbuf", "-oL", "mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile", pki() + "/ca.pem",
-            "--cert", pki() + "/monitor.pem", "--key", pki() + "/monitor.key", "-t", "devices/device-001/telemetry",
-            "-q", std::to_string(qos), "-c", "-i", "monitor-q" + std::to_string(qos), "-v", "-d"});
+        auto p = std::make_unique<test::Peer>(std::vector<std::string>{"stdbuf",
+                                                                       "-oL",
+                                                                       "mosquitto_sub",
+                                                                       "-h",
+                                                                       "localhost",
+                                                                       "-p",
+                                                                       std::to_string(port),
+                                                                       "--cafile",
+                                                                       pki() + "/ca.pem",
+                                                                       "--cert",
+                                                                       pki() + "/monitor.pem",
+                                                                       "--key",
+                                                                       pki() + "/monitor.key",
+                                                                       "-t",
+                                                                       "devices/device-001/telemetry",
+                                                                       "-q",
+                                                                       std::to_string(qos),
+                                                                       "-c",
+                                                                       "-i",
+                                                                       "monitor-q" + std::to_string(qos),
+                                                                       "-v",
+                                                                       "-d"});
         EXPECT_TRUE(p->wait_for("SUBACK")) << p->output();
         return p;
     }
@@ -136,7 +157,8 @@ protected:
             // Feed the outbox a few at a time, as a sensor loop would; busy = full, try later.
             for (int burst = 0; burst < 8 && published < count; ++burst) {
                 const std::string m = "m-" + std::to_string(published);
-                if (!up.publish("devices/device-001/telemetry", Bytes(reinterpret_cast<const std::uint8_t*>(m.data()), m.size()), qos))
+                if (!up.publish("devices/device-001/telemetry",
+                                Bytes(reinterpret_cast<const std::uint8_t*>(m.data()), m.size()), qos))
                     break;
                 ++published;
                 if (restart_every > 0 && published % restart_every == 0 && published < count + 1) {

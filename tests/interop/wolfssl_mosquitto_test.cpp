@@ -93,14 +93,16 @@ protected:
         connect.client_id = "device-001";
         connect.keep_alive_s = 30;
         ASSERT_TRUE(c.write(encoded(connect)).ok());
-        EXPECT_EQ(read_exactly(c, 4), (Packet{0x20, 0x02, 0x00, 0x00})) << c.diagnosis().cause;  // MQTT 3.1.1 §3.2: accepted
+        EXPECT_EQ(read_exactly(c, 4), (Packet{0x20, 0x02, 0x00, 0x00}))
+            << c.diagnosis().cause;  // MQTT 3.1.1 §3.2: accepted
         mqtt::Publish p;
         p.topic = topic;
         p.payload = Bytes(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
         p.qos = mqtt::QoS::at_least_once;
         p.packet_id = 7;
         ASSERT_TRUE(c.write(encoded(p)).ok());
-        EXPECT_EQ(read_exactly(c, 4), (Packet{0x40, 0x02, 0x00, 0x07})) << c.diagnosis().cause;  // MQTT 3.1.1 §3.4 PUBACK
+        EXPECT_EQ(read_exactly(c, 4), (Packet{0x40, 0x02, 0x00, 0x07}))
+            << c.diagnosis().cause;  // MQTT 3.1.1 §3.4 PUBACK
         ASSERT_TRUE(c.write(encoded(mqtt::Disconnect{})).ok());
     }
 
@@ -116,8 +118,9 @@ protected:
 
 TEST_F(WolfsslMosquitto, DevicePublishesWithTls12AndTls13AndIsKnownByItsCn) {
     // stdbuf: mosquitto_sub block-buffers a pipe; its SUBACK debug line is the readiness signal.
-    test::Peer sub({"stdbuf", "-oL", "mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile", pki + "/ca.pem",
-                    "--cert", pki + "/monitor.pem", "--key", pki + "/monitor.key", "-t", "devices/#", "-C", "3", "-v", "-d"});
+    test::Peer sub({"stdbuf", "-oL", "mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile",
+                    pki + "/ca.pem", "--cert", pki + "/monitor.pem", "--key", pki + "/monitor.key", "-t", "devices/#",
+                    "-C", "3", "-v", "-d"});
     ASSERT_TRUE(sub.wait_for("SUBACK")) << sub.output() << broker->output();
     const std::string topic = "devices/device-001/telemetry";
     const auto signatures = rig.chip->stats().signatures;
@@ -152,14 +155,16 @@ TEST_F(WolfsslMosquitto, DevicePublishesWithTls12AndTls13AndIsKnownByItsCn) {
     // Every connection, resumed or not, is logged under the certificate's CN.
     const std::string log = broker->output();
     std::size_t as_device = 0;
-    for (auto at = log.find("u'device-001'"); at != std::string::npos; at = log.find("u'device-001'", at + 1)) ++as_device;
+    for (auto at = log.find("u'device-001'"); at != std::string::npos; at = log.find("u'device-001'", at + 1))
+        ++as_device;
     EXPECT_EQ(as_device, 3u) << log;
 }
 
 TEST_F(WolfsslMosquitto, PublishOutsideItsSubtreeIsNotDelivered) {
     // The ACL holds for this client too: device-001 cannot speak for device-002.
-    test::Peer sub({"stdbuf", "-oL", "mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile", pki + "/ca.pem",
-                    "--cert", pki + "/monitor.pem", "--key", pki + "/monitor.key", "-t", "devices/#", "-C", "1", "-v", "-d"});
+    test::Peer sub({"stdbuf", "-oL", "mosquitto_sub", "-h", "localhost", "-p", std::to_string(port), "--cafile",
+                    pki + "/ca.pem", "--cert", pki + "/monitor.pem", "--key", pki + "/monitor.key", "-t", "devices/#",
+                    "-C", "1", "-v", "-d"});
     ASSERT_TRUE(sub.wait_for("SUBACK")) << sub.output() << broker->output();
     tls_wolfssl::Client c;
     ASSERT_TRUE(c.connect(options(tls_wolfssl::TlsVersions::both))) << c.diagnosis().cause;

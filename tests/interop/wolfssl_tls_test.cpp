@@ -32,9 +32,14 @@ protected:
     /// A self-signed server certificate (`key` = openssl -newkey argument, `san` its subjectAltName).
     void server_cert(const std::string& key, const std::string& pkeyopt = "ec_paramgen_curve:P-256",
                      const std::string& san = "DNS:localhost") {
-        std::vector<std::string> args = {"openssl", "req", "-x509", "-newkey", key, "-nodes", "-keyout", dir.file("srv.key"),
-                                         "-out", dir.file("srv.pem"), "-subj", "/CN=localhost", "-addext",
-                                         "subjectAltName=" + san, "-days", "30"};
+        std::vector<std::string> args = {"openssl", "req",
+                                         "-x509",   "-newkey",
+                                         key,       "-nodes",
+                                         "-keyout", dir.file("srv.key"),
+                                         "-out",    dir.file("srv.pem"),
+                                         "-subj",   "/CN=localhost",
+                                         "-addext", "subjectAltName=" + san,
+                                         "-days",   "30"};
         if (key == "ec") args.insert(args.begin() + 5, {"-pkeyopt", pkeyopt});
         auto r = run(args);
         ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -42,8 +47,9 @@ protected:
 
     /// Root CA + intermediate for provisioned devices (clients.pem = factory CA + this root).
     void device_ca() {
-        auto root = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                         dir.file("root.key"), "-out", dir.file("root.pem"), "-subj", "/CN=device root", "-days", "30"});
+        auto root = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                         "-keyout", dir.file("root.key"), "-out", dir.file("root.pem"), "-subj", "/CN=device root",
+                         "-days", "30"});
         ASSERT_EQ(root.exit_code, 0) << root.output;
         auto csr = run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-keyout",
                         dir.file("int.key"), "-out", dir.file("int.csr"), "-subj", "/CN=device intermediate"});
@@ -53,7 +59,8 @@ protected:
                          dir.file("root.key"), "-CAcreateserial", "-days", "30", "-extfile", dir.file("ca.ext"), "-out",
                          dir.file("int.pem")});
         ASSERT_EQ(sign.exit_code, 0) << sign.output;
-        test::write_file(dir.file("clients.pem"), test::read_text(dir.file("se/factory-ca.pem")) + test::read_text(dir.file("root.pem")));
+        test::write_file(dir.file("clients.pem"),
+                         test::read_text(dir.file("se/factory-ca.pem")) + test::read_text(dir.file("root.pem")));
     }
 
     std::vector<std::uint8_t> der_of(const std::string& pem) {
@@ -90,10 +97,22 @@ protected:
     std::unique_ptr<test::Peer> s_server(const std::vector<std::string>& extra, int& port, int naccept = 1,
                                          const std::string& client_ca = "") {
         port = test::free_port();
-        std::vector<std::string> args = {"openssl", "s_server", "-accept", std::to_string(port), "-naccept", std::to_string(naccept),
-                                         "-cert", dir.file("srv.pem"), "-key", dir.file("srv.key"), "-CAfile",
-                                         client_ca.empty() ? dir.file("se/factory-ca.pem") : client_ca, "-Verify", "1",
-                                         "-verify_return_error", "-rev"};
+        std::vector<std::string> args = {"openssl",
+                                         "s_server",
+                                         "-accept",
+                                         std::to_string(port),
+                                         "-naccept",
+                                         std::to_string(naccept),
+                                         "-cert",
+                                         dir.file("srv.pem"),
+                                         "-key",
+                                         dir.file("srv.key"),
+                                         "-CAfile",
+                                         client_ca.empty() ? dir.file("se/factory-ca.pem") : client_ca,
+                                         "-Verify",
+                                         "1",
+                                         "-verify_return_error",
+                                         "-rev"};
         args.insert(args.end(), extra.begin(), extra.end());
         auto p = std::make_unique<test::Peer>(args);
         EXPECT_TRUE(p->wait_for("ACCEPT")) << p->output();
@@ -136,12 +155,12 @@ struct Case {
     const char* name;
     std::uint8_t slot;
     stsafe::Curve key_curve;
-    const char* server_curve;               ///< openssl -pkeyopt for the server key
-    std::vector<std::string> server_args;   ///< version, suite, -no_ticket (session ids)...
+    const char* server_curve;              ///< openssl -pkeyopt for the server key
+    std::vector<std::string> server_args;  ///< version, suite, -no_ticket (session ids)...
     TlsVersions versions;
-    const char* version;                    ///< expected
-    const char* suite;                      ///< expected (wolfSSL's name)
-    const char* hash;                       ///< digest the chip signed, as s_server reports it
+    const char* version;  ///< expected
+    const char* suite;    ///< expected (wolfSSL's name)
+    const char* hash;     ///< digest the chip signed, as s_server reports it
 };
 
 // gtest prints parameters of failed cases; the name says it all (and has no padding bytes).
@@ -193,33 +212,77 @@ TEST_P(WolfsslHandshake, OneChipSignaturePerFullHandshakeNoneWhenResumed) {
     EXPECT_NE(log.find(std::string("Hash used: ") + k.hash), std::string::npos) << log;
     EXPECT_NE(log.find("Signature type: ECDSA"), std::string::npos) << log;
     // The explicit group list, in order (not the library's default that starts with P-521).
-    EXPECT_NE(log.find("Supported groups: x25519:secp256r1:secp384r1:brainpoolP256r1:brainpoolP384r1\n"), std::string::npos)
+    EXPECT_NE(log.find("Supported groups: x25519:secp256r1:secp384r1:brainpoolP256r1:brainpoolP384r1\n"),
+              std::string::npos)
         << log;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Slots, WolfsslHandshake,
-    ::testing::Values(
-        Case{"Tls12Slot1P384Ticket", 1, stsafe::Curve::p384, "ec_paramgen_curve:P-384",
-             {"-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384"}, TlsVersions::both, "TLSv1.2",
-             "ECDHE-ECDSA-AES256-GCM-SHA384", "SHA256"},
-        Case{"Tls12Slot1P384SessionId", 1, stsafe::Curve::p384, "ec_paramgen_curve:P-384",
-             {"-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "-no_ticket"}, TlsVersions::tls12_only, "TLSv1.2",
-             "ECDHE-ECDSA-AES256-GCM-SHA384", "SHA256"},
-        Case{"Tls12Slot0P256Ticket", 0, stsafe::Curve::p256, "ec_paramgen_curve:P-256",
-             {"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"}, TlsVersions::tls12_only, "TLSv1.2",
-             "ECDHE-ECDSA-AES128-GCM-SHA256", "SHA256"},
-        Case{"Tls12Slot0P256SessionId", 0, stsafe::Curve::p256, "ec_paramgen_curve:P-256",
-             {"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-no_ticket"}, TlsVersions::both, "TLSv1.2",
-             "ECDHE-ECDSA-AES128-GCM-SHA256", "SHA256"},
-        Case{"Tls13Slot0P256", 0, stsafe::Curve::p256, "ec_paramgen_curve:P-256", {"-tls1_3"}, TlsVersions::both, "TLSv1.3",
-             "TLS13-AES128-GCM-SHA256", "SHA256"},
-        Case{"Tls13Slot1P384", 1, stsafe::Curve::p384, "ec_paramgen_curve:P-384", {"-tls1_3"}, TlsVersions::tls13_only,
-             "TLSv1.3", "TLS13-AES128-GCM-SHA256", "SHA384"},
-        // A brainpool key signs in TLS 1.2 only: with both versions allowed the client offers 1.2.
-        Case{"Tls12Slot1Brainpool256", 1, stsafe::Curve::brainpool_p256r1, "ec_paramgen_curve:P-256",
-             {"-groups", "X25519:P-256:brainpoolP256r1"}, TlsVersions::both, "TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256",
-             "SHA256"}),
+    ::testing::Values(Case{"Tls12Slot1P384Ticket",
+                           1,
+                           stsafe::Curve::p384,
+                           "ec_paramgen_curve:P-384",
+                           {"-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384"},
+                           TlsVersions::both,
+                           "TLSv1.2",
+                           "ECDHE-ECDSA-AES256-GCM-SHA384",
+                           "SHA256"},
+                      Case{"Tls12Slot1P384SessionId",
+                           1,
+                           stsafe::Curve::p384,
+                           "ec_paramgen_curve:P-384",
+                           {"-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "-no_ticket"},
+                           TlsVersions::tls12_only,
+                           "TLSv1.2",
+                           "ECDHE-ECDSA-AES256-GCM-SHA384",
+                           "SHA256"},
+                      Case{"Tls12Slot0P256Ticket",
+                           0,
+                           stsafe::Curve::p256,
+                           "ec_paramgen_curve:P-256",
+                           {"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"},
+                           TlsVersions::tls12_only,
+                           "TLSv1.2",
+                           "ECDHE-ECDSA-AES128-GCM-SHA256",
+                           "SHA256"},
+                      Case{"Tls12Slot0P256SessionId",
+                           0,
+                           stsafe::Curve::p256,
+                           "ec_paramgen_curve:P-256",
+                           {"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-no_ticket"},
+                           TlsVersions::both,
+                           "TLSv1.2",
+                           "ECDHE-ECDSA-AES128-GCM-SHA256",
+                           "SHA256"},
+                      Case{"Tls13Slot0P256",
+                           0,
+                           stsafe::Curve::p256,
+                           "ec_paramgen_curve:P-256",
+                           {"-tls1_3"},
+                           TlsVersions::both,
+                           "TLSv1.3",
+                           "TLS13-AES128-GCM-SHA256",
+                           "SHA256"},
+                      Case{"Tls13Slot1P384",
+                           1,
+                           stsafe::Curve::p384,
+                           "ec_paramgen_curve:P-384",
+                           {"-tls1_3"},
+                           TlsVersions::tls13_only,
+                           "TLSv1.3",
+                           "TLS13-AES128-GCM-SHA256",
+                           "SHA384"},
+                      // A brainpool key signs in TLS 1.2 only: with both versions allowed the client offers 1.2.
+                      Case{"Tls12Slot1Brainpool256",
+                           1,
+                           stsafe::Curve::brainpool_p256r1,
+                           "ec_paramgen_curve:P-256",
+                           {"-groups", "X25519:P-256:brainpoolP256r1"},
+                           TlsVersions::both,
+                           "TLSv1.2",
+                           "ECDHE-ECDSA-AES128-GCM-SHA256",
+                           "SHA256"}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
 TEST_F(WolfsslTls, WrongCaHostnameExpiryNobodyListeningAndSilentServer) {
@@ -299,11 +362,15 @@ TEST_F(WolfsslTls, IpAddressInSubjectAltNameIsAcceptedAndAlpnOffered) {
 TEST_F(WolfsslTls, ExpiredServerCertificate) {
     // Valid only in January 2020: `openssl ca` can back-date, `x509 -req` cannot.
     ASSERT_EQ(run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                   dir.file("srv.key"), "-out", dir.file("srv.csr"), "-subj", "/CN=localhost"}).exit_code, 0);
-    ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                   dir.file("ca.key"), "-out", dir.file("ca.pem"), "-subj", "/CN=expiry CA", "-days", "30"}).exit_code, 0);
-    auto old = test::openssl_ca_sign(dir.file("ca-db"), dir.file("ca.pem"), dir.file("ca.key"), dir.file("srv.csr"), dir.file("srv.pem"),
-                                     "20200101000000Z", "20200201000000Z");
+                   dir.file("srv.key"), "-out", dir.file("srv.csr"), "-subj", "/CN=localhost"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                   "-keyout", dir.file("ca.key"), "-out", dir.file("ca.pem"), "-subj", "/CN=expiry CA", "-days", "30"})
+                  .exit_code,
+              0);
+    auto old = test::openssl_ca_sign(dir.file("ca-db"), dir.file("ca.pem"), dir.file("ca.key"), dir.file("srv.csr"),
+                                     dir.file("srv.pem"), "20200101000000Z", "20200201000000Z");
     ASSERT_EQ(old.exit_code, 0) << old.output;
     int port = 0;
     auto server = s_server({}, port);

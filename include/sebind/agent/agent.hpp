@@ -51,8 +51,8 @@ public:
     /// Errors: those of DeviceIdentity::load (does_not_exist, corrupted_data, invalid_argument,
     /// invalid_signature, device errors), does_not_exist / invalid_argument (a sensor: nothing to
     /// read), storage_failure / corrupted_data (outbox or sequence file).
-    static Result<std::unique_ptr<Agent>> create(const AgentConfig& config, stsafe::Device& device, const AgentOptions& options,
-                                                 AgentLog log, std::string* detail);
+    static Result<std::unique_ptr<Agent>> create(const AgentConfig& config, stsafe::Device& device,
+                                                 const AgentOptions& options, AgentLog log, std::string* detail);
     ~Agent();
     Agent(const Agent&) = delete;
     Agent& operator=(const Agent&) = delete;

@@ -26,7 +26,7 @@ const char* to_string(Waveform w) noexcept;
 /// One [[sensor]] entry. Only the fields of its type are used.
 struct SensorConfig {
     SensorType type = SensorType::simulated;
-    std::string name;               ///< prefix of its readings' names (default: the type)
+    std::string name;  ///< prefix of its readings' names (default: the type)
     // thermal: <root>/thermal_zone*/temp (m°C); hwmon: <root>/hwmon*/temp*_input (m°C);
     // loadavg: `root` is the file itself (default /proc/loadavg).
     std::string root;
@@ -34,9 +34,9 @@ struct SensorConfig {
     // simulated: a deterministic function of the time since start.
     std::string unit;
     Waveform waveform = Waveform::sine;
-    double period_s = 60.0;         ///< the waveform repeats every period_s seconds (its rate)
+    double period_s = 60.0;  ///< the waveform repeats every period_s seconds (its rate)
     double min = 0.0, max = 1.0;
-    int line = 0;                   ///< line of the entry in the file (for messages)
+    int line = 0;  ///< line of the entry in the file (for messages)
 };
 
 enum class TlsStack : std::uint8_t { mbedtls, wolfssl };
@@ -56,18 +56,18 @@ struct AgentConfig {
     // [broker]
     std::string host = "localhost";
     std::uint16_t port = 8883;
-    std::string ca_file;  ///< required
-    std::string chain_file;  ///< PEM intermediate CA(s) sent after the device certificate; empty: none
+    std::string ca_file;            ///< required
+    std::string chain_file;         ///< PEM intermediate CA(s) sent after the device certificate; empty: none
     std::vector<std::string> alpn;  ///< ALPN protocols offered, in preference order; empty: none
     std::uint16_t keep_alive_s = 60;
     std::string client_id;  ///< empty: the certificate's CN
     mqtt::ProtocolVersion protocol = mqtt::ProtocolVersion::v3_1_1;
     TlsStack stack = TlsStack::mbedtls;
     TlsVersion tls_version = TlsVersion::any;
-    bool session_tickets = true;           ///< false: resume by session id only (mbedTLS stack)
-    bool clean_start = false;              ///< false: the broker keeps our subscription and queued commands
-    std::uint32_t session_expiry_s = 3600; ///< MQTT 5: how long the broker keeps that session
-    std::uint32_t timeout_ms = 10'000;     ///< TCP connect, TLS handshake, CONNACK
+    bool session_tickets = true;            ///< false: resume by session id only (mbedTLS stack)
+    bool clean_start = false;               ///< false: the broker keeps our subscription and queued commands
+    std::uint32_t session_expiry_s = 3600;  ///< MQTT 5: how long the broker keeps that session
+    std::uint32_t timeout_ms = 10'000;      ///< TCP connect, TLS handshake, CONNACK
     std::uint32_t reconnect_initial_ms = 1'000;
     std::uint32_t reconnect_max_ms = 60'000;
 

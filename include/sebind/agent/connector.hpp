@@ -32,7 +32,7 @@ struct ConnectorOptions {
     std::string ca_file;
     std::vector<std::string> alpn;
     std::uint32_t timeout_ms = 10'000;
-    bool session_tickets = true;               ///< mbedTLS only; false: resume by session id
+    bool session_tickets = true;  ///< mbedTLS only; false: resume by session id
     /// The device certificate, then any intermediates (both stacks send this chain).
     const mbedtls_x509_crt* chain = nullptr;
     /// mbedTLS: the chip key bound to the certificate (tls::setup_se_key).

@@ -24,10 +24,10 @@ std::string reading_json(const std::string& device, std::uint64_t seq, std::int6
 struct Command {
     enum class Kind : std::uint8_t { set_interval, publish_now, unknown, invalid };
     Kind kind = Kind::invalid;
-    std::string name;      ///< the "cmd" value (empty when absent)
-    double seconds = 0;    ///< set_interval: 0.01..86400
-    std::string id_json;   ///< the optional "id" member as JSON text, echoed in the reply ("" when absent)
-    std::string error;     ///< invalid: what is wrong, one line
+    std::string name;     ///< the "cmd" value (empty when absent)
+    double seconds = 0;   ///< set_interval: 0.01..86400
+    std::string id_json;  ///< the optional "id" member as JSON text, echoed in the reply ("" when absent)
+    std::string error;    ///< invalid: what is wrong, one line
 };
 
 /// Parses {"cmd":"set_interval","seconds":N}, {"cmd":"publish_now"} (each may carry "id").

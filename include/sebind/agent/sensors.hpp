@@ -15,11 +15,11 @@ namespace sebind::agent {
 
 /// One value of one channel at one instant.
 struct Reading {
-    std::string sensor;            ///< "<sensor name>/<channel>", e.g. "cpu/thermal_zone0", "load/1m"
-    std::string label;             ///< what the system calls the channel (thermal type, hwmon label), may be empty
-    std::optional<double> value;   ///< absent when the read failed
+    std::string sensor;           ///< "<sensor name>/<channel>", e.g. "cpu/thermal_zone0", "load/1m"
+    std::string label;            ///< what the system calls the channel (thermal type, hwmon label), may be empty
+    std::optional<double> value;  ///< absent when the read failed
     std::string unit;
-    std::string error;             ///< why the read failed (one line), when it did
+    std::string error;  ///< why the read failed (one line), when it did
 };
 
 class Sensor {

@@ -34,7 +34,8 @@ public:
     Status close();
 
 private:
-    SeqStore(std::string path, std::uint64_t next, std::uint64_t block) : m_path(std::move(path)), m_next(next), m_block(block) {}
+    SeqStore(std::string path, std::uint64_t next, std::uint64_t block)
+        : m_path(std::move(path)), m_next(next), m_block(block) {}
     Status write(std::uint64_t value);
     std::string m_path;
     std::uint64_t m_next = 1;

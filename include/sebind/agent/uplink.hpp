@@ -46,7 +46,8 @@ using Connector = std::function<std::unique_ptr<tls::Stream>(tls::HandshakeInfo&
 /// cache must outlive the connector.
 template <class ClientT, class OptionsT, class CacheT>
 Connector client_connector(OptionsT options, CacheT* cache) {
-    return [options = std::move(options), cache](tls::HandshakeInfo& info, tls::Diagnosis& diagnosis) -> std::unique_ptr<tls::Stream> {
+    return [options = std::move(options), cache](tls::HandshakeInfo& info,
+                                                 tls::Diagnosis& diagnosis) -> std::unique_ptr<tls::Stream> {
         auto client = std::make_unique<ClientT>();
         auto connected = client->connect(options, cache);
         if (!connected.ok()) {
@@ -75,12 +76,12 @@ inline Connector wolfssl_connector(tls_wolfssl::ClientOptions options, tls_wolfs
 std::string client_id_problem(std::string_view client_id, const std::string& what);
 
 struct UplinkConfig {
-    mqtt::SessionConfig session;            ///< client id, keep alive, clean start, will... (views must outlive the uplink)
+    mqtt::SessionConfig session;  ///< client id, keep alive, clean start, will... (views must outlive the uplink)
     mqtt::BackoffConfig backoff{500, 30'000, 2, 50};
-    std::uint64_t backoff_seed = 0;         ///< e.g. a hash of the client id: a fleet spreads out
-    std::uint32_t recv_wait_ms = 50;        ///< how long step() waits for broker data when idle
-    std::size_t rx_bytes = 64u << 10;       ///< largest inbound packet
-    std::size_t tx_bytes = 64u << 10;       ///< largest outbound packet + queued output
+    std::uint64_t backoff_seed = 0;    ///< e.g. a hash of the client id: a fleet spreads out
+    std::uint32_t recv_wait_ms = 50;   ///< how long step() waits for broker data when idle
+    std::size_t rx_bytes = 64u << 10;  ///< largest inbound packet
+    std::size_t tx_bytes = 64u << 10;  ///< largest outbound packet + queued output
 };
 
 /// A line per state change (connecting, connected, failed + why, disconnected + why).
@@ -88,10 +89,10 @@ using UplinkLog = std::function<void(const std::string& line)>;
 
 struct UplinkStats {
     std::uint32_t connect_attempts = 0;
-    std::uint32_t connects = 0;          ///< CONNACK accepted
+    std::uint32_t connects = 0;  ///< CONNACK accepted
     std::uint32_t tls_failures = 0;
-    std::uint32_t disconnects = 0;       ///< connections that ended without our disconnect()
-    std::uint32_t chip_signatures = 0;   ///< over all handshakes (resumed ones add none)
+    std::uint32_t disconnects = 0;      ///< connections that ended without our disconnect()
+    std::uint32_t chip_signatures = 0;  ///< over all handshakes (resumed ones add none)
     /// Connection attempts in a row that failed in the secure element (tls::Failure::chip_error);
     /// 0 again after any handshake that got past the chip or failed for another reason.
     std::uint32_t chip_failures_in_a_row = 0;
@@ -168,8 +169,8 @@ private:
     std::unique_ptr<tls::Stream> m_stream;
     std::unique_ptr<TlsTransport> m_transport;
     std::uint32_t m_retry_at_ms = 0;
-    bool m_retry_pending = false;   // false: connect at the next step
-    std::future<Attempt> m_attempt; // valid while a connector thread runs
+    bool m_retry_pending = false;    // false: connect at the next step
+    std::future<Attempt> m_attempt;  // valid while a connector thread runs
     std::vector<std::string> m_filters;
     mqtt::QoS m_sub_qos = mqtt::QoS::at_least_once;
     UplinkStats m_stats;

@@ -27,15 +27,24 @@ public:
     bool empty() const noexcept { return m_size == 0; }
     std::uint8_t* data() noexcept { return m_data.data(); }
     const std::uint8_t* data() const noexcept { return m_data.data(); }
-    std::uint8_t& operator[](std::size_t i) { SEBIND_EXPECTS(i < m_size); return m_data[i]; }
-    const std::uint8_t& operator[](std::size_t i) const { SEBIND_EXPECTS(i < m_size); return m_data[i]; }
+    std::uint8_t& operator[](std::size_t i) {
+        SEBIND_EXPECTS(i < m_size);
+        return m_data[i];
+    }
+    const std::uint8_t& operator[](std::size_t i) const {
+        SEBIND_EXPECTS(i < m_size);
+        return m_data[i];
+    }
     Bytes view() const noexcept { return {m_data.data(), m_size}; }
     operator Bytes() const noexcept { return view(); }  // NOLINT(google-explicit-constructor)
     const std::uint8_t* begin() const noexcept { return m_data.data(); }
     const std::uint8_t* end() const noexcept { return m_data.data() + m_size; }
 
     void clear() noexcept { m_size = 0; }
-    void resize(std::size_t n) { SEBIND_EXPECTS(n <= N); m_size = n; }
+    void resize(std::size_t n) {
+        SEBIND_EXPECTS(n <= N);
+        m_size = n;
+    }
     void assign(Bytes data) {
         SEBIND_EXPECTS(data.size() <= N);
         if (!data.empty()) std::memcpy(m_data.data(), data.data(), data.size());

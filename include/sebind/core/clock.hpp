@@ -16,9 +16,7 @@ public:
 };
 
 /// Wrap-safe difference `later - earlier`.
-constexpr std::uint32_t elapsed_ms(std::uint32_t earlier, std::uint32_t later) noexcept {
-    return later - earlier;
-}
+constexpr std::uint32_t elapsed_ms(std::uint32_t earlier, std::uint32_t later) noexcept { return later - earlier; }
 
 /// A clock that only moves when told to: delay_ms advances it instantly. Used by tests, the
 /// emulator's timing model and benchmarks so that "200 ms of chip time" costs no real time.
@@ -26,7 +24,10 @@ class ManualClock final : public Clock {
 public:
     explicit ManualClock(std::uint32_t start_ms = 0) noexcept : m_now(start_ms) {}
     std::uint32_t now_ms() noexcept override { return m_now; }
-    void delay_ms(std::uint32_t ms) noexcept override { m_now += ms; m_waited += ms; }
+    void delay_ms(std::uint32_t ms) noexcept override {
+        m_now += ms;
+        m_waited += ms;
+    }
     void advance(std::uint32_t ms) noexcept { m_now += ms; }
     /// Total time spent in delay_ms since construction.
     std::uint64_t waited_ms() const noexcept { return m_waited; }

@@ -13,5 +13,4 @@ void set_contract_handler(ContractHandler handler) noexcept;
 
 }  // namespace sebind
 
-#define SEBIND_EXPECTS(cond) \
-    ((cond) ? static_cast<void>(0) : ::sebind::contract_violation(#cond, __FILE__, __LINE__))
+#define SEBIND_EXPECTS(cond) ((cond) ? static_cast<void>(0) : ::sebind::contract_violation(#cond, __FILE__, __LINE__))

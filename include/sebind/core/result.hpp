@@ -23,9 +23,18 @@ public:
     explicit operator bool() const noexcept { return ok(); }
     Status status() const noexcept { return m_status; }
 
-    T& value() & { SEBIND_EXPECTS(ok()); return *m_value; }
-    const T& value() const& { SEBIND_EXPECTS(ok()); return *m_value; }
-    T&& value() && { SEBIND_EXPECTS(ok()); return std::move(*m_value); }
+    T& value() & {
+        SEBIND_EXPECTS(ok());
+        return *m_value;
+    }
+    const T& value() const& {
+        SEBIND_EXPECTS(ok());
+        return *m_value;
+    }
+    T&& value() && {
+        SEBIND_EXPECTS(ok());
+        return std::move(*m_value);
+    }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() & { return value(); }

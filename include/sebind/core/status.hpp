@@ -60,8 +60,7 @@ private:
 }  // namespace sebind
 
 /// Return early from a function returning Status or Result<T> when `expr` (a Status) failed.
-#define SEBIND_TRY(expr)                                  \
-    do {                                                  \
-        if (::sebind::Status sebind_try_s_ = (expr); !sebind_try_s_.ok()) \
-            return sebind_try_s_;                         \
+#define SEBIND_TRY(expr)                                                                        \
+    do {                                                                                        \
+        if (::sebind::Status sebind_try_s_ = (expr); !sebind_try_s_.ok()) return sebind_try_s_; \
     } while (0)

@@ -80,7 +80,7 @@ Status init_chip(std::string_view dir, const InitOptions& options);
 
 struct ChipStats {
     std::uint64_t commands = 0;
-    std::uint64_t signatures = 0;        ///< Generate Signature commands that succeeded
+    std::uint64_t signatures = 0;  ///< Generate Signature commands that succeeded
     std::uint64_t key_establishments = 0;
     std::uint64_t nvm_writes = 0;
 };

@@ -45,8 +45,7 @@ public:
     /// as emu::Chip::open (does_not_exist, corrupted_data, storage_failure). `detail`, when
     /// given, receives a one-line explanation naming the directory and the fix.
     static Result<std::unique_ptr<EmuDaemon>> create(const std::vector<std::string>& chip_dirs,
-                                                     const emu::OpenOptions& options,
-                                                     std::string* detail = nullptr);
+                                                     const emu::OpenOptions& options, std::string* detail = nullptr);
     /// Closes every client and removes the socket file if it is still the one we bound.
     ~EmuDaemon();
     EmuDaemon(const EmuDaemon&) = delete;

@@ -47,8 +47,8 @@ enum class Ack : std::uint8_t { ack = 0, nack = 1, fault = 2, host_storage = 3 }
 enum class HelloStatus : std::uint8_t { ok = 0, no_such_chip = 1, unsupported_version = 2 };
 /// First byte of an error (kErrorOp) body; the rest is a short ASCII explanation.
 enum class ErrorCode : std::uint8_t {
-    too_long = 1,          ///< announced body above kMaxBody
-    malformed = 2,         ///< known op, body of the wrong size or with out-of-range values
+    too_long = 1,   ///< announced body above kMaxBody
+    malformed = 2,  ///< known op, body of the wrong size or with out-of-range values
     unknown_op = 3,
     hello_required = 4,    ///< a transaction or control message before a successful HELLO
     too_many_clients = 5,  ///< the daemon's client limit is reached
@@ -58,13 +58,13 @@ bool is_request_op(std::uint8_t op) noexcept;
 
 struct Request {
     Op op = Op::hello;
-    std::uint8_t version = 0;               ///< hello
-    std::string chip;                       ///< hello
-    std::uint8_t address = 0;               ///< write, read (7-bit; not range-checked: a chip
-                                            ///< simply does not acknowledge a foreign address)
-    std::vector<std::uint8_t> data;         ///< write
-    std::uint16_t count = 0;                ///< read
-    emu::FaultConfig faults;                ///< set_faults
+    std::uint8_t version = 0;                   ///< hello
+    std::string chip;                           ///< hello
+    std::uint8_t address = 0;                   ///< write, read (7-bit; not range-checked: a chip
+                                                ///< simply does not acknowledge a foreign address)
+    std::vector<std::uint8_t> data;             ///< write
+    std::uint16_t count = 0;                    ///< read
+    emu::FaultConfig faults;                    ///< set_faults
     emu::Latency latency = emu::Latency::zero;  ///< set_latency
 };
 

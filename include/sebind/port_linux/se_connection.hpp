@@ -37,8 +37,8 @@ inline constexpr std::size_t kMaxSeChipName = 255;
 
 struct SeUri {
     SeKind kind = SeKind::emulator;
-    std::string path;   ///< state dir, socket path or i2c device node
-    std::string chip;   ///< daemon: chip name (may be empty)
+    std::string path;  ///< state dir, socket path or i2c device node
+    std::string chip;  ///< daemon: chip name (may be empty)
     std::uint8_t address = stsafe::kDefaultI2cAddress;
 };
 

@@ -10,9 +10,9 @@
 namespace sebind::stsafe {
 
 enum class BusResult : std::uint8_t {
-    ok,     ///< transaction complete
-    nack,   ///< the address was not acknowledged: the chip is busy (or asleep); retry later
-    fault,  ///< the bus itself failed (no device, arbitration lost, I/O error, peer gone)
+    ok,            ///< transaction complete
+    nack,          ///< the address was not acknowledged: the chip is busy (or asleep); retry later
+    fault,         ///< the bus itself failed (no device, arbitration lost, I/O error, peer gone)
     host_storage,  ///< an emulated chip could not save its state on the host (disk full, read-only)
 };
 

@@ -142,8 +142,8 @@ public:
     /// Decrements a counter zone by `amount`, optionally writing `data` (≤ 496 bytes, 492 with
     /// C-MAC) at `offset` atomically with it; returns the new counter. Never re-sent on a damaged
     /// answer. out_of_range (would go below zero: device status 0x13).
-    Result<std::uint32_t> decrement(std::uint8_t zone, std::uint16_t offset, std::uint32_t amount,
-                                    Bytes data = {}, std::optional<AcChange> ac_change = std::nullopt) noexcept;
+    Result<std::uint32_t> decrement(std::uint8_t zone, std::uint16_t offset, std::uint32_t amount, Bytes data = {},
+                                    std::optional<AcChange> ac_change = std::nullopt) noexcept;
 
     // --- Keys (§4.13, §4.15-§4.17) -------------------------------------------------------------
     /// Generates a key pair in slot 1 or the ephemeral slot 0xFF (whose usage limit is forced to
@@ -200,7 +200,7 @@ public:
 
 private:
     struct Protection {
-        bool mac = false;              ///< C-MAC + R-MAC with the host keys
+        bool mac = false;  ///< C-MAC + R-MAC with the host keys
         bool encrypt_command = false;
         bool encrypt_response = false;
     };
@@ -218,8 +218,8 @@ private:
     Status read_bytes(std::size_t n, std::uint32_t start_ms) noexcept;
     Status read_response(std::size_t first_read, std::uint32_t start_ms) noexcept;
     /// The response payload without its R-MAC when the R-MAC verifies (§7.4).
-    Result<Bytes> check_rmac(std::uint8_t status, Bytes payload, Bytes rmac, std::uint8_t header_byte,
-                             Bytes sent, std::uint32_t counter) noexcept;
+    Result<Bytes> check_rmac(std::uint8_t status, Bytes payload, Bytes rmac, std::uint8_t header_byte, Bytes sent,
+                             std::uint32_t counter) noexcept;
     Status sync_counter() noexcept;
     Result<Bytes> query(Tag tag, std::size_t expected_payload) noexcept;
     Result<const KeyTable*> key_table() noexcept;
@@ -236,12 +236,12 @@ private:
     std::optional<std::uint32_t> m_counter;  ///< next C-MAC counter, when known
     std::optional<CommandAuthorizationTable> m_command_table;
     std::optional<PartitionInfo> m_partition;
-    std::optional<KeyTable> m_key_table;      ///< persistent slots; slot 0xFF is never cached here
-    std::optional<Curve> m_ephemeral_curve;   ///< curve of the ephemeral key we generated, until used
+    std::optional<KeyTable> m_key_table;     ///< persistent slots; slot 0xFF is never cached here
+    std::optional<Curve> m_ephemeral_curve;  ///< curve of the ephemeral key we generated, until used
     std::array<std::uint8_t, kIoBufferSize + 16> m_tx_payload{};  ///< encrypted command payload
-    ByteBuffer<kIoBufferSize> m_tx;                                ///< command frame
-    ByteBuffer<kMaxResponseFrame> m_rx;                            ///< raw response frame
-    ByteBuffer<kIoBufferSize> m_plain;                             ///< decrypted response payload
+    ByteBuffer<kIoBufferSize> m_tx;                               ///< command frame
+    ByteBuffer<kMaxResponseFrame> m_rx;                           ///< raw response frame
+    ByteBuffer<kIoBufferSize> m_plain;                            ///< decrypted response payload
 };
 
 }  // namespace sebind::stsafe

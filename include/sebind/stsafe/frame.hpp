@@ -19,9 +19,9 @@ struct CommandFrame {
 
 /// A decoded response frame; the views point into the input.
 struct ResponseFrame {
-    std::uint8_t status = 0;  ///< status byte as transmitted (bit 6 = R-MAC present)
-    Bytes payload;            ///< after status and length, before R-MAC and CRC
-    Bytes rmac;               ///< 4 bytes when the status byte's R-MAC bit is set, else empty
+    std::uint8_t status = 0;     ///< status byte as transmitted (bit 6 = R-MAC present)
+    Bytes payload;               ///< after status and length, before R-MAC and CRC
+    Bytes rmac;                  ///< 4 bytes when the status byte's R-MAC bit is set, else empty
     std::size_t frame_size = 0;  ///< bytes the whole frame occupies: 3 + length field
 };
 

@@ -170,7 +170,12 @@ enum class ZoneAccess : std::uint8_t { always = 0, host = 1, never = 7 };
 
 /// Command access condition values in the command-AC table (§4.12).
 enum class CommandAccess : std::uint8_t {
-    never = 0, free = 1, admin = 2, host = 3, admin_or_password = 4, admin_or_host = 5,
+    never = 0,
+    free = 1,
+    admin = 2,
+    host = 3,
+    admin_or_password = 4,
+    admin_or_host = 5,
 };
 
 /// Command encryption flags in the command-AC table (§4.14 tag 0x24).

@@ -55,12 +55,12 @@ const char* to_string(Product p) noexcept;
 struct ZoneInfo {
     std::uint8_t index = 0;
     ZoneType type = ZoneType::data;
-    std::uint8_t read_ac = 0;     ///< 3-bit AC value (ZoneAccess)
-    std::uint8_t update_ac = 0;   ///< 3-bit AC value
+    std::uint8_t read_ac = 0;    ///< 3-bit AC value (ZoneAccess)
+    std::uint8_t update_ac = 0;  ///< 3-bit AC value
     bool read_change_right = false;
     bool update_change_right = false;
-    std::uint16_t size = 0;       ///< data segment length
-    std::uint32_t counter = 0;    ///< one-way counter (counter zones only)
+    std::uint16_t size = 0;     ///< data segment length
+    std::uint32_t counter = 0;  ///< one-way counter (counter zones only)
 };
 
 inline constexpr std::size_t kMaxZones = 16;

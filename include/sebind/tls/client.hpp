@@ -21,16 +21,17 @@
 namespace sebind::tls {
 
 struct ClientOptions {
-    std::string host;                 ///< DNS name or IP literal: connected to, sent as SNI (names only), checked in the certificate (tls/host_name.hpp)
+    std::string
+        host;  ///< DNS name or IP literal: connected to, sent as SNI (names only), checked in the certificate (tls/host_name.hpp)
     /// When set, the TCP connection goes to this address (a name or an IP literal) instead of
     /// `host`, which stays what SNI carries and the certificate must name (like curl --connect-to).
     std::string connect_address;
     std::uint16_t port = 8883;
-    std::string ca_file;              ///< PEM file of trusted CAs for the server certificate (at most 1 MiB)
+    std::string ca_file;  ///< PEM file of trusted CAs for the server certificate (at most 1 MiB)
     const mbedtls_x509_crt* own_chain = nullptr;  ///< client certificate chain, leaf first
     mbedtls_pk_context* own_key = nullptr;        ///< e.g. from setup_se_key
-    std::vector<std::string> alpn;    ///< optional protocol names
-    std::uint32_t timeout_ms = 10000; ///< connect, handshake and each read
+    std::vector<std::string> alpn;                ///< optional protocol names
+    std::uint32_t timeout_ms = 10000;             ///< connect, handshake and each read
     /// ECDHE on the chip (off by default): the ephemeral key pair is made in the chip's slot 0xFF
     /// and used there once. Needs an SE own_key, the program linked with
     /// sebind::tls_mbedtls_ecdhe_hook (see chip_ecdhe.hpp) and a server that accepts P-256, P-384

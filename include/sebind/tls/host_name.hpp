@@ -21,9 +21,9 @@ namespace sebind::tls {
 
 /// The identities a certificate presents.
 struct CertificateNames {
-    std::vector<std::string> dns;               ///< subjectAltName dNSName entries
-    std::vector<std::vector<std::uint8_t>> ips; ///< subjectAltName iPAddress entries (4 or 16 bytes)
-    std::vector<std::string> common_names;      ///< the subject's CN attributes
+    std::vector<std::string> dns;                ///< subjectAltName dNSName entries
+    std::vector<std::vector<std::uint8_t>> ips;  ///< subjectAltName iPAddress entries (4 or 16 bytes)
+    std::vector<std::string> common_names;       ///< the subject's CN attributes
 };
 
 /// The address of an IP literal (4 bytes for IPv4, 16 for IPv6); empty when `host` is a name.

@@ -81,12 +81,11 @@ inline PemCertificates read_pem_certificates(const std::string& path) {
     using pem_detail::fail;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return fail(Failure::file_not_found, "no such file", "check the path");
+        if (errno == ENOENT || errno == ENOTDIR) return fail(Failure::file_not_found, "no such file", "check the path");
         if (errno == EACCES) return fail(Failure::file_invalid, "permission denied", "make it readable by this user");
         return fail(Failure::file_invalid, std::strerror(errno), "check the path");
     }
-    struct stat st{};
+    struct stat st {};
     std::string text;
     std::string error;
     if (::fstat(fd, &st) != 0) {
@@ -126,8 +125,10 @@ inline PemCertificates read_pem_certificates(const std::string& path) {
         const std::size_t end = text.find(kEnd, body);
         std::vector<std::uint8_t> der;
         if (end == std::string::npos || !pem_detail::base64_decode(text.substr(body, end - body), der))
-            return fail(Failure::file_invalid, "certificate " + std::to_string(out.der.size() + 1) + " in it is damaged (bad base64 or no END line)",
-                        "export the certificate again");
+            return fail(
+                Failure::file_invalid,
+                "certificate " + std::to_string(out.der.size() + 1) + " in it is damaged (bad base64 or no END line)",
+                "export the certificate again");
         out.der.push_back(std::move(der));
         at = end + kEnd.size();
     }
@@ -141,8 +142,8 @@ namespace diagnoses {
 
 /// A file of certificates the client cannot use: `what` is "CA file" or "chain file", `reason`
 /// and `fix` from read_pem_certificates (or the stack's parser).
-inline void bad_certificate_file(Diagnosis& d, const std::string& what, const std::string& path, Failure f, const std::string& reason,
-                                 const std::string& fix) {
+inline void bad_certificate_file(Diagnosis& d, const std::string& what, const std::string& path, Failure f,
+                                 const std::string& reason, const std::string& fix) {
     set_diagnosis(d, f, "cannot read " + what + " " + path + ": " + reason, fix);
 }
 

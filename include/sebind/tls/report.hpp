@@ -13,21 +13,21 @@ namespace sebind::tls {
 /// What failed, in terms a device engineer can act on.
 enum class Failure : std::uint8_t {
     none,
-    not_listening,         ///< TCP connect refused or unreachable
+    not_listening,  ///< TCP connect refused or unreachable
     unknown_host,
     timeout,
-    untrusted_server,      ///< server certificate not issued by the configured CA
+    untrusted_server,  ///< server certificate not issued by the configured CA
     hostname_mismatch,
     server_cert_expired,
-    rsa_key_exchange_only, ///< the server offers only static RSA key exchange (no ECDHE: no forward secrecy)
-    no_shared_cipher,      ///< the server wants suites this client does not offer
-    no_common_version,     ///< the server refused every TLS version offered (alert protocol_version)
-    client_cert_rejected,  ///< the server refused our certificate (CA, or key/cert mismatch)
-    chip_error,            ///< the secure element failed while signing
+    rsa_key_exchange_only,  ///< the server offers only static RSA key exchange (no ECDHE: no forward secrecy)
+    no_shared_cipher,       ///< the server wants suites this client does not offer
+    no_common_version,      ///< the server refused every TLS version offered (alert protocol_version)
+    client_cert_rejected,   ///< the server refused our certificate (CA, or key/cert mismatch)
+    chip_error,             ///< the secure element failed while signing
     protocol_error,
-    not_supported,         ///< asked for something this stack or build cannot do (e.g. TLS 1.3 on mbedTLS 2.28)
-    file_not_found,        ///< a file of certificates given to the client (CA, chain) does not exist
-    file_invalid,          ///< ... is a directory, unreadable, too large, not PEM, or holds no usable certificate
+    not_supported,   ///< asked for something this stack or build cannot do (e.g. TLS 1.3 on mbedTLS 2.28)
+    file_not_found,  ///< a file of certificates given to the client (CA, chain) does not exist
+    file_invalid,    ///< ... is a directory, unreadable, too large, not PEM, or holds no usable certificate
 };
 
 constexpr const char* to_string(Failure f) noexcept {
@@ -54,11 +54,11 @@ constexpr const char* to_string(Failure f) noexcept {
 
 struct Diagnosis {
     Failure failure = Failure::none;
-    std::string cause;   ///< one line: what happened
-    std::string fix;     ///< one line: what to change
-    int stack_error = 0;              ///< the TLS library's own error code (mbedTLS or wolfSSL)
-    std::uint32_t verify_flags = 0;   ///< mbedTLS certificate verification flags, when known
-    std::uint8_t alert = 0;           ///< TLS alert received, if any
+    std::string cause;               ///< one line: what happened
+    std::string fix;                 ///< one line: what to change
+    int stack_error = 0;             ///< the TLS library's own error code (mbedTLS or wolfSSL)
+    std::uint32_t verify_flags = 0;  ///< mbedTLS certificate verification flags, when known
+    std::uint8_t alert = 0;          ///< TLS alert received, if any
 };
 
 inline void set_diagnosis(Diagnosis& d, Failure f, std::string cause, std::string fix) {
@@ -103,7 +103,8 @@ inline std::string alert_name(std::uint8_t code) {
 namespace diagnoses {
 
 inline void refused(Diagnosis& d, const std::string& where) {
-    set_diagnosis(d, Failure::not_listening, "nothing accepts connections on " + where, "start the broker, or check --host and --port");
+    set_diagnosis(d, Failure::not_listening, "nothing accepts connections on " + where,
+                  "start the broker, or check --host and --port");
 }
 
 /// `status` is the chip driver's error, as text.
@@ -113,7 +114,8 @@ inline void chip_failed_signing(Diagnosis& d, const char* status) {
 }
 
 inline void server_cert_expired(Diagnosis& d, const std::string& not_after) {
-    set_diagnosis(d, Failure::server_cert_expired, "the server's certificate is outside its validity (until " + not_after + ")",
+    set_diagnosis(d, Failure::server_cert_expired,
+                  "the server's certificate is outside its validity (until " + not_after + ")",
                   "renew the broker's certificate (or check the device clock)");
 }
 
@@ -150,14 +152,16 @@ inline void alpn_refused(Diagnosis& d, const std::vector<std::string>& offered) 
     std::string list;
     for (const auto& p : offered) list += (list.empty() ? "" : ", ") + p;
     set_diagnosis(d, Failure::protocol_error, "the server accepts none of the offered ALPN protocols (" + list + ")",
-                  "offer the protocol the broker expects with --alpn (device.toml: alpn), e.g. x-amzn-mqtt-ca for AWS IoT on port 443");
+                  "offer the protocol the broker expects with --alpn (device.toml: alpn), e.g. x-amzn-mqtt-ca for AWS "
+                  "IoT on port 443");
 }
 
 /// `chosen` null or empty: the server accepted none of ours. `fix` names what to allow.
 inline void no_shared_cipher(Diagnosis& d, const char* chosen, std::string fix) {
     const bool named = chosen != nullptr && *chosen != '\0';
     set_diagnosis(d, Failure::no_shared_cipher,
-                  std::string("no cipher suite in common: the server ") + (named ? std::string("chose ") + chosen : "accepted none of ours"),
+                  std::string("no cipher suite in common: the server ") +
+                      (named ? std::string("chose ") + chosen : "accepted none of ours"),
                   std::move(fix));
 }
 
@@ -170,15 +174,20 @@ enum class Offered : std::uint8_t { tls12, tls13, tls12_and_13 };
 inline void no_common_version(Diagnosis& d, Offered offered) {
     switch (offered) {
         case Offered::tls12:
-            set_diagnosis(d, Failure::no_common_version, "the server accepts only TLS 1.3; this client offered TLS 1.2 (alert protocol_version)",
-                          "use --stack wolfssl --tls 1.3 (mbedTLS 2.28 speaks TLS 1.2 only), or allow TLS 1.2 on the broker");
+            set_diagnosis(
+                d, Failure::no_common_version,
+                "the server accepts only TLS 1.3; this client offered TLS 1.2 (alert protocol_version)",
+                "use --stack wolfssl --tls 1.3 (mbedTLS 2.28 speaks TLS 1.2 only), or allow TLS 1.2 on the broker");
             return;
         case Offered::tls13:
-            set_diagnosis(d, Failure::no_common_version, "the server does not accept TLS 1.3; this client offered only TLS 1.3 (alert protocol_version)",
-                          "leave out --tls 1.3 (or use --tls 1.2), or allow TLS 1.3 on the broker");
+            set_diagnosis(
+                d, Failure::no_common_version,
+                "the server does not accept TLS 1.3; this client offered only TLS 1.3 (alert protocol_version)",
+                "leave out --tls 1.3 (or use --tls 1.2), or allow TLS 1.3 on the broker");
             return;
         case Offered::tls12_and_13:
-            set_diagnosis(d, Failure::no_common_version, "the server accepts neither TLS 1.2 nor TLS 1.3 (alert protocol_version)",
+            set_diagnosis(d, Failure::no_common_version,
+                          "the server accepts neither TLS 1.2 nor TLS 1.3 (alert protocol_version)",
                           "allow TLS 1.2 or 1.3 on the broker");
             return;
     }
@@ -187,14 +196,14 @@ inline void no_common_version(Diagnosis& d, Offered offered) {
 }  // namespace diagnoses
 
 struct HandshakeInfo {
-    std::string stack;        ///< "mbedtls 2.28.3", "wolfssl 5.5.4"
-    std::string version;      ///< "TLSv1.2", "TLSv1.3"
+    std::string stack;    ///< "mbedtls 2.28.3", "wolfssl 5.5.4"
+    std::string version;  ///< "TLSv1.2", "TLSv1.3"
     std::string ciphersuite;
-    std::string group;        ///< ECDHE group, when the stack reports it
-    std::string alpn;         ///< the application protocol the server selected (ALPN); empty: none
+    std::string group;  ///< ECDHE group, when the stack reports it
+    std::string alpn;   ///< the application protocol the server selected (ALPN); empty: none
     std::string server_subject, server_issuer, server_not_after;
     bool resumed = false;
-    std::uint32_t chip_signatures = 0;  ///< SE signatures during this handshake
+    std::uint32_t chip_signatures = 0;          ///< SE signatures during this handshake
     std::uint32_t chip_key_establishments = 0;  ///< ECDHE on the SE during this handshake (chip_ecdhe)
     std::uint32_t tcp_ms = 0, handshake_ms = 0;
 };

@@ -28,9 +28,10 @@ struct Suite {
     const char* name;
 };
 // RFC 5246 and RFC 5288 code points.
-inline constexpr Suite kStaticRsa[] = {{0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256"}, {0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384"},
-                                      {0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256"}, {0x003D, "TLS_RSA_WITH_AES_256_CBC_SHA256"},
-                                      {0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA"},    {0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA"}};
+inline constexpr Suite kStaticRsa[] = {
+    {0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256"}, {0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384"},
+    {0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256"}, {0x003D, "TLS_RSA_WITH_AES_256_CBC_SHA256"},
+    {0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA"},    {0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA"}};
 
 inline void put16(std::vector<std::uint8_t>& b, std::size_t v) {
     b.push_back(static_cast<std::uint8_t>(v >> 8));

@@ -4,8 +4,8 @@
 // part of include/sebind/tls/.
 #pragma once
 
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -34,7 +34,8 @@ struct TcpConnection {
 /// when packets to the broker are dropped. The socket is close-on-exec, has TCP_NODELAY (Nagle
 /// would hold back the client's second flight, ~40 ms a handshake) and stays non-blocking when
 /// `nonblocking`.
-inline TcpConnection tcp_connect(const std::string& host, std::uint16_t port, std::uint32_t timeout_ms, bool nonblocking) {
+inline TcpConnection tcp_connect(const std::string& host, std::uint16_t port, std::uint32_t timeout_ms,
+                                 bool nonblocking) {
     using Clock = std::chrono::steady_clock;
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     addrinfo hints{};
@@ -42,7 +43,8 @@ inline TcpConnection tcp_connect(const std::string& host, std::uint16_t port, st
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* list = nullptr;
     TcpConnection result;
-    if (const int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list); rc != 0 || list == nullptr) {
+    if (const int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list);
+        rc != 0 || list == nullptr) {
         if (list != nullptr) ::freeaddrinfo(list);
         result.error = TcpError::unknown_host;
         result.resolver_error = rc != 0 ? rc : EAI_NONAME;
@@ -106,24 +108,28 @@ inline void resolver_failure(Diagnosis& d, const std::string& host, int resolver
                           "check the device's DNS servers (/etc/resolv.conf)");
             return;
         default:
-            set_diagnosis(d, Failure::unknown_host,
-                          "cannot resolve '" + host + "'" + (resolver_error != 0 ? std::string(" (") + ::gai_strerror(resolver_error) + ")" : std::string()),
-                          "use a name the device can resolve (e.g. localhost)");
+            set_diagnosis(
+                d, Failure::unknown_host,
+                "cannot resolve '" + host + "'" +
+                    (resolver_error != 0 ? std::string(" (") + ::gai_strerror(resolver_error) + ")" : std::string()),
+                "use a name the device can resolve (e.g. localhost)");
             return;
     }
 }
 
 /// Why tcp_connect failed; `where` is "host:port", `resolver_error` getaddrinfo's code.
-inline void tcp_failure(Diagnosis& d, TcpError e, const std::string& host, const std::string& where, std::uint32_t timeout_ms,
-                        int resolver_error = 0) {
+inline void tcp_failure(Diagnosis& d, TcpError e, const std::string& host, const std::string& where,
+                        std::uint32_t timeout_ms, int resolver_error = 0) {
     switch (e) {
         case TcpError::unknown_host: resolver_failure(d, host, resolver_error); return;
         case TcpError::timeout:
-            set_diagnosis(d, Failure::timeout, "no TCP answer from " + where + " within " + std::to_string(timeout_ms) + " ms",
+            set_diagnosis(d, Failure::timeout,
+                          "no TCP answer from " + where + " within " + std::to_string(timeout_ms) + " ms",
                           "check the broker's address, port and firewall");
             return;
         case TcpError::unreachable:
-            set_diagnosis(d, Failure::not_listening, where + " is unreachable", "check --host and the device's network");
+            set_diagnosis(d, Failure::not_listening, where + " is unreachable",
+                          "check --host and the device's network");
             return;
         case TcpError::refused:
         case TcpError::none: refused(d, where); return;

@@ -32,7 +32,7 @@ namespace sebind::tls_wolfssl {
 
 /// Which protocol versions the client offers.
 enum class TlsVersions : std::uint8_t {
-    both,         ///< TLS 1.3 preferred, TLS 1.2 accepted (default)
+    both,  ///< TLS 1.3 preferred, TLS 1.2 accepted (default)
     tls12_only,
     tls13_only,
 };

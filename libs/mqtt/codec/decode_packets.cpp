@@ -25,7 +25,9 @@ bool packet_id(Reader& r, std::uint16_t& id, Error& e) {
     return true;
 }
 
-Error end(const Reader& r) { return r.error() != Error::ok ? r.error() : (r.at_end() ? Error::ok : Error::malformed_packet); }
+Error end(const Reader& r) {
+    return r.error() != Error::ok ? r.error() : (r.at_end() ? Error::ok : Error::malformed_packet);
+}
 
 }  // namespace
 

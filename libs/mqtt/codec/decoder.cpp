@@ -58,7 +58,8 @@ Decoder::Feed Decoder::feed(Bytes input) noexcept {
                 if ((m_max_packet != 0 && total > m_max_packet) || m_remaining > m_storage.size()) {
                     // A PUBLISH is dropped without buffering it, so its sender can be answered
                     // and the connection lives on; nothing else larger than us can be handled.
-                    if (static_cast<PacketType>(m_first >> 4) != PacketType::publish) return fail(f, Error::packet_too_large);
+                    if (static_cast<PacketType>(m_first >> 4) != PacketType::publish)
+                        return fail(f, Error::packet_too_large);
                     m_skip_topic_len = 0;
                     m_skip_id = 0;
                     m_state = State::skip;
@@ -106,8 +107,7 @@ Decoder::Feed Decoder::feed(Bytes input) noexcept {
                 break;
             }
             case State::complete:
-            case State::failed:
-                return f;  // unreachable: handled before the loop
+            case State::failed: return f;  // unreachable: handled before the loop
         }
     }
     return f;

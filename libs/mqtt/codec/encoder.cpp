@@ -16,7 +16,9 @@ constexpr std::uint8_t first(PacketType t, unsigned flags = 0) {
     return static_cast<std::uint8_t>((static_cast<unsigned>(t) << 4) | flags);
 }
 
-EncodeResult finish(Error e, std::size_t size) { return {e, e == Error::ok || e == Error::buffer_too_small ? size : 0}; }
+EncodeResult finish(Error e, std::size_t size) {
+    return {e, e == Error::ok || e == Error::buffer_too_small ? size : 0};
+}
 
 template <class BodyFn>
 EncodeResult run(std::uint8_t first_byte, MutableBytes out, BodyFn&& body) {
@@ -36,9 +38,9 @@ Error check_string(std::string_view s) {
     return is_valid_utf8(s) ? Error::ok : Error::bad_utf8;
 }
 
-#define SEBIND_MQTT_CHECK(expr)                                          \
-    do {                                                                 \
-        if (const Error e_ = (expr); e_ != Error::ok) return {e_, 0};    \
+#define SEBIND_MQTT_CHECK(expr)                                       \
+    do {                                                              \
+        if (const Error e_ = (expr); e_ != Error::ok) return {e_, 0}; \
     } while (0)
 
 }  // namespace

@@ -13,11 +13,26 @@ namespace sebind::mqtt {
 
 // Private state for the table-driven code below (const in, const out).
 struct PropertiesAccess {
-    template <class P> static auto& present(P& p) { return p.m_present; }
-    template <class P> static auto& numbers(P& p) { return p.m_numbers; }
-    template <class P> static auto& strings(P& p) { return p.m_strings; }
-    template <class P> static auto& raw(P& p) { return p.m_raw; }
-    template <class P> static auto& user_count(P& p) { return p.m_user_count; }
+    template <class P>
+    static auto& present(P& p) {
+        return p.m_present;
+    }
+    template <class P>
+    static auto& numbers(P& p) {
+        return p.m_numbers;
+    }
+    template <class P>
+    static auto& strings(P& p) {
+        return p.m_strings;
+    }
+    template <class P>
+    static auto& raw(P& p) {
+        return p.m_raw;
+    }
+    template <class P>
+    static auto& user_count(P& p) {
+        return p.m_user_count;
+    }
 };
 
 namespace {
@@ -33,45 +48,48 @@ constexpr std::uint16_t kAll = ctx(C::will) | ctx(C::connect) | ctx(C::connack) 
 
 struct Spec {
     Kind kind = Kind::none;
-    std::uint8_t slot = 0;          // index into numbers or strings
-    std::uint16_t contexts = 0;     // where it may appear (§2.2.2.2, table 2-4)
-    std::uint32_t fallback = 0;     // the spec's default when absent
-    bool boolean = false;           // only 0 or 1 allowed
-    bool non_zero = false;          // 0 is a Protocol Error
+    std::uint8_t slot = 0;       // index into numbers or strings
+    std::uint16_t contexts = 0;  // where it may appear (§2.2.2.2, table 2-4)
+    std::uint32_t fallback = 0;  // the spec's default when absent
+    bool boolean = false;        // only 0 or 1 allowed
+    bool non_zero = false;       // 0 is a Protocol Error
 };
 
 constexpr std::array<Spec, 43> make_table() {
     std::array<Spec, 43> t{};
     auto num = [&](unsigned id, Kind k, std::uint8_t slot, std::uint16_t c, std::uint32_t def = 0, bool boolean = false,
                    bool non_zero = false) { t[id] = Spec{k, slot, c, def, boolean, non_zero}; };
-    auto str = [&](unsigned id, Kind k, std::uint8_t slot, std::uint16_t c) { t[id] = Spec{k, slot, c, 0, false, false}; };
-    num(0x01, Kind::byte, 0, kPublishWill, 0, true);                                       // payload format (§3.3.2.3.2)
-    num(0x02, Kind::four, 1, kPublishWill);                                                // message expiry
-    str(0x03, Kind::text, 0, kPublishWill);                                                // content type
-    str(0x08, Kind::text, 1, kPublishWill);                                                // response topic
-    str(0x09, Kind::binary, 2, kPublishWill);                                              // correlation data
-    num(0x0B, Kind::varint, 2, ctx(C::publish) | ctx(C::subscribe), 0, false, true);       // subscription id (§3.8.2.1.2)
-    num(0x11, Kind::four, 3, ctx(C::connect) | ctx(C::connack) | ctx(C::disconnect));      // session expiry
-    str(0x12, Kind::text, 3, ctx(C::connack));                                             // assigned client id
-    num(0x13, Kind::two, 4, ctx(C::connack));                                              // server keep alive
-    str(0x15, Kind::text, 4, ctx(C::connect) | ctx(C::connack) | ctx(C::auth));            // authentication method
-    str(0x16, Kind::binary, 5, ctx(C::connect) | ctx(C::connack) | ctx(C::auth));          // authentication data
-    num(0x17, Kind::byte, 5, ctx(C::connect), 1, true);                                    // request problem info
-    num(0x18, Kind::four, 6, ctx(C::will));                                                // will delay interval
-    num(0x19, Kind::byte, 7, ctx(C::connect), 0, true);                                    // request response info
-    str(0x1A, Kind::text, 6, ctx(C::connack));                                             // response information
-    str(0x1C, Kind::text, 7, ctx(C::connack) | ctx(C::disconnect));                        // server reference
-    str(0x1F, Kind::text, 8, kAll & ~(ctx(C::will) | ctx(C::connect) | ctx(C::publish) | ctx(C::subscribe) | ctx(C::unsubscribe)));
-    num(0x21, Kind::two, 8, ctx(C::connect) | ctx(C::connack), 65535, false, true);        // receive maximum (§3.1.2.11.3)
-    num(0x22, Kind::two, 9, ctx(C::connect) | ctx(C::connack));                            // topic alias maximum
-    num(0x23, Kind::two, 10, ctx(C::publish), 0, false, true);                             // topic alias (§3.3.2.3.4)
-    num(0x24, Kind::byte, 11, ctx(C::connack), 2, true);                                   // maximum QoS (0 or 1 when sent)
-    num(0x25, Kind::byte, 12, ctx(C::connack), 1, true);                                   // retain available
-    t[0x26] = Spec{Kind::pair, 0, kAll, 0, false, false};                                  // user property
-    num(0x27, Kind::four, 13, ctx(C::connect) | ctx(C::connack), 0, false, true);          // maximum packet size (§3.1.2.11.4)
-    num(0x28, Kind::byte, 14, ctx(C::connack), 1, true);                                   // wildcard subscription available
-    num(0x29, Kind::byte, 15, ctx(C::connack), 1, true);                                   // subscription ids available
-    num(0x2A, Kind::byte, 16, ctx(C::connack), 1, true);                                   // shared subscription available
+    auto str = [&](unsigned id, Kind k, std::uint8_t slot, std::uint16_t c) {
+        t[id] = Spec{k, slot, c, 0, false, false};
+    };
+    num(0x01, Kind::byte, 0, kPublishWill, 0, true);                                   // payload format (§3.3.2.3.2)
+    num(0x02, Kind::four, 1, kPublishWill);                                            // message expiry
+    str(0x03, Kind::text, 0, kPublishWill);                                            // content type
+    str(0x08, Kind::text, 1, kPublishWill);                                            // response topic
+    str(0x09, Kind::binary, 2, kPublishWill);                                          // correlation data
+    num(0x0B, Kind::varint, 2, ctx(C::publish) | ctx(C::subscribe), 0, false, true);   // subscription id (§3.8.2.1.2)
+    num(0x11, Kind::four, 3, ctx(C::connect) | ctx(C::connack) | ctx(C::disconnect));  // session expiry
+    str(0x12, Kind::text, 3, ctx(C::connack));                                         // assigned client id
+    num(0x13, Kind::two, 4, ctx(C::connack));                                          // server keep alive
+    str(0x15, Kind::text, 4, ctx(C::connect) | ctx(C::connack) | ctx(C::auth));        // authentication method
+    str(0x16, Kind::binary, 5, ctx(C::connect) | ctx(C::connack) | ctx(C::auth));      // authentication data
+    num(0x17, Kind::byte, 5, ctx(C::connect), 1, true);                                // request problem info
+    num(0x18, Kind::four, 6, ctx(C::will));                                            // will delay interval
+    num(0x19, Kind::byte, 7, ctx(C::connect), 0, true);                                // request response info
+    str(0x1A, Kind::text, 6, ctx(C::connack));                                         // response information
+    str(0x1C, Kind::text, 7, ctx(C::connack) | ctx(C::disconnect));                    // server reference
+    str(0x1F, Kind::text, 8,
+        kAll & ~(ctx(C::will) | ctx(C::connect) | ctx(C::publish) | ctx(C::subscribe) | ctx(C::unsubscribe)));
+    num(0x21, Kind::two, 8, ctx(C::connect) | ctx(C::connack), 65535, false, true);  // receive maximum (§3.1.2.11.3)
+    num(0x22, Kind::two, 9, ctx(C::connect) | ctx(C::connack));                      // topic alias maximum
+    num(0x23, Kind::two, 10, ctx(C::publish), 0, false, true);                       // topic alias (§3.3.2.3.4)
+    num(0x24, Kind::byte, 11, ctx(C::connack), 2, true);                             // maximum QoS (0 or 1 when sent)
+    num(0x25, Kind::byte, 12, ctx(C::connack), 1, true);                             // retain available
+    t[0x26] = Spec{Kind::pair, 0, kAll, 0, false, false};                            // user property
+    num(0x27, Kind::four, 13, ctx(C::connect) | ctx(C::connack), 0, false, true);  // maximum packet size (§3.1.2.11.4)
+    num(0x28, Kind::byte, 14, ctx(C::connack), 1, true);                           // wildcard subscription available
+    num(0x29, Kind::byte, 15, ctx(C::connack), 1, true);                           // subscription ids available
+    num(0x2A, Kind::byte, 16, ctx(C::connack), 1, true);                           // shared subscription available
     return t;
 }
 
@@ -97,9 +115,7 @@ Error check_value(const Spec& s, std::uint32_t v) noexcept {
 
 }  // namespace
 
-bool Properties::has(PropertyId id) const noexcept {
-    return (m_present & bit(static_cast<unsigned>(id))) != 0;
-}
+bool Properties::has(PropertyId id) const noexcept { return (m_present & bit(static_cast<unsigned>(id))) != 0; }
 
 std::uint32_t Properties::number(PropertyId id) const noexcept {
     const Spec* s = spec_of(static_cast<unsigned>(id));

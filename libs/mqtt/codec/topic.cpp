@@ -81,10 +81,12 @@ bool topic_matches(std::string_view filter, std::string_view topic) noexcept {
     std::size_t f = 0, t = 0;
     while (true) {
         const std::size_t f_end = filter.find('/', f);
-        const std::string_view f_level = filter.substr(f, f_end == std::string_view::npos ? std::string_view::npos : f_end - f);
+        const std::string_view f_level = filter.substr(
+            f, f_end == std::string_view::npos ? std::string_view::npos : f_end - f);
         if (f_level == "#") return true;  // also matches the parent level: "a/#" matches "a" (§4.7.1.2)
         const std::size_t t_end = topic.find('/', t);
-        const std::string_view t_level = topic.substr(t, t_end == std::string_view::npos ? std::string_view::npos : t_end - t);
+        const std::string_view t_level = topic.substr(
+            t, t_end == std::string_view::npos ? std::string_view::npos : t_end - t);
         if (f_level != "+" && f_level != t_level) return false;
         const bool f_last = f_end == std::string_view::npos;
         const bool t_last = t_end == std::string_view::npos;

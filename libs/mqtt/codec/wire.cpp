@@ -53,7 +53,7 @@ Error check_fixed_header(std::uint8_t first_byte, ProtocolVersion version) noexc
     switch (static_cast<PacketType>(type)) {
         case PacketType::publish: {
             const unsigned qos = (flags >> 1) & 3u;
-            if (qos == 3) return Error::bad_qos;                   // [MQTT-3.3.1-4]
+            if (qos == 3) return Error::bad_qos;                       // [MQTT-3.3.1-4]
             if (qos == 0 && (flags & 0x08u)) return Error::bad_flags;  // DUP must be 0 at QoS 0 [MQTT-3.3.1-2]
             return Error::ok;
         }
@@ -62,8 +62,7 @@ Error check_fixed_header(std::uint8_t first_byte, ProtocolVersion version) noexc
         case PacketType::unsubscribe:
             // Reserved flags 0010 ([MQTT-3.6.1-1], [MQTT-3.8.1-1], [MQTT-3.10.1-1]).
             return flags == 0x2 ? Error::ok : Error::bad_flags;
-        default:
-            return flags == 0 ? Error::ok : Error::bad_flags;  // [MQTT-2.2.2-1] / [MQTT-2.1.3-1]
+        default: return flags == 0 ? Error::ok : Error::bad_flags;  // [MQTT-2.2.2-1] / [MQTT-2.1.3-1]
     }
 }
 

@@ -68,10 +68,9 @@ Status Outbox::append_or_compact(Bytes record, bool durable) noexcept {
 
 Status Outbox::maybe_sync(bool force) noexcept {
     if (m_unsynced == 0) return Status::success();
-    const bool due = force ||
-                     (m_config.sync == SyncPolicy::batch &&
-                      (m_unsynced >= m_config.batch_records ||
-                       elapsed_ms(m_unsynced_since_ms, m_clock.now_ms()) >= m_config.batch_interval_ms));
+    const bool due = force || (m_config.sync == SyncPolicy::batch &&
+                               (m_unsynced >= m_config.batch_records ||
+                                elapsed_ms(m_unsynced_since_ms, m_clock.now_ms()) >= m_config.batch_interval_ms));
     if (!due) return Status::success();
     SEBIND_TRY(m_storage.sync());
     m_unsynced = 0;
@@ -90,8 +89,10 @@ Status Outbox::tick() noexcept {
 Result<std::uint64_t> Outbox::enqueue(std::uint16_t packet_id, QoS qos, bool retain, std::string_view topic,
                                       Bytes payload) noexcept {
     SEBIND_EXPECTS(m_open);
-    if (packet_id == 0 || qos == QoS::at_most_once || static_cast<unsigned>(qos) > 2) return Status(Errc::invalid_argument);
-    if (topic.size() > 65535 || topic.size() + payload.size() > m_config.max_message_bytes) return Status(Errc::out_of_range);
+    if (packet_id == 0 || qos == QoS::at_most_once || static_cast<unsigned>(qos) > 2)
+        return Status(Errc::invalid_argument);
+    if (topic.size() > 65535 || topic.size() + payload.size() > m_config.max_message_bytes)
+        return Status(Errc::out_of_range);
     if (m_broken) return Status(Errc::storage_failure);
     const std::size_t body = fmt::kEnqueueFixed + topic.size() + payload.size();
     const std::uint32_t record_size = static_cast<std::uint32_t>(fmt::kRecordHeader + body);
@@ -195,7 +196,8 @@ Status Outbox::load(std::uint64_t seq, StoredMessage& out) noexcept {
     const std::size_t topic_size = load_be16(body + 13);
     out.entry = it->info;
     out.topic = std::string_view(reinterpret_cast<const char*>(body + fmt::kEnqueueFixed), topic_size);
-    out.payload = Bytes(body + fmt::kEnqueueFixed + topic_size, it->record_size - fmt::kRecordHeader - fmt::kEnqueueFixed - topic_size);
+    out.payload = Bytes(body + fmt::kEnqueueFixed + topic_size,
+                        it->record_size - fmt::kRecordHeader - fmt::kEnqueueFixed - topic_size);
     return Status::success();
 }
 

@@ -41,8 +41,8 @@ Status Outbox::replay(Bytes body, std::uint64_t offset, std::uint32_t record_siz
         if (seq < m_next_seq || packet_id == 0 || qos < 1 || qos > 2 || body[12] > 1 ||
             topic_size > body.size() - fmt::kEnqueueFixed)
             return Status::success();
-        m_entries.push_back(Entry{StoreEntry{seq, packet_id, static_cast<QoS>(qos), body[12] == 1, false, true},
-                                  offset, record_size});
+        m_entries.push_back(
+            Entry{StoreEntry{seq, packet_id, static_cast<QoS>(qos), body[12] == 1, false, true}, offset, record_size});
         m_live_bytes += record_size;
         m_next_seq = seq + 1;
         ok = true;
@@ -154,7 +154,8 @@ void Outbox::maybe_compact() noexcept {
     const std::uint64_t dead = dead_bytes();
     if (m_broken || dead < m_config.compact_min_bytes || dead <= m_live_bytes) return;
     if (const Status st = compact(); !st.ok())
-        log(LogLevel::warning, "mqtt outbox: compaction failed (%s); the log keeps growing", sebind::to_string(st.code()));
+        log(LogLevel::warning, "mqtt outbox: compaction failed (%s); the log keeps growing",
+            sebind::to_string(st.code()));
 }
 
 Status Outbox::compact() noexcept {
@@ -172,7 +173,8 @@ Status Outbox::compact() noexcept {
             SEBIND_TRY(m_storage.read(e.offset, m_copy));
             const std::uint8_t* p = m_copy.data();
             if (load_be32(p) + fmt::kRecordHeader != e.record_size ||
-                load_be32(p + 4) != fmt::record_crc(p, Bytes(p + fmt::kRecordHeader, e.record_size - fmt::kRecordHeader)))
+                load_be32(p + 4) !=
+                    fmt::record_crc(p, Bytes(p + fmt::kRecordHeader, e.record_size - fmt::kRecordHeader)))
                 return Status(Errc::corrupted_data);
             SEBIND_TRY(m_storage.append_replacement(m_copy));
             if (e.info.released) {

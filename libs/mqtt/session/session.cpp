@@ -36,7 +36,8 @@ Session::Session(const SessionConfig& config, Clock& clock, MessageStore& store,
       m_store(store),
       m_handler(handler),
       // What we announce as Maximum Packet Size in 5.0 is exactly what the decoder enforces.
-      m_decoder(rx_storage, config.version, static_cast<std::uint32_t>(std::min<std::size_t>(rx_storage.size(), kMaxPacketSize))),
+      m_decoder(rx_storage, config.version,
+                static_cast<std::uint32_t>(std::min<std::size_t>(rx_storage.size(), kMaxPacketSize))),
       m_rx_size(rx_storage.size()),
       m_tx(tx_storage) {
     SEBIND_EXPECTS(config.max_inflight >= 1);
@@ -87,8 +88,10 @@ Status Session::connect(Transport& transport) noexcept {
     }
     if (m_config.version == ProtocolVersion::v5) {
         // Topic Alias Maximum stays absent (= 0): the broker must not send aliases (§3.1.2.11.5).
-        if (m_config.session_expiry_s != 0) c.properties.set_number(PropertyId::session_expiry_interval, m_config.session_expiry_s);
-        if (m_config.receive_maximum != 0) c.properties.set_number(PropertyId::receive_maximum, m_config.receive_maximum);
+        if (m_config.session_expiry_s != 0)
+            c.properties.set_number(PropertyId::session_expiry_interval, m_config.session_expiry_s);
+        if (m_config.receive_maximum != 0)
+            c.properties.set_number(PropertyId::receive_maximum, m_config.receive_maximum);
         c.properties.set_number(PropertyId::maximum_packet_size,
                                 static_cast<std::uint32_t>(std::min<std::size_t>(m_rx_size, kMaxPacketSize)));
     }
@@ -154,7 +157,8 @@ bool Session::read_input() noexcept {
             }
             if (f.discarded) {
                 const DiscardedPublish d = m_decoder.discarded();
-                if (!refuse_publish(RefusedMessage{Error::packet_too_large, d.qos(), d.packet_id, d.size, d.topic, d.topic_truncated}))
+                if (!refuse_publish(RefusedMessage{Error::packet_too_large, d.qos(), d.packet_id, d.size, d.topic,
+                                                   d.topic_truncated}))
                     return false;
             }
             if (f.complete && !handle_packet(m_decoder.packet())) return false;
@@ -191,7 +195,9 @@ MutableBytes Session::tx_space(std::size_t need) noexcept {
 }
 
 Error Session::emit(const Packet& p, std::size_t reserve) noexcept {
-    const auto usable = [reserve](MutableBytes s) { return s.size() > reserve ? s.first(s.size() - reserve) : s.first(0); };
+    const auto usable = [reserve](MutableBytes s) {
+        return s.size() > reserve ? s.first(s.size() - reserve) : s.first(0);
+    };
     EncodeResult r = encode(p, m_config.version, usable(tx_space(0)));
     if (r.error == Error::buffer_too_small) r = encode(p, m_config.version, usable(tx_space(r.size + reserve)));
     if (!r.ok()) return r.error;
@@ -346,7 +352,8 @@ Result<std::uint16_t> Session::publish(std::string_view topic, Bytes payload, Qo
     const EncodeResult size = encode(probe, m_config.version, {});
     if (size.error != Error::buffer_too_small) return to_status(size.error, Origin::local);
     if (size.size + detail::kAckReserve > m_tx.size()) return Status(Errc::out_of_range);
-    if (m_broker.maximum_packet_size != 0 && size.size > m_broker.maximum_packet_size) return Status(Errc::out_of_range);
+    if (m_broker.maximum_packet_size != 0 && size.size > m_broker.maximum_packet_size)
+        return Status(Errc::out_of_range);
     if (static_cast<unsigned>(qos) > m_broker.maximum_qos || (retain && !m_broker.retain_available))
         return Status(Errc::not_supported);
 
@@ -399,7 +406,8 @@ Result<std::uint16_t> Session::request(Packet& p) noexcept {
     return to_status(e, Origin::local);
 }
 
-Result<std::uint16_t> Session::subscribe(std::span<const Subscription> subscriptions, const Properties* properties) noexcept {
+Result<std::uint16_t> Session::subscribe(std::span<const Subscription> subscriptions,
+                                         const Properties* properties) noexcept {
     Subscribe s;
     s.subscriptions = subscriptions;
     if (properties != nullptr) s.properties = *properties;

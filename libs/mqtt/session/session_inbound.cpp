@@ -39,13 +39,15 @@ bool Session::refuse_publish(const RefusedMessage& m) noexcept {
     }
     // Acknowledged like any message, so the broker forgets it rather than resending it at every
     // reconnect; 5.0 says why (a PUBREC >= 0x80 also ends the QoS 2 exchange, §4.3.3).
-    const std::uint8_t reason_code = m.why == Error::packet_too_large                              ? reason::implementation_specific_error
-                                     : (m.why == Error::bad_utf8 || m.why == Error::bad_topic_name) ? reason::topic_name_invalid
-                                                                                                    : reason::unspecified_error;
+    const std::uint8_t reason_code = m.why == Error::packet_too_large ? reason::implementation_specific_error
+                                     : (m.why == Error::bad_utf8 || m.why == Error::bad_topic_name)
+                                         ? reason::topic_name_invalid
+                                         : reason::unspecified_error;
     if (m.qos == QoS::at_least_once && !queue_ack(PacketType::puback, m.packet_id, reason_code)) return false;
     if (m.qos == QoS::exactly_once && !queue_ack(PacketType::pubrec, m.packet_id, reason_code)) return false;
     ++m_stats.messages_refused;
-    log(LogLevel::debug, "mqtt: inbound PUBLISH of %u bytes refused (%s)", static_cast<unsigned>(m.size), to_string(m.why));
+    log(LogLevel::debug, "mqtt: inbound PUBLISH of %u bytes refused (%s)", static_cast<unsigned>(m.size),
+        to_string(m.why));
     m_handler.on_refused(m);
     return m_state != SessionState::disconnected;
 }
@@ -61,7 +63,11 @@ bool Session::handle_packet(const RawPacket& raw) noexcept {
             m.qos = static_cast<QoS>((raw.flags >> 1) & 3u);
             m.packet_id = id;
             const std::size_t body = raw.body.size();
-            m.size = static_cast<std::uint32_t>(1 + body + (body < 128 ? 1 : body < 16'384 ? 2 : body < 2'097'152 ? 3 : 4));
+            m.size = static_cast<std::uint32_t>(1 + body +
+                                                (body < 128         ? 1
+                                                 : body < 16'384    ? 2
+                                                 : body < 2'097'152 ? 3
+                                                                    : 4));
             const std::size_t topic_len = (std::size_t{raw.body[0]} << 8) | raw.body[1];
             m.topic = raw.body.subspan(2, std::min(topic_len, raw.body.size() - 2));
             m.topic_truncated = m.topic.size() < topic_len;
@@ -101,7 +107,8 @@ bool Session::handle_packet(const RawPacket& raw) noexcept {
         m_ping_outstanding = m_ping_queued = false;
         return true;
     }
-    protocol_violation(Error::malformed_packet, reason::protocol_error);  // CONNECT, SUBSCRIBE, PINGREQ... from a server
+    protocol_violation(Error::malformed_packet,
+                       reason::protocol_error);  // CONNECT, SUBSCRIBE, PINGREQ... from a server
     return false;
 }
 

@@ -36,8 +36,7 @@ int guarded(sebind_mbedtls_se* se, F&& body) noexcept {
         if (se) {
             try {
                 se->last_error = "out of host memory (or another host-side error)";
-            } catch (...) {
-            }
+            } catch (...) {}
         }
         return SEBIND_MBEDTLS_ERR_OUT_OF_MEMORY;
     }

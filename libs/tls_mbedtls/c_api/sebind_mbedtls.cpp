@@ -44,7 +44,8 @@ int fail(sebind_mbedtls_se* se, Status status, const char* what, const char* fix
     char text[320];
     int n = std::snprintf(text, sizeof text, "%s: %s", what, sebind_mbedtls_strerror(code));
     if (status.device_status() != 0 && n > 0 && static_cast<std::size_t>(n) < sizeof text)
-        n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), " (chip status 0x%02X)", status.device_status());
+        n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), " (chip status 0x%02X)",
+                           status.device_status());
     if (fix && n > 0 && static_cast<std::size_t>(n) < sizeof text)
         std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), " — %s", fix);
     guarded(nullptr, [&] {
@@ -139,7 +140,8 @@ void sebind_mbedtls_config_init(sebind_mbedtls_config* config) {
 int sebind_mbedtls_open(const sebind_mbedtls_bus* bus, const sebind_mbedtls_config* config, sebind_mbedtls_se** se) {
     return guarded(nullptr, [&] {
         if (se) *se = nullptr;
-        if (!bus || !se || !bus->write || !bus->read || !bus->now_ms || !bus->delay_ms) return SEBIND_MBEDTLS_ERR_INVALID_ARGUMENT;
+        if (!bus || !se || !bus->write || !bus->read || !bus->now_ms || !bus->delay_ms)
+            return SEBIND_MBEDTLS_ERR_INVALID_ARGUMENT;
         sebind_mbedtls_config c;
         sebind_mbedtls_config_init(&c);
         if (config) c = *config;
@@ -164,32 +166,37 @@ uint8_t sebind_mbedtls_default_zone(uint8_t slot) { return identity::default_zon
 int sebind_mbedtls_setup_key(sebind_mbedtls_se* se, uint8_t slot, uint8_t zone, mbedtls_pk_context* pk) {
     return guarded(se, [&] {
         if (!se || !pk || mbedtls_pk_get_type(pk) != MBEDTLS_PK_NONE)
-            return fail(se, Status(Errc::invalid_argument), "setup_key", "pass an mbedtls_pk_init'ed, empty pk context");
+            return fail(se, Status(Errc::invalid_argument), "setup_key",
+                        "pass an mbedtls_pk_init'ed, empty pk context");
         auto key = identity::slot_public_key(se->device(), slot, zone);
         if (!key)
             return fail(se, key.status(), "setup_key: reading the slot's public key from its zone",
                         "check the zone holds this slot's certificate (`sebind info`)");
         const Status s = tls::setup_se_key(*pk, se->device(), slot, *key);
         if (!s.ok())
-            return fail(se, s, "setup_key: binding the slot",
-                        s.code() == Errc::does_not_exist ? "the slot is empty: generate a key (`sebind keygen`)" : nullptr);
+            return fail(
+                se, s, "setup_key: binding the slot",
+                s.code() == Errc::does_not_exist ? "the slot is empty: generate a key (`sebind keygen`)" : nullptr);
         se->last_error.clear();
         return SEBIND_MBEDTLS_OK;
     });
 }
 
-int sebind_mbedtls_setup_key_with_public(sebind_mbedtls_se* se, uint8_t slot, const unsigned char* point, size_t point_len,
-                                         mbedtls_pk_context* pk) {
+int sebind_mbedtls_setup_key_with_public(sebind_mbedtls_se* se, uint8_t slot, const unsigned char* point,
+                                         size_t point_len, mbedtls_pk_context* pk) {
     return guarded(se, [&] {
         if (!se || !pk || !point || mbedtls_pk_get_type(pk) != MBEDTLS_PK_NONE)
             return fail(se, Status(Errc::invalid_argument), "setup_key_with_public");
         auto curve = se->device().slot_curve(slot);
         if (!curve)
             return fail(se, curve.status(), "setup_key_with_public: the slot's curve",
-                        curve.status().code() == Errc::does_not_exist ? "the slot is empty: generate a key (`sebind keygen`)" : nullptr);
+                        curve.status().code() == Errc::does_not_exist
+                            ? "the slot is empty: generate a key (`sebind keygen`)"
+                            : nullptr);
         const std::size_t n = stsafe::curve_info(*curve).coordinate_size;
         if (point_len != 1 + 2 * n || point[0] != 0x04)
-            return fail(se, Status(Errc::invalid_argument), "setup_key_with_public: not an uncompressed point on the slot's curve");
+            return fail(se, Status(Errc::invalid_argument),
+                        "setup_key_with_public: not an uncompressed point on the slot's curve");
         stsafe::PublicKey key;
         key.curve = *curve;
         key.x.assign(Bytes(point + 1, n));
@@ -207,7 +214,9 @@ int sebind_mbedtls_read_chain(sebind_mbedtls_se* se, uint8_t zone, mbedtls_x509_
         auto cert = identity::read_certificate(se->device(), zone);
         if (!cert)
             return fail(se, cert.status(), "read_chain: reading the zone",
-                        cert.status().code() == Errc::does_not_exist ? "no certificate there: store one (`sebind cert store`)" : nullptr);
+                        cert.status().code() == Errc::does_not_exist
+                            ? "no certificate there: store one (`sebind cert store`)"
+                            : nullptr);
         const int rc = mbedtls_x509_crt_parse_der(chain, cert->der.data(), cert->der.size());
         if (rc != 0) return tls::c_api::fail_mbedtls(se, rc, "read_chain: the zone's certificate does not parse");
         se->last_error.clear();
@@ -221,7 +230,8 @@ int sebind_mbedtls_verify_pair(sebind_mbedtls_se* se, uint8_t slot, const mbedtl
         const Status s = identity::verify_pair(se->device(), slot, Bytes(cert->raw.p, cert->raw.len));
         if (!s.ok())
             return fail(se, s, "verify_pair",
-                        s.code() == Errc::invalid_signature ? "the certificate is not this slot's: store the right one" : nullptr);
+                        s.code() == Errc::invalid_signature ? "the certificate is not this slot's: store the right one"
+                                                            : nullptr);
         se->last_error.clear();
         return SEBIND_MBEDTLS_OK;
     });

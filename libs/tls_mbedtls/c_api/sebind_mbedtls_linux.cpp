@@ -15,7 +15,8 @@ using namespace sebind;
 /// A handle that owns a port_linux connection (bus, clock and driver).
 class UriSe final : public sebind_mbedtls_se {
 public:
-    explicit UriSe(std::unique_ptr<port_linux::SeConnection> connection) noexcept : m_connection(std::move(connection)) {}
+    explicit UriSe(std::unique_ptr<port_linux::SeConnection> connection) noexcept
+        : m_connection(std::move(connection)) {}
     stsafe::Device& device() noexcept override { return m_connection->device(); }
 
 private:
@@ -38,7 +39,9 @@ extern "C" int sebind_mbedtls_open_uri(const char* uri, sebind_mbedtls_se** se, 
         }
         auto parsed = port_linux::parse_se_uri(uri);
         if (!parsed) {
-            explain(why, why_size, std::string("'") + uri + "' is not an SE URI — use emu:DIR, emud:SOCKET[#CHIP] or i2c:/dev/i2c-N[?addr=0x20]");
+            explain(why, why_size,
+                    std::string("'") + uri +
+                        "' is not an SE URI — use emu:DIR, emud:SOCKET[#CHIP] or i2c:/dev/i2c-N[?addr=0x20]");
             return tls::c_api::to_code(parsed.status().code());
         }
         std::string detail;

@@ -78,12 +78,16 @@ protected:
     ::testing::AssertionResult csr_verifies(const std::string& pem) {
         mbedtls_x509_csr csr;
         mbedtls_x509_csr_init(&csr);
-        struct Guard { mbedtls_x509_csr* c; ~Guard() { mbedtls_x509_csr_free(c); } } guard{&csr};
+        struct Guard {
+            mbedtls_x509_csr* c;
+            ~Guard() { mbedtls_x509_csr_free(c); }
+        } guard{&csr};
         if (mbedtls_x509_csr_parse(&csr, reinterpret_cast<const unsigned char*>(pem.c_str()), pem.size() + 1) != 0)
             return ::testing::AssertionFailure() << "not a PKCS#10 request";
         const mbedtls_md_info_t* md = mbedtls_md_info_from_type(csr.sig_md);
         unsigned char digest[MBEDTLS_MD_MAX_SIZE];
-        if (!md || mbedtls_md(md, csr.cri.p, csr.cri.len, digest) != 0) return ::testing::AssertionFailure() << "no digest";
+        if (!md || mbedtls_md(md, csr.cri.p, csr.cri.len, digest) != 0)
+            return ::testing::AssertionFailure() << "no digest";
         if (mbedtls_pk_verify(&csr.pk, csr.sig_md, digest, mbedtls_md_get_size(md), csr.sig.p, csr.sig.len) != 0)
             return ::testing::AssertionFailure() << "the signature does not verify with the request's key";
         auto in_csr = tls::public_key_of(csr.pk);
@@ -91,7 +95,8 @@ protected:
         const std::vector<std::uint8_t> probe(32, 0x5A);
         auto sig = se.generate_signature(kSlotUser, probe);
         if (!sig) return ::testing::AssertionFailure() << "the slot does not sign: " << to_string(sig.status().code());
-        if (!test::host_verify(*in_csr, *sig, probe)) return ::testing::AssertionFailure() << "the request's key is not the slot's";
+        if (!test::host_verify(*in_csr, *sig, probe))
+            return ::testing::AssertionFailure() << "the request's key is not the slot's";
         return ::testing::AssertionSuccess();
     }
 
@@ -133,7 +138,8 @@ TEST_F(IdentityOnChip, KeygenRefusesAReadOnlyRecordZoneBeforeTouchingTheSlot) {
 TEST_P(CsrPerCurve, ChipSignedRequestWithTheCurvesDigestAndTheSlotsKey) {
     const Curve curve = GetParam();
     const PublicKey pub = keygen(curve);
-    auto pem = identity::make_csr(se, kSlotUser, kZone, "CN=device-001,O=Acme", {"device-001.local", "*.fleet.example"});
+    auto pem = identity::make_csr(se, kSlotUser, kZone, "CN=device-001,O=Acme",
+                                  {"device-001.local", "*.fleet.example"});
     ASSERT_TRUE(pem) << to_string(pem.status().code());
     mbedtls_x509_csr csr;
     mbedtls_x509_csr_init(&csr);
@@ -159,7 +165,8 @@ TEST_F(IdentityOnChip, CsrRefusesBadNamesAndAnEmptySlot) {
     EXPECT_EQ(identity::make_csr(se, kSlotUser, kZone, "CN=x", {}).status().code(), Errc::does_not_exist);
     keygen(Curve::p256);
     for (const char* bad : {"", "two words", "a..b", "trailing.", "caf\xc3\xa9.example", "x.*.example"}) {
-        EXPECT_EQ(identity::make_csr(se, kSlotUser, kZone, "CN=x", {bad}).status().code(), Errc::invalid_argument) << bad;
+        EXPECT_EQ(identity::make_csr(se, kSlotUser, kZone, "CN=x", {bad}).status().code(), Errc::invalid_argument)
+            << bad;
     }
     EXPECT_EQ(identity::make_csr(se, kSlotUser, kZone, "no equals sign", {}).status().code(), Errc::invalid_argument);
 }
@@ -268,7 +275,8 @@ TEST_F(IdentityOnChip, VerifyPairTellsMismatchFromChipError) {
 
     // Same curve, another key: a mismatch.
     test::SoftwareKey stranger(MBEDTLS_ECP_DP_SECP256R1, 99);
-    EXPECT_EQ(identity::verify_pair(se, kSlotUser, ca.issue(stranger.pk(), "CN=stranger")).code(), Errc::invalid_signature);
+    EXPECT_EQ(identity::verify_pair(se, kSlotUser, ca.issue(stranger.pk(), "CN=stranger")).code(),
+              Errc::invalid_signature);
     // Another curve: the slot cannot hold that key at all.
     test::SoftwareKey p384(MBEDTLS_ECP_DP_SECP384R1, 98);
     EXPECT_EQ(identity::verify_pair(se, kSlotUser, ca.issue(p384.pk(), "CN=p384")).code(), Errc::invalid_argument);
@@ -352,8 +360,10 @@ TEST_F(IdentityOnChip, LargestCertificateThatFitsTheCopyIsStoredOneByteMoreIsNot
                                     (n > 60 ? ",O=" + pad.substr(0, std::min<std::size_t>(n - 60, 200)) : "") +
                                     (n > 260 ? ",OU=" + pad.substr(0, n - 260) : "");
         auto der = ca.issue(k, subject);
-        if (der.size() <= 713) fits = der;
-        else too_big = der;
+        if (der.size() <= 713)
+            fits = der;
+        else
+            too_big = der;
     }
     mbedtls_pk_free(&k);
     ASSERT_FALSE(fits.empty());

@@ -142,7 +142,9 @@ TEST_F(SeKey, P256KeyTakesA48ByteSha384Digest) {
     ASSERT_EQ(digest.size(), 48u);
     std::vector<unsigned char> sig(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
     std::size_t sig_len = 0;
-    ASSERT_EQ(mbedtls_pk_sign(&key, MBEDTLS_MD_SHA384, digest.data(), digest.size(), sig.data(), &sig_len, no_rng, nullptr), 0);
+    ASSERT_EQ(
+        mbedtls_pk_sign(&key, MBEDTLS_MD_SHA384, digest.data(), digest.size(), sig.data(), &sig_len, no_rng, nullptr),
+        0);
     PlainPublicKey plain(key);
     EXPECT_EQ(mbedtls_pk_verify(&plain.pk, MBEDTLS_MD_SHA384, digest.data(), digest.size(), sig.data(), sig_len), 0);
     // The same signature is one over the leftmost 32 bytes.
@@ -175,8 +177,11 @@ TEST_F(SeKey, ChipRefusalBecomesAPkErrorWithTheStatusKept) {
     const auto digest = hash(MBEDTLS_MD_SHA256, "once");
     std::vector<unsigned char> sig(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
     std::size_t sig_len = 0;
-    ASSERT_EQ(mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), &sig_len, no_rng, nullptr), 0);
-    const int rc = mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), &sig_len, no_rng, nullptr);
+    ASSERT_EQ(
+        mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), &sig_len, no_rng, nullptr),
+        0);
+    const int rc = mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), &sig_len, no_rng,
+                                   nullptr);
     EXPECT_EQ(rc, MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE);
     EXPECT_EQ(rc, tls::to_mbedtls_error(tls::se_key_last_error(key)));
     EXPECT_EQ(tls::se_key_last_error(key).code(), Errc::not_permitted);
@@ -190,16 +195,18 @@ TEST_F(SeKey, DeadBusAndBadDigestBecomePkErrors) {
     std::size_t sig_len = 0;
     // An all-zero digest hangs real A110s (§9): refused before the chip, as bad input.
     const std::vector<unsigned char> zeros(32, 0);
-    EXPECT_EQ(mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, zeros.data(), zeros.size(), sig.data(), &sig_len, no_rng, nullptr),
-              MBEDTLS_ERR_PK_BAD_INPUT_DATA);
+    EXPECT_EQ(
+        mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, zeros.data(), zeros.size(), sig.data(), &sig_len, no_rng, nullptr),
+        MBEDTLS_ERR_PK_BAD_INPUT_DATA);
     // A chip that only NACKs: a hardware failure for mbedTLS, busy for the diagnosis.
     emu::FaultConfig faults;
     faults.nack_burst_rate = 1.0;
     faults.nack_burst_length = 1000;  // the daemon protocol's maximum; longer than the polling budget
     chip->set_faults(faults);
     const auto digest = hash(MBEDTLS_MD_SHA256, "x");
-    EXPECT_EQ(mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), &sig_len, no_rng, nullptr),
-              MBEDTLS_ERR_PK_HW_ACCEL_FAILED);
+    EXPECT_EQ(
+        mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), &sig_len, no_rng, nullptr),
+        MBEDTLS_ERR_PK_HW_ACCEL_FAILED);
     const Errc e = tls::se_key_last_error(key).code();
     EXPECT_TRUE(e == Errc::busy || e == Errc::communication_failure || e == Errc::timeout) << to_string(e);
     chip->set_faults({});

@@ -65,7 +65,8 @@ public:
     /// DER certificate for `subject_key` (any pk context, the chip's SE key included: only its
     /// public part is read). Validity as "YYYYMMDDhhmmss".
     std::vector<std::uint8_t> issue(mbedtls_pk_context& subject_key, const std::string& subject,
-                                    const char* not_before = "20200101000000", const char* not_after = "20491231235959") {
+                                    const char* not_before = "20200101000000",
+                                    const char* not_after = "20491231235959") {
         mbedtls_x509write_cert w;
         mbedtls_x509write_crt_init(&w);
         mbedtls_mpi serial;
@@ -79,7 +80,8 @@ public:
         if (rc == 0) rc = mbedtls_x509write_crt_set_issuer_name(&w, "CN=sebind component-test CA");
         if (rc == 0) rc = mbedtls_x509write_crt_set_validity(&w, not_before, not_after);
         std::vector<unsigned char> buf(4096);
-        const int len = rc == 0 ? mbedtls_x509write_crt_der(&w, buf.data(), buf.size(), TestDrbg::rng, &m_key.drbg()) : rc;
+        const int len = rc == 0 ? mbedtls_x509write_crt_der(&w, buf.data(), buf.size(), TestDrbg::rng, &m_key.drbg())
+                                : rc;
         mbedtls_x509write_crt_free(&w);
         mbedtls_mpi_free(&serial);
         if (len <= 0) throw std::runtime_error("issue certificate");

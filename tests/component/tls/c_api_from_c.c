@@ -16,21 +16,21 @@ struct c_api_run {
     char empty_slot_text[256];
 };
 
-static int no_rng(void *ctx, unsigned char *out, size_t len) {
+static int no_rng(void* ctx, unsigned char* out, size_t len) {
     (void)ctx;
     (void)out;
     (void)len;
     return -1; /* the chip draws its own nonce: the pk layer must not ask */
 }
 
-void c_api_run_boot(const sebind_mbedtls_bus *bus, struct c_api_run *r) {
+void c_api_run_boot(const sebind_mbedtls_bus* bus, struct c_api_run* r) {
     sebind_mbedtls_config config;
-    sebind_mbedtls_se *se = NULL;
+    sebind_mbedtls_se* se = NULL;
     mbedtls_x509_crt chain;
     mbedtls_pk_context key, other;
     unsigned char digest[32], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE], point[65];
     size_t sig_len = 0;
-    const char *message = "sebind C API";
+    const char* message = "sebind C API";
 
     memset(r, 0, sizeof *r);
     sebind_mbedtls_config_init(&config);
@@ -44,12 +44,13 @@ void c_api_run_boot(const sebind_mbedtls_bus *bus, struct c_api_run *r) {
     r->read_chain = sebind_mbedtls_read_chain(se, sebind_mbedtls_default_zone(SEBIND_MBEDTLS_SLOT_FACTORY), &chain);
     r->setup_key = sebind_mbedtls_setup_key(se, SEBIND_MBEDTLS_SLOT_FACTORY, 0, &key);
     if (r->read_chain == 0) r->verify_pair = sebind_mbedtls_verify_pair(se, SEBIND_MBEDTLS_SLOT_FACTORY, &chain);
-    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)message, strlen(message), digest);
+    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char*)message, strlen(message), digest);
     if (r->setup_key == 0) {
         r->sign = mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, digest, sizeof digest, sig, &sig_len, no_rng, NULL);
         /* Checked with the certificate's key, parsed by mbedTLS independently of the chip. */
         if (r->sign == 0 && r->read_chain == 0)
-            r->verify_with_certificate = mbedtls_pk_verify(&chain.pk, MBEDTLS_MD_SHA256, digest, sizeof digest, sig, sig_len);
+            r->verify_with_certificate = mbedtls_pk_verify(&chain.pk, MBEDTLS_MD_SHA256, digest, sizeof digest, sig,
+                                                           sig_len);
     }
     r->sign_count = sebind_mbedtls_sign_count(&key);
 
@@ -58,7 +59,8 @@ void c_api_run_boot(const sebind_mbedtls_bus *bus, struct c_api_run *r) {
     strncpy(r->empty_slot_text, sebind_mbedtls_last_error(se), sizeof r->empty_slot_text - 1);
     memset(point, 0x11, sizeof point);
     point[0] = 0x04;
-    r->empty_slot_public = sebind_mbedtls_setup_key_with_public(se, SEBIND_MBEDTLS_SLOT_USER, point, sizeof point, &other);
+    r->empty_slot_public = sebind_mbedtls_setup_key_with_public(se, SEBIND_MBEDTLS_SLOT_USER, point, sizeof point,
+                                                                &other);
     /* Zone 4 (slot 1's) holds nothing yet. */
     r->missing_certificate_zone = sebind_mbedtls_read_chain(se, 4, &chain);
 

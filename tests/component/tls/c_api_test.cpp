@@ -56,8 +56,9 @@ struct CChip {
         bus.delay_ms = [](void* ctx, uint32_t ms) { static_cast<CChip*>(ctx)->clock.delay_ms(ms); };
     }
     static int to_c(stsafe::BusResult r) {
-        return r == stsafe::BusResult::ok ? SEBIND_MBEDTLS_BUS_OK
-                                          : r == stsafe::BusResult::nack ? SEBIND_MBEDTLS_BUS_NACK : SEBIND_MBEDTLS_BUS_FAULT;
+        return r == stsafe::BusResult::ok     ? SEBIND_MBEDTLS_BUS_OK
+               : r == stsafe::BusResult::nack ? SEBIND_MBEDTLS_BUS_NACK
+                                              : SEBIND_MBEDTLS_BUS_FAULT;
     }
     sebind_mbedtls_se* open() {
         sebind_mbedtls_config config;
@@ -170,7 +171,8 @@ TEST(CApi, ArgumentsAreChecked) {
     ASSERT_EQ(sebind_mbedtls_read_chain(se, 0, &o.chain), 0);
     std::size_t len = 0;
     ASSERT_EQ(mbedtls_ecp_point_write_binary(&mbedtls_pk_ec(o.chain.pk)->grp, &mbedtls_pk_ec(o.chain.pk)->Q,
-                                             MBEDTLS_ECP_PF_UNCOMPRESSED, &len, point, sizeof point), 0);
+                                             MBEDTLS_ECP_PF_UNCOMPRESSED, &len, point, sizeof point),
+              0);
     EXPECT_EQ(sebind_mbedtls_setup_key_with_public(se, 0, point, len, &other), 0) << sebind_mbedtls_last_error(se);
     mbedtls_pk_free(&other);
     EXPECT_EQ(sebind_mbedtls_sign_count(nullptr), 0u);
@@ -214,7 +216,8 @@ TEST(CApi, OpenByUri) {
     EXPECT_EQ(se, nullptr);
     EXPECT_NE(std::string(why).find("emu:DIR"), std::string::npos) << why;
     EXPECT_EQ(sebind_mbedtls_open_uri("i2c:relative/path", &se, why, sizeof why), SEBIND_MBEDTLS_ERR_INVALID_ARGUMENT);
-    EXPECT_EQ(sebind_mbedtls_open_uri("i2c:/dev/i2c-1?addr=0x99", &se, why, sizeof why), SEBIND_MBEDTLS_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(sebind_mbedtls_open_uri("i2c:/dev/i2c-1?addr=0x99", &se, why, sizeof why),
+              SEBIND_MBEDTLS_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(sebind_mbedtls_open_uri(nullptr, &se, nullptr, 0), SEBIND_MBEDTLS_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(sebind_mbedtls_open_uri(("emu:" + dir.file("none")).c_str(), &se, why, sizeof why),
               SEBIND_MBEDTLS_ERR_DOES_NOT_EXIST);
@@ -238,7 +241,8 @@ TEST(CApi, OpenByUri) {
 
 TEST(CApi, EveryCodeHasItsOwnText) {
     std::set<std::string> texts;
-    for (int code = SEBIND_MBEDTLS_ERR_OUT_OF_MEMORY; code <= SEBIND_MBEDTLS_OK; ++code) texts.insert(sebind_mbedtls_strerror(code));
+    for (int code = SEBIND_MBEDTLS_ERR_OUT_OF_MEMORY; code <= SEBIND_MBEDTLS_OK; ++code)
+        texts.insert(sebind_mbedtls_strerror(code));
     EXPECT_EQ(texts.size(), 19u);
     EXPECT_EQ(texts.count("unknown error"), 0u);
     EXPECT_STREQ(sebind_mbedtls_strerror(-99), "unknown error");

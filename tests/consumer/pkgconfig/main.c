@@ -15,17 +15,17 @@
 #include "sebind/tls/sebind_mbedtls.h"
 #include "sebind/version.h"
 
-static int no_rng(void *ctx, unsigned char *out, size_t len) {
+static int no_rng(void* ctx, unsigned char* out, size_t len) {
     (void)ctx;
     memset(out, 0x5a, len); /* the chip makes the ECDSA nonce; mbedTLS asks for none here */
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     char uri[4096], why[256], subject[256];
     unsigned char hash[32], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
     size_t sig_len = 0;
-    sebind_mbedtls_se *se = NULL;
+    sebind_mbedtls_se* se = NULL;
     mbedtls_pk_context key;
     mbedtls_x509_crt chain;
     int rc, ok = 0;
@@ -44,7 +44,8 @@ int main(int argc, char **argv) {
     if (sebind_mbedtls_read_chain(se, 0, &chain) != 0 || sebind_mbedtls_setup_key(se, 0, 0, &key) != 0) {
         fprintf(stderr, "consumer: %s\n", sebind_mbedtls_last_error(se));
     } else if ((rc = mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, &sig_len, no_rng, NULL)) != 0) {
-        fprintf(stderr, "consumer: the chip did not sign: %s\n", sebind_mbedtls_strerror(sebind_mbedtls_key_error(&key)));
+        fprintf(stderr, "consumer: the chip did not sign: %s\n",
+                sebind_mbedtls_strerror(sebind_mbedtls_key_error(&key)));
     } else if ((rc = mbedtls_pk_verify(&chain.pk, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, sig_len)) != 0) {
         fprintf(stderr, "consumer: slot 0's signature does not verify with the certificate (-0x%04X)\n", (unsigned)-rc);
     } else if (sebind_mbedtls_verify_pair(se, 0, &chain) != 0) {

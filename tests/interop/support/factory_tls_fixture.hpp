@@ -38,9 +38,14 @@ protected:
     /// Self-signed server certificate srv.pem/srv.key for localhost (CN and SAN); `key_spec` as
     /// for `openssl req -newkey` ("ec" is P-256, or e.g. "rsa:2048").
     void server_cert(const std::string& key_spec, const std::string& extra = "") {
-        std::vector<std::string> args = {"openssl", "req", "-x509", "-newkey", key_spec, "-nodes", "-keyout", dir.file("srv.key"),
-                                         "-out", dir.file("srv.pem"), "-subj", "/CN=localhost", "-addext",
-                                         "subjectAltName=DNS:localhost", "-days", "30"};
+        std::vector<std::string> args = {"openssl", "req",
+                                         "-x509",   "-newkey",
+                                         key_spec,  "-nodes",
+                                         "-keyout", dir.file("srv.key"),
+                                         "-out",    dir.file("srv.pem"),
+                                         "-subj",   "/CN=localhost",
+                                         "-addext", "subjectAltName=DNS:localhost",
+                                         "-days",   "30"};
         if (key_spec == "ec") args.insert(args.begin() + 5, {"-pkeyopt", "ec_paramgen_curve:P-256"});
         if (!extra.empty()) args.push_back(extra);
         auto r = run(args);
@@ -55,9 +60,22 @@ protected:
 
     /// The same on a given port, e.g. the port of a server just stopped.
     std::unique_ptr<Peer> s_server_on(const std::vector<std::string>& extra, int port, int naccept = 1) {
-        std::vector<std::string> args = {"openssl", "s_server", "-accept", std::to_string(port), "-naccept", std::to_string(naccept),
-                                         "-cert", dir.file("srv.pem"), "-key", dir.file("srv.key"), "-CAfile",
-                                         dir.file("se/factory-ca.pem"), "-Verify", "1", "-verify_return_error", "-no_tls1_3"};
+        std::vector<std::string> args = {"openssl",
+                                         "s_server",
+                                         "-accept",
+                                         std::to_string(port),
+                                         "-naccept",
+                                         std::to_string(naccept),
+                                         "-cert",
+                                         dir.file("srv.pem"),
+                                         "-key",
+                                         dir.file("srv.key"),
+                                         "-CAfile",
+                                         dir.file("se/factory-ca.pem"),
+                                         "-Verify",
+                                         "1",
+                                         "-verify_return_error",
+                                         "-no_tls1_3"};
         args.insert(args.end(), extra.begin(), extra.end());
         auto p = std::make_unique<Peer>(args);
         EXPECT_TRUE(p->wait_for("ACCEPT")) << p->output();

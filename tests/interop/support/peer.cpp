@@ -91,7 +91,8 @@ void Peer::drain(int timeout_ms) {
 bool Peer::wait_for(const std::string& token, int timeout_ms) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (m_output.find(token) == std::string::npos) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
         if (left <= 0 || m_fd < 0) return m_output.find(token) != std::string::npos;
         drain(static_cast<int>(left));
     }
@@ -130,7 +131,8 @@ int Peer::wait_exit(int timeout_ms) {
             output();
             return m_status;
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
         if (left <= 0) return -1;
         // Collect output meanwhile; this also paces the loop without a blind sleep.
         drain(static_cast<int>(std::min<long long>(left, 50)));
@@ -174,7 +176,8 @@ UnansweredPort::UnansweredPort() {
     if (m_listener < 0) return;
     // The one connection the queue holds; nobody accepts it.
     m_filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (m_filler >= 0 && ::connect(m_filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) m_port = ntohs(addr.sin_port);
+    if (m_filler >= 0 && ::connect(m_filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
+        m_port = ntohs(addr.sin_port);
 }
 
 UnansweredPort::~UnansweredPort() {
@@ -182,7 +185,8 @@ UnansweredPort::~UnansweredPort() {
     if (m_listener >= 0) ::close(m_listener);
 }
 
-DribblingServer::DribblingServer(int interval_ms, int close_after_ms) : m_interval_ms(interval_ms), m_close_after_ms(close_after_ms) {
+DribblingServer::DribblingServer(int interval_ms, int close_after_ms)
+    : m_interval_ms(interval_ms), m_close_after_ms(close_after_ms) {
     sockaddr_in addr{};
     m_listener = listen_on_loopback(16, addr);
     if (m_listener < 0 || ::pipe2(m_stop, O_CLOEXEC) != 0) return;
@@ -210,7 +214,8 @@ void DribblingServer::serve() {
     std::vector<Client> clients;
     auto next_byte = std::chrono::steady_clock::now();
     for (;;) {
-        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_byte - std::chrono::steady_clock::now()).count();
+        const auto wait =
+            std::chrono::duration_cast<std::chrono::milliseconds>(next_byte - std::chrono::steady_clock::now()).count();
         pollfd p[2] = {{m_stop[0], POLLIN, 0}, {m_listener, POLLIN, 0}};
         if (::poll(p, 2, static_cast<int>(std::max<long long>(wait, 0))) < 0 && errno != EINTR) break;
         if (p[0].revents != 0) break;
@@ -225,7 +230,8 @@ void DribblingServer::serve() {
         next_byte += std::chrono::milliseconds(m_interval_ms);
         for (auto it = clients.begin(); it != clients.end();) {
             const unsigned char b = it->sent < sizeof kRecordStart ? kRecordStart[it->sent] : 0x00;
-            const bool expired = std::chrono::steady_clock::now() - it->since >= std::chrono::milliseconds(m_close_after_ms);
+            const bool expired = std::chrono::steady_clock::now() - it->since >=
+                                 std::chrono::milliseconds(m_close_after_ms);
             if (!expired && ::send(it->fd, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) {
                 ++it->sent;
                 ++it;
@@ -244,7 +250,8 @@ bool start_mosquitto(const std::string& conf, int& port, std::unique_ptr<Peer>& 
         if (broker->wait_for(" running")) return true;
         if (broker->output().find("Address already in use") == std::string::npos) return false;
         port = free_port();
-        write_file(conf, std::regex_replace(read_text(conf), std::regex("\nlistener [0-9]+ "), "\nlistener " + std::to_string(port) + " "));
+        write_file(conf, std::regex_replace(read_text(conf), std::regex("\nlistener [0-9]+ "),
+                                            "\nlistener " + std::to_string(port) + " "));
     }
     return false;
 }

@@ -74,34 +74,39 @@ std::string read_text(const std::string& path) {
     return ss.str();
 }
 
-RunResult openssl_ca_sign(const std::string& db_dir, const std::string& ca_pem, const std::string& ca_key, const std::string& csr,
-                          const std::string& out, const std::string& start, const std::string& end) {
+RunResult openssl_ca_sign(const std::string& db_dir, const std::string& ca_pem, const std::string& ca_key,
+                          const std::string& csr, const std::string& out, const std::string& start,
+                          const std::string& end) {
     std::filesystem::create_directories(db_dir + "/new");
     write_file(db_dir + "/index.txt", std::string());
     write_file(db_dir + "/serial", std::string("1000\n"));
-    write_file(db_dir + "/ca.cnf", "[ca]\ndefault_ca = test\n[test]\ndatabase = " + db_dir + "/index.txt\nnew_certs_dir = " + db_dir +
-                                       "/new\nserial = " + db_dir + "/serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n"
-                                       "copy_extensions = copy\n[any]\ncommonName = supplied\norganizationName = optional\n");
-    return run({"openssl", "ca", "-batch", "-notext", "-config", db_dir + "/ca.cnf", "-cert", ca_pem, "-keyfile", ca_key, "-in", csr,
-                "-out", out, "-startdate", start, "-enddate", end});
+    write_file(db_dir + "/ca.cnf",
+               "[ca]\ndefault_ca = test\n[test]\ndatabase = " + db_dir + "/index.txt\nnew_certs_dir = " + db_dir +
+                   "/new\nserial = " + db_dir +
+                   "/serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n"
+                   "copy_extensions = copy\n[any]\ncommonName = supplied\norganizationName = optional\n");
+    return run({"openssl", "ca", "-batch", "-notext", "-config", db_dir + "/ca.cnf", "-cert", ca_pem, "-keyfile",
+                ca_key, "-in", csr, "-out", out, "-startdate", start, "-enddate", end});
 }
 
-RunResult openssl_issue(const std::string& csr, const std::string& ca_pem, const std::string& ca_key, const std::string& extensions,
-                        const std::string& out) {
+RunResult openssl_issue(const std::string& csr, const std::string& ca_pem, const std::string& ca_key,
+                        const std::string& extensions, const std::string& out) {
     write_file(out + ".ext", extensions);
-    return run({"openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial", "-days", "30", "-extfile",
-                out + ".ext", "-out", out});
+    return run({"openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial", "-days",
+                "30", "-extfile", out + ".ext", "-out", out});
 }
 
 RunResult openssl_root_and_intermediate(const std::string& dir, const std::string& name) {
-    RunResult r = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                       dir + "/root.key", "-out", dir + "/root.pem", "-subj", "/CN=" + name + " root CA", "-days", "30"});
+    RunResult r = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                       "-keyout", dir + "/root.key", "-out", dir + "/root.pem", "-subj", "/CN=" + name + " root CA",
+                       "-days", "30"});
     if (r.exit_code == 0)
-        r = run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir + "/int.key", "-out",
-                 dir + "/int.csr", "-subj", "/CN=" + name + " intermediate CA"});
+        r = run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                 dir + "/int.key", "-out", dir + "/int.csr", "-subj", "/CN=" + name + " intermediate CA"});
     if (r.exit_code == 0)
         r = openssl_issue(dir + "/int.csr", dir + "/root.pem", dir + "/root.key",
-                          "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n", dir + "/int.pem");
+                          "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n",
+                          dir + "/int.pem");
     return r;
 }
 

@@ -36,13 +36,14 @@ std::string read_text(const std::string& path);
 /// Signs `csr` with a CA (`ca_pem`, `ca_key`) through `openssl ca`, which, unlike `x509 -req`,
 /// takes any validity period, the past included: `start`/`end` as YYYYMMDDHHMMSSZ. Extensions
 /// of the request (subjectAltName) are copied. The CA's database goes to `db_dir` (created).
-RunResult openssl_ca_sign(const std::string& db_dir, const std::string& ca_pem, const std::string& ca_key, const std::string& csr,
-                          const std::string& out, const std::string& start, const std::string& end);
+RunResult openssl_ca_sign(const std::string& db_dir, const std::string& ca_pem, const std::string& ca_key,
+                          const std::string& csr, const std::string& out, const std::string& start,
+                          const std::string& end);
 
 /// `openssl x509 -req`: a certificate for `csr` from the CA `ca_pem`/`ca_key`, valid 30 days, with
 /// the extension lines `extensions` (written to `out` + ".ext").
-RunResult openssl_issue(const std::string& csr, const std::string& ca_pem, const std::string& ca_key, const std::string& extensions,
-                        const std::string& out);
+RunResult openssl_issue(const std::string& csr, const std::string& ca_pem, const std::string& ca_key,
+                        const std::string& extensions, const std::string& out);
 
 /// A P-256 root CA and an intermediate CA it issued (pathlen 0) in `dir`: root.pem/.key,
 /// int.pem/.key, named "<name> root CA" and "<name> intermediate CA". The first failure, or exit 0.

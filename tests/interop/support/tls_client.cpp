@@ -74,14 +74,18 @@ int TlsClient::connect() {
     const TlsClientOptions& o = m.options;
     // Without an explicit list mbedTLS 2.28 offers P-521 first and openssl s_server honours the
     // client's order (field notes).
-    static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1,
-                                                  MBEDTLS_ECP_DP_BP256R1, MBEDTLS_ECP_DP_BP384R1, MBEDTLS_ECP_DP_NONE};
+    static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+                                                  MBEDTLS_ECP_DP_SECP384R1,  MBEDTLS_ECP_DP_BP256R1,
+                                                  MBEDTLS_ECP_DP_BP384R1,    MBEDTLS_ECP_DP_NONE};
     int rc = mbedtls_ctr_drbg_seed(&m.drbg, mbedtls_entropy_func, &m.entropy, nullptr, 0);
     if (rc != 0) return m.explain(rc, "rng"), rc;
-    if ((rc = mbedtls_x509_crt_parse_file(&m.ca, o.ca_file.c_str())) != 0) return m.explain(rc, "CA file " + o.ca_file), rc;
-    if (!o.own_cert_der.empty() && (rc = mbedtls_x509_crt_parse_der(&m.own, o.own_cert_der.data(), o.own_cert_der.size())) != 0)
+    if ((rc = mbedtls_x509_crt_parse_file(&m.ca, o.ca_file.c_str())) != 0)
+        return m.explain(rc, "CA file " + o.ca_file), rc;
+    if (!o.own_cert_der.empty() &&
+        (rc = mbedtls_x509_crt_parse_der(&m.own, o.own_cert_der.data(), o.own_cert_der.size())) != 0)
         return m.explain(rc, "own certificate"), rc;
-    if ((rc = mbedtls_ssl_config_defaults(&m.conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)) != 0)
+    if ((rc = mbedtls_ssl_config_defaults(&m.conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                          MBEDTLS_SSL_PRESET_DEFAULT)) != 0)
         return m.explain(rc, "config"), rc;
     mbedtls_ssl_conf_rng(&m.conf, mbedtls_ctr_drbg_random, &m.drbg);
     mbedtls_ssl_conf_ca_chain(&m.conf, &m.ca, nullptr);
@@ -93,7 +97,8 @@ int TlsClient::connect() {
         m.suites.push_back(0);
         mbedtls_ssl_conf_ciphersuites(&m.conf, m.suites.data());
     }
-    if (o.own_key && (rc = mbedtls_ssl_conf_own_cert(&m.conf, &m.own, o.own_key)) != 0) return m.explain(rc, "own certificate"), rc;
+    if (o.own_key && (rc = mbedtls_ssl_conf_own_cert(&m.conf, &m.own, o.own_key)) != 0)
+        return m.explain(rc, "own certificate"), rc;
     if ((rc = mbedtls_ssl_setup(&m.ssl, &m.conf)) != 0) return m.explain(rc, "setup"), rc;
     // Without a hostname mbedTLS silently skips the server name check (field notes).
     if ((rc = mbedtls_ssl_set_hostname(&m.ssl, o.host.c_str())) != 0) return m.explain(rc, "hostname"), rc;
@@ -104,8 +109,7 @@ int TlsClient::connect() {
     const int one = 1;
     ::setsockopt(m.net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     mbedtls_ssl_set_bio(&m.ssl, &m.net, mbedtls_net_send, nullptr, mbedtls_net_recv_timeout);
-    while ((rc = mbedtls_ssl_handshake(&m.ssl)) == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-    }
+    while ((rc = mbedtls_ssl_handshake(&m.ssl)) == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {}
     if (rc != 0) return m.explain(rc, "handshake"), rc;
     m.ciphersuite = mbedtls_ssl_get_ciphersuite(&m.ssl);
     return 0;

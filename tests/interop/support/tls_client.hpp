@@ -18,11 +18,11 @@ struct TlsClientOptions {
     /// SANs, so tests connect to 127.0.0.1 by the name "localhost".
     std::string host = "localhost";
     int port = 0;
-    std::string ca_file;                     ///< PEM CA(s) for the server certificate
-    std::vector<unsigned char> own_cert_der; ///< client certificate (empty: no client auth)
-    mbedtls_pk_context* own_key = nullptr;   ///< any pk: a software key or the SE key (se_key.hpp)
-    std::vector<int> ciphersuites;           ///< mbedTLS suite ids to offer; empty = library defaults
-    int timeout_ms = 10000;                  ///< per read, handshake included
+    std::string ca_file;                      ///< PEM CA(s) for the server certificate
+    std::vector<unsigned char> own_cert_der;  ///< client certificate (empty: no client auth)
+    mbedtls_pk_context* own_key = nullptr;    ///< any pk: a software key or the SE key (se_key.hpp)
+    std::vector<int> ciphersuites;            ///< mbedTLS suite ids to offer; empty = library defaults
+    int timeout_ms = 10000;                   ///< per read, handshake included
     // For tls_connect() only:
     std::vector<unsigned char> send;  ///< application data written after the handshake
     std::size_t expect = 0;           ///< bytes to read back after `send`

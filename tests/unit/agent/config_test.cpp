@@ -82,8 +82,9 @@ TEST_F(Config, MinimalFileGetsTheDocumentedDefaults) {
 TEST_F(Config, SectionsWithoutKeysKeepTheDefaultsOfTheStructs) {
     // The defaults live in config.hpp only: a section that is present but sets nothing must give
     // a default-constructed AgentConfig's (and SensorConfig's) values.
-    const AgentConfig c = parse("[se]\n[identity]\n[broker]\nca_file = \"ca.pem\"\n[outbox]\n[telemetry]\n"
-                                "[[sensor]]\ntype = \"simulated\"\nname = \"s\"\n");
+    const AgentConfig c = parse(
+        "[se]\n[identity]\n[broker]\nca_file = \"ca.pem\"\n[outbox]\n[telemetry]\n"
+        "[[sensor]]\ntype = \"simulated\"\nname = \"s\"\n");
     const AgentConfig d;
     EXPECT_EQ(c.se_uri, d.se_uri);
     EXPECT_EQ(c.slot, d.slot);
@@ -107,15 +108,18 @@ TEST_F(Config, SectionsWithoutKeysKeepTheDefaultsOfTheStructs) {
 }
 
 TEST_F(Config, AlpnAndChainFileUnderBroker) {
-    const AgentConfig c = parse("[broker]\nca_file = \"ca.pem\"\nchain_file = \"int.pem\"\nalpn = [\"x-amzn-mqtt-ca\", \"mqtt\"]\n"
-                                "[[sensor]]\ntype = \"loadavg\"\n");
+    const AgentConfig c = parse(
+        "[broker]\nca_file = \"ca.pem\"\nchain_file = \"int.pem\"\nalpn = [\"x-amzn-mqtt-ca\", \"mqtt\"]\n"
+        "[[sensor]]\ntype = \"loadavg\"\n");
     EXPECT_EQ(c.chain_file, dir.path() + "/int.pem");  // relative to the file, like ca_file
     EXPECT_EQ(c.alpn, (std::vector<std::string>{"x-amzn-mqtt-ca", "mqtt"}));
     EXPECT_TRUE(parse(minimal).alpn.empty());
     EXPECT_TRUE(parse(minimal).chain_file.empty());
-    EXPECT_NE(error_of("[broker]\nca_file = \"ca.pem\"\nalpn = \"mqtt\"\n[[sensor]]\ntype = \"loadavg\"\n").find("alpn must be an array"),
+    EXPECT_NE(error_of("[broker]\nca_file = \"ca.pem\"\nalpn = \"mqtt\"\n[[sensor]]\ntype = \"loadavg\"\n")
+                  .find("alpn must be an array"),
               std::string::npos);
-    EXPECT_NE(error_of("[broker]\nca_file = \"ca.pem\"\nalpn = [\"" + std::string(256, 'x') + "\"]\n[[sensor]]\ntype = \"loadavg\"\n")
+    EXPECT_NE(error_of("[broker]\nca_file = \"ca.pem\"\nalpn = [\"" + std::string(256, 'x') +
+                       "\"]\n[[sensor]]\ntype = \"loadavg\"\n")
                   .find("longer than 255 bytes"),
               std::string::npos);
 }
@@ -205,7 +209,8 @@ max = 3.5
 }
 
 TEST_F(Config, ProtocolFiveMayBeANumber) {
-    EXPECT_EQ(parse("[broker]\nca_file = \"ca.pem\"\nprotocol = 5\n[[sensor]]\ntype = \"loadavg\"\n").protocol, mqtt::ProtocolVersion::v5);
+    EXPECT_EQ(parse("[broker]\nca_file = \"ca.pem\"\nprotocol = 5\n[[sensor]]\ntype = \"loadavg\"\n").protocol,
+              mqtt::ProtocolVersion::v5);
 }
 
 TEST_F(Config, UnknownKeyNamesItsLineAndSuggestsTheKnownOne) {
@@ -264,11 +269,13 @@ TEST_F(Config, BadValuesNameTheKeyAndTheFix) {
     const std::string broker = "[broker]\nca_file = \"ca.pem\"\n";
     const std::string sensor = "[[sensor]]\ntype = \"loadavg\"\n";
     const BadValue cases[] = {
-        {"port range", broker + "port = 70000\n" + sensor, "device.toml:3: [broker] port = 70000 is out of range — use 1..65535"},
+        {"port range", broker + "port = 70000\n" + sensor,
+         "device.toml:3: [broker] port = 70000 is out of range — use 1..65535"},
         {"port type", broker + "port = \"8883\"\n" + sensor, "[broker] port must be an integer"},
         {"qos", broker + sensor + "[telemetry]\nqos = 3\n", "[telemetry] qos = 3 is out of range — use 0..2"},
         {"interval", broker + sensor + "[telemetry]\ninterval_s = 0\n", "[telemetry] interval_s = 0 is out of range"},
-        {"interval type", broker + sensor + "[telemetry]\ninterval_s = \"10\"\n", "[telemetry] interval_s must be a number"},
+        {"interval type", broker + sensor + "[telemetry]\ninterval_s = \"10\"\n",
+         "[telemetry] interval_s must be a number"},
         {"topic", broker + sensor + "[telemetry]\ntopic = \"devices/+/t\"\n", "not a valid MQTT topic name"},
         {"protocol", broker + "protocol = \"4.0\"\n" + sensor, "[broker] protocol must be \"3.1.1\" or \"5\""},
         {"tls 1.3 on mbedtls", broker + "tls = \"1.3\"\n" + sensor, "[broker] tls = \"1.3\" needs stack = \"wolfssl\""},
@@ -286,10 +293,12 @@ TEST_F(Config, BadValuesNameTheKeyAndTheFix) {
         {"sensor type", broker + "[[sensor]]\ntype = \"gps\"\n", "[[sensor]] #1 type = \"gps\" is not allowed"},
         {"sensor without type", broker + "[[sensor]]\nname = \"x\"\n", "[[sensor]] #1 has no type"},
         {"simulated without name", broker + "[[sensor]]\ntype = \"simulated\"\n", "(simulated) has no name"},
-        {"waveform", broker + "[[sensor]]\ntype = \"simulated\"\nname = \"s\"\nwaveform = \"noise\"\n", "use one of: sine, triangle"},
+        {"waveform", broker + "[[sensor]]\ntype = \"simulated\"\nname = \"s\"\nwaveform = \"noise\"\n",
+         "use one of: sine, triangle"},
         {"min max", broker + "[[sensor]]\ntype = \"simulated\"\nname = \"s\"\nmin = 5\nmax = 1\n", "has max < min"},
         {"duplicate name", broker + sensor + sensor, "name \"loadavg\" is used twice"},
-        {"zones type", broker + "[[sensor]]\ntype = \"thermal\"\nzones = \"thermal_zone0\"\n", "zones must be an array of strings"},
+        {"zones type", broker + "[[sensor]]\ntype = \"thermal\"\nzones = \"thermal_zone0\"\n",
+         "zones must be an array of strings"},
         {"sensor not a list", "sensor = 3\n" + broker, "device.toml:1: 'sensor' must be a list of [[sensor]] entries"},
         {"syntax", broker + "port = \n" + sensor, "device.toml:3: not valid TOML"},
         {"section is a value", "broker = 3\n" + sensor, "'broker' must be a section"},
@@ -301,7 +310,8 @@ TEST_F(Config, BadValuesNameTheKeyAndTheFix) {
 }
 
 TEST_F(Config, LoadConfigResolvesPathsAgainstTheFileAndReportsAMissingFile) {
-    const std::string path = dir.put("etc/device.toml", "[broker]\nca_file = \"../ca.pem\"\n[[sensor]]\ntype = \"loadavg\"\n");
+    const std::string path = dir.put("etc/device.toml",
+                                     "[broker]\nca_file = \"../ca.pem\"\n[[sensor]]\ntype = \"loadavg\"\n");
     std::string error;
     auto c = load_config(path, &error);
     ASSERT_TRUE(c) << error;
@@ -339,12 +349,14 @@ TEST_F(Config, CaFileThatIsNotAPemCertificateIsRefusedAtLoadNamingTheKey) {
 
 TEST_F(Config, HostLongerThanADnsNameIsRefusedNamingTheLimit) {
     const std::string sensor = "[[sensor]]\ntype = \"loadavg\"\n";
-    const std::string e = error_of("[broker]\nca_file = \"ca.pem\"\nhost = \"" + std::string(5000, 'a') + "\"\n" + sensor);
+    const std::string e = error_of("[broker]\nca_file = \"ca.pem\"\nhost = \"" + std::string(5000, 'a') + "\"\n" +
+                                   sensor);
     EXPECT_NE(e.find("[broker] host"), std::string::npos) << e;
     EXPECT_NE(e.find("253"), std::string::npos) << e;
     EXPECT_LT(e.size(), 400u) << "the message does not repeat the value";
     // 253 characters is still a host name.
-    EXPECT_EQ(parse("[broker]\nca_file = \"ca.pem\"\nhost = \"" + std::string(253, 'a') + "\"\n" + sensor).host.size(), 253u);
+    EXPECT_EQ(parse("[broker]\nca_file = \"ca.pem\"\nhost = \"" + std::string(253, 'a') + "\"\n" + sensor).host.size(),
+              253u);
 }
 
 TEST_F(Config, LoadRefusesADirectoryAndAFileOverTheLimitNamingBoth) {

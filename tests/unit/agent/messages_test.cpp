@@ -12,7 +12,7 @@ using nlohmann::json;
 TEST(Messages, Rfc3339UtcWithMilliseconds) {
     EXPECT_EQ(rfc3339_utc(0), "1970-01-01T00:00:00.000Z");
     EXPECT_EQ(rfc3339_utc(1'700'000'000'123), "2023-11-14T22:13:20.123Z");  // date -u -d @1700000000
-    EXPECT_EQ(rfc3339_utc(951'782'400'000), "2000-02-29T00:00:00.000Z");  // leap day
+    EXPECT_EQ(rfc3339_utc(951'782'400'000), "2000-02-29T00:00:00.000Z");    // leap day
     EXPECT_EQ(rfc3339_utc(-1), "1969-12-31T23:59:59.999Z");
     const std::int64_t now = unix_now_ms();
     EXPECT_GT(now, 1'700'000'000'000);  // the clock is set (tests run after 2023)

@@ -22,7 +22,8 @@ using namespace sebind::agent;
 
 namespace {
 
-SensorConfig sensor(SensorType type, const std::string& name, const std::string& root, std::vector<std::string> only = {}) {
+SensorConfig sensor(SensorType type, const std::string& name, const std::string& root,
+                    std::vector<std::string> only = {}) {
     SensorConfig c;
     c.type = type;
     c.name = name;
@@ -46,7 +47,7 @@ TEST(Sensors, ThermalZonesInNaturalOrderWithTheirTypes) {
     d.put("thermal/thermal_zone10/temp", "-1250\n");
     d.put("thermal/thermal_zone10/type", "acpitz\n");
     d.put("thermal/thermal_zone2/temp", "30000\n");
-    d.put("thermal/cooling_device0/type", "Processor\n");  // not a zone
+    d.put("thermal/cooling_device0/type", "Processor\n");                  // not a zone
     std::filesystem::create_directories(d.file("thermal/thermal_zone3"));  // a zone without temp
     std::string detail;
     auto s = open_sensor(sensor(SensorType::thermal, "soc", d.file("thermal")), &detail);
@@ -113,7 +114,7 @@ TEST(Sensors, HwmonInputsWithLabelsAndChipsOfTheSameName) {
     d.put("hw/hwmon0/temp1_label", "Package id 0\n");
     d.put("hw/hwmon0/temp1_crit", "100000\n");  // not an input
     d.put("hw/hwmon0/temp2_input", "48000\n");
-    d.put("hw/hwmon0/fan1_input", "1200\n");    // not a temperature
+    d.put("hw/hwmon0/fan1_input", "1200\n");  // not a temperature
     d.put("hw/hwmon1/name", "nvme\n");
     d.put("hw/hwmon1/temp1_input", "38850\n");
     d.put("hw/hwmon2/name", "nvme\n");
@@ -227,7 +228,8 @@ TEST(Sensors, AValueFileOverTheLimitIsAnErrorNamingTheLimitNotAValue) {
     const auto r = sample(**s);
     ASSERT_EQ(r.size(), 1u);
     EXPECT_FALSE(r[0].value);
-    EXPECT_NE(r[0].error.find(d.file("t/thermal_zone0/temp") + " holds more than 4 KiB"), std::string::npos) << r[0].error;
+    EXPECT_NE(r[0].error.find(d.file("t/thermal_zone0/temp") + " holds more than 4 KiB"), std::string::npos)
+        << r[0].error;
 }
 
 TEST(Sensors, AFifoWithNothingToReadNeverBlocksTheSample) {

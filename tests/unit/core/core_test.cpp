@@ -66,7 +66,7 @@ TEST(Printable, ControlBytesAreEscapedAndNothingIsCutSilently) {
     using namespace std::string_literals;
     EXPECT_EQ(printable("devices/a\0b/x"s), "devices/a\\x00b/x");
     EXPECT_EQ(printable("one\ntwo\r\x1b[2J\x7f"), "one\\x0atwo\\x0d\\x1b[2J\\x7f");
-    EXPECT_EQ(printable("°C back\\slash"), "°C back\\slash");  // UTF-8 and '\\' as they are
+    EXPECT_EQ(printable("°C back\\slash"), "°C back\\slash");      // UTF-8 and '\\' as they are
     EXPECT_EQ(printable(printable("a\0b"s)), printable("a\0b"s));  // twice = once
     EXPECT_EQ(printable(std::string(10, 'x'), 4), "xxxx...");
 }

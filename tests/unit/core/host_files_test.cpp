@@ -77,7 +77,7 @@ TEST_F(HostFiles, AFullDeviceIsWrittenInPlaceAndReportsNoSpace) {
 
 TEST_F(HostFiles, AFileSizeLimitIsEfbigAndKeepsTheOldFile) {
     ASSERT_EQ(host::replace_file(file("state"), std::string("previous")), 0);
-    rlimit old {};
+    rlimit old{};
     ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
     const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
     rlimit small = old;

@@ -210,7 +210,10 @@ TEST(I2c, NackBurstsHaveTheConfiguredLengthAndAreReproducible) {
     // Every burst is exactly 3 NACKs (bursts may follow each other directly: a multiple of 3).
     std::size_t bursts = 0;
     for (std::size_t i = 0; i < a.size();) {
-        if (a[i] != 'N') { ++i; continue; }
+        if (a[i] != 'N') {
+            ++i;
+            continue;
+        }
         std::size_t j = i;
         while (j < a.size() && a[j] == 'N') ++j;
         if (j < a.size()) {

@@ -11,9 +11,9 @@
 #include "sebind/stsafe/secure_channel.hpp"
 
 using namespace sebind;
-using sebind::test::transact;
 using sebind::test::hex;
 using sebind::test::hex_of;
+using sebind::test::transact;
 using sebind::test::with_crc;
 
 namespace {
@@ -94,9 +94,9 @@ TEST(Wire, CapturedAndComputedFramesOfTheReference) {
     EXPECT_EQ(hex_of(transact(*chip, hex("14 08 71 FE"))).substr(0, 11), "00 00 03 03");
     EXPECT_EQ(hex_of(transact(*chip, hex("14 0A 52 EC"))).substr(0, 14), "00 00 04 40 00");
     EXPECT_EQ(hex_of(transact(*chip, hex("14 17 99 88"))).substr(0, 20), "00 00 06 00 00 00 00");
-    EXPECT_EQ(parse(transact(*chip, hex("01 E1 F1"))).status, 0x00);                 // Reset
+    EXPECT_EQ(parse(transact(*chip, hex("01 E1 F1"))).status, 0x00);                     // Reset
     EXPECT_EQ(hex_of(transact(*chip, hex("02 00 20 52 76"))).substr(0, 8), "00 00 22");  // 32 random
-    EXPECT_EQ(parse(transact(*chip, hex("0C 09 3B 26"))).status, 0x00);              // Delete password
+    EXPECT_EQ(parse(transact(*chip, hex("0C 09 3B 26"))).status, 0x00);                  // Delete password
     // Read zone 0 (STSELib PR #44 capture): 255 bytes of the DER certificate.
     auto cert = parse(transact(*chip, hex("05 00 00 00 00 00 FF 73 AB")));
     ASSERT_EQ(cert.payload.size(), 255u);
@@ -165,7 +165,8 @@ TEST(Wire, EncryptedWrapOfTheReference) {
     ASSERT_EQ(frame.status, 0x40) << hex_of(rsp);
     // The envelope: RFC 3394 wrap of 00..0F under the envelope key (computed independently).
     EXPECT_EQ(hex_of(frame.payload), "93 5a 3e b1 01 c3 4a dd 02 5e 17 0b 46 ff 0d b2 3e 5c 2f ae 8c 8f 83 70");
-    const auto cmd = hex("33 47 81 1F F8 D3 B6 FF 90 50 BC BC 21 FF D3 86 DD 2C 11 BA BE 29 3B 35 7B A8 FE E8 9F CF 91 58");
+    const auto cmd = hex(
+        "33 47 81 1F F8 D3 B6 FF 90 50 BC BC 21 FF D3 86 DD 2C 11 BA BE 29 3B 35 7B A8 FE E8 9F CF 91 58");
     auto rmac = stsafe::compute_rmac(example_keys(), 0x13, 0xEE, cmd, 0x40, frame.payload);
     ASSERT_TRUE(rmac);
     EXPECT_EQ(to_hex(frame.rmac), to_hex(*rmac));

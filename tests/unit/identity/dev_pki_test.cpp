@@ -55,9 +55,22 @@ protected:
     }
 
     /// An openssl-made CSR (software key) with `subject` and optional -addext lines.
-    std::string openssl_csr(const std::string& subject, const std::vector<std::string>& addext = {}, bool multivalue = false) {
-        std::vector<std::string> args = {"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                                         "-keyout", dir.file("dev.key"), "-out", dir.file("dev.csr"), "-subj", subject};
+    std::string openssl_csr(const std::string& subject, const std::vector<std::string>& addext = {},
+                            bool multivalue = false) {
+        std::vector<std::string> args = {"openssl",
+                                         "req",
+                                         "-new",
+                                         "-newkey",
+                                         "ec",
+                                         "-pkeyopt",
+                                         "ec_paramgen_curve:P-256",
+                                         "-nodes",
+                                         "-keyout",
+                                         dir.file("dev.key"),
+                                         "-out",
+                                         dir.file("dev.csr"),
+                                         "-subj",
+                                         subject};
         for (const auto& e : addext) args.insert(args.end(), {"-addext", e});
         if (multivalue) args.push_back("-multivalue-rdn");
         auto r = run(args);
@@ -89,10 +102,13 @@ TEST_F(DevPki, WritesEveryFileWithPrivateFilesOwnerOnly) {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(pki)) names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
-    EXPECT_EQ(names, (std::vector<std::string>{"README.txt", "acl", "broker.key", "broker.pem", "ca.key", "ca.pem", "monitor.key",
-                                               "monitor.pem", "mosquitto.conf"}));  // no temporary files left behind
-    for (const char* secret : {"ca.key", "broker.key", "monitor.key", "acl"}) EXPECT_EQ(mode_of(pki + "/" + secret), 0600u) << secret;
-    for (const char* open : {"ca.pem", "broker.pem", "monitor.pem", "mosquitto.conf"}) EXPECT_EQ(mode_of(pki + "/" + open), 0644u) << open;
+    EXPECT_EQ(names, (std::vector<std::string>{"README.txt", "acl", "broker.key", "broker.pem", "ca.key", "ca.pem",
+                                               "monitor.key", "monitor.pem",
+                                               "mosquitto.conf"}));  // no temporary files left behind
+    for (const char* secret : {"ca.key", "broker.key", "monitor.key", "acl"})
+        EXPECT_EQ(mode_of(pki + "/" + secret), 0600u) << secret;
+    for (const char* open : {"ca.pem", "broker.pem", "monitor.pem", "mosquitto.conf"})
+        EXPECT_EQ(mode_of(pki + "/" + open), 0644u) << open;
     auto key = run({"openssl", "pkey", "-in", pki + "/ca.key", "-noout"});
     EXPECT_EQ(key.exit_code, 0) << key.output;
 }
@@ -102,7 +118,8 @@ TEST_F(DevPki, BrokerCertificateCarriesTheNamesAndVerifies) {
     o.hosts = {"broker.lan", "10.1.2.3", "::1", "localhost"};
     const std::string pki = make(o);
     const std::string text = x509_text(pki + "/broker.pem");
-    for (const char* san : {"DNS:localhost", "DNS:broker.lan", "IP Address:127.0.0.1", "IP Address:10.1.2.3", "IP Address:0:0:0:0:0:0:0:1"})
+    for (const char* san : {"DNS:localhost", "DNS:broker.lan", "IP Address:127.0.0.1", "IP Address:10.1.2.3",
+                            "IP Address:0:0:0:0:0:0:0:1"})
         EXPECT_NE(text.find(san), std::string::npos) << san << "\n" << text;
     EXPECT_EQ(text.find("DNS:localhost, DNS:localhost"), std::string::npos) << "duplicate SAN";
     EXPECT_NE(text.find("TLS Web Server Authentication"), std::string::npos) << text;
@@ -113,9 +130,10 @@ TEST_F(DevPki, BrokerCertificateCarriesTheNamesAndVerifies) {
         args.push_back(file);
         return run(args);
     };
-    for (const auto& extra : std::vector<std::vector<std::string>>{{"-purpose", "sslserver", "-verify_hostname", "localhost"},
-                                                                   {"-purpose", "sslserver", "-verify_hostname", "broker.lan"},
-                                                                   {"-purpose", "sslserver", "-verify_ip", "127.0.0.1"}}) {
+    for (const auto& extra :
+         std::vector<std::vector<std::string>>{{"-purpose", "sslserver", "-verify_hostname", "localhost"},
+                                               {"-purpose", "sslserver", "-verify_hostname", "broker.lan"},
+                                               {"-purpose", "sslserver", "-verify_ip", "127.0.0.1"}}) {
         auto r = verify(extra, pki + "/broker.pem");
         EXPECT_EQ(r.exit_code, 0) << extra.back() << ": " << r.output;
     }
@@ -162,8 +180,9 @@ TEST_F(DevPki, MosquittoConfigNamesExistingFilesAndTheListener) {
     const std::string acl = test::read_text(conf["acl_file"]);
     EXPECT_NE(acl.find("pattern readwrite devices/%u/#"), std::string::npos) << acl;
     EXPECT_NE(acl.find("user monitor\ntopic read devices/#"), std::string::npos) << acl;
-    EXPECT_NE(test::read_text(pki + "/README.txt").find("mosquitto -c " + fs::canonical(pki).string() + "/mosquitto.conf"),
-              std::string::npos);
+    EXPECT_NE(
+        test::read_text(pki + "/README.txt").find("mosquitto -c " + fs::canonical(pki).string() + "/mosquitto.conf"),
+        std::string::npos);
 }
 
 TEST_F(DevPki, RefusesANonEmptyDirectoryUnlessForced) {
@@ -205,15 +224,18 @@ TEST_F(DevPki, RejectsUnusableArgumentsBeforeWritingAnything) {
 
 TEST_F(DevPki, SignedCertificateKeepsSubjectAndNamesAndVerifies) {
     const std::string pki = make();
-    const std::string csr = openssl_csr("/C=DE/O=Acme, Inc./OU=a/OU=b/CN=device-1",
-                                        {"subjectAltName=DNS:device-1.local,IP:10.0.0.7,URI:urn:dev:1,email:ops@acme.test,"
-                                         "otherName:1.2.3.4;UTF8:dropped"});
+    const std::string csr = openssl_csr(
+        "/C=DE/O=Acme, Inc./OU=a/OU=b/CN=device-1",
+        {"subjectAltName=DNS:device-1.local,IP:10.0.0.7,URI:urn:dev:1,email:ops@acme.test,"
+         "otherName:1.2.3.4;UTF8:dropped"});
     const std::string crt = sign(pki, csr, 30);
     auto subject_of = [&](const std::vector<std::string>& cmd) { return run(cmd).output; };
     EXPECT_EQ(subject_of({"openssl", "x509", "-in", crt, "-noout", "-subject", "-nameopt", "RFC2253"}),
               subject_of({"openssl", "req", "-in", dir.file("dev.csr"), "-noout", "-subject", "-nameopt", "RFC2253"}));
     const std::string text = x509_text(crt);
-    EXPECT_NE(text.find("DNS:device-1.local, IP Address:10.0.0.7, URI:urn:dev:1, email:ops@acme.test"), std::string::npos) << text;
+    EXPECT_NE(text.find("DNS:device-1.local, IP Address:10.0.0.7, URI:urn:dev:1, email:ops@acme.test"),
+              std::string::npos)
+        << text;
     EXPECT_EQ(text.find("dropped"), std::string::npos) << text;
     EXPECT_NE(text.find("TLS Web Client Authentication"), std::string::npos) << text;
     EXPECT_NE(text.find("X509v3 Key Usage: critical\n                Digital Signature\n"), std::string::npos) << text;
@@ -223,12 +245,16 @@ TEST_F(DevPki, SignedCertificateKeepsSubjectAndNamesAndVerifies) {
     EXPECT_EQ(ok.exit_code, 0) << ok.output;
     EXPECT_NE(run({"openssl", "verify", "-purpose", "sslserver", "-CAfile", pki + "/ca.pem", crt}).exit_code, 0);
     // Valid for 30 days from now: not expiring within 29 days 23 h, expired after 30 days 1 h.
-    EXPECT_EQ(run({"openssl", "x509", "-in", crt, "-noout", "-checkend", std::to_string(30 * 86400 - 3600)}).exit_code, 0);
-    EXPECT_EQ(run({"openssl", "x509", "-in", crt, "-noout", "-checkend", std::to_string(30 * 86400 + 3600)}).exit_code, 1);
+    EXPECT_EQ(run({"openssl", "x509", "-in", crt, "-noout", "-checkend", std::to_string(30 * 86400 - 3600)}).exit_code,
+              0);
+    EXPECT_EQ(run({"openssl", "x509", "-in", crt, "-noout", "-checkend", std::to_string(30 * 86400 + 3600)}).exit_code,
+              1);
 
     // Random serials; DER input accepted too.
     const std::string serial1 = run({"openssl", "x509", "-in", crt, "-noout", "-serial"}).output;
-    ASSERT_EQ(run({"openssl", "req", "-in", dir.file("dev.csr"), "-outform", "DER", "-out", dir.file("dev.der")}).exit_code, 0);
+    ASSERT_EQ(
+        run({"openssl", "req", "-in", dir.file("dev.csr"), "-outform", "DER", "-out", dir.file("dev.der")}).exit_code,
+        0);
     const std::string crt2 = sign(pki, test::read_text(dir.file("dev.der")));
     EXPECT_NE(run({"openssl", "x509", "-in", crt2, "-noout", "-serial"}).output, serial1);
 }
@@ -236,7 +262,9 @@ TEST_F(DevPki, SignedCertificateKeepsSubjectAndNamesAndVerifies) {
 TEST_F(DevPki, TamperedOrGarbageRequestsAreRefused) {
     const std::string pki = make();
     openssl_csr("/CN=device-1/O=Acme");
-    ASSERT_EQ(run({"openssl", "req", "-in", dir.file("dev.csr"), "-outform", "DER", "-out", dir.file("dev.der")}).exit_code, 0);
+    ASSERT_EQ(
+        run({"openssl", "req", "-in", dir.file("dev.csr"), "-outform", "DER", "-out", dir.file("dev.der")}).exit_code,
+        0);
     const std::string der = test::read_text(dir.file("dev.der"));
     std::string subject_changed = der;
     subject_changed[subject_changed.find("device-1") + 7] = '2';
@@ -246,7 +274,8 @@ TEST_F(DevPki, TamperedOrGarbageRequestsAreRefused) {
     std::string signature_changed = der;
     signature_changed.back() = static_cast<char>(signature_changed.back() ^ 0x01);
     EXPECT_EQ(sign_error(pki, signature_changed), Errc::invalid_signature);
-    EXPECT_EQ(sign_error(pki, "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"), Errc::invalid_argument);
+    EXPECT_EQ(sign_error(pki, "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"),
+              Errc::invalid_argument);
     EXPECT_EQ(sign_error(pki, ""), Errc::invalid_argument);
     EXPECT_EQ(sign_error(pki, der.substr(0, der.size() / 2)), Errc::invalid_argument);
     auto zero_days = identity::sign_csr(pki, der, 0);
@@ -259,8 +288,9 @@ TEST_F(DevPki, NamesThatCannotBeAnMqttUsernameAreRefused) {
         std::string subject;
         bool multivalue;
     };
-    for (const Case& c : {Case{"/CN=monitor", false}, Case{"/CN=a\\/b", false}, Case{"/CN=dev#1", false}, Case{"/CN=dev\\+1", false},
-                          Case{"/O=Acme", false}, Case{"/CN=one/CN=two", false}, Case{"/CN=dev+serialNumber=42", true}}) {
+    for (const Case& c :
+         {Case{"/CN=monitor", false}, Case{"/CN=a\\/b", false}, Case{"/CN=dev#1", false}, Case{"/CN=dev\\+1", false},
+          Case{"/O=Acme", false}, Case{"/CN=one/CN=two", false}, Case{"/CN=dev+serialNumber=42", true}}) {
         const std::string csr = openssl_csr(c.subject, {}, c.multivalue);
         std::string detail;
         EXPECT_EQ(sign_error(pki, csr, &detail), Errc::not_supported) << c.subject;
@@ -271,12 +301,14 @@ TEST_F(DevPki, NamesThatCannotBeAnMqttUsernameAreRefused) {
 TEST(CsrSubject, RefusesWhatTheSignerRefuses) {
     // identity::check_subject (used by `sebind csr`) applies the rules sign_csr applies above.
     EXPECT_TRUE(identity::check_subject("CN=device-001,O=Acme").ok());
-    for (const std::string& subject : std::vector<std::string>{"CN=a/b", "CN=dev#1", "CN=dev+1", "O=Acme", "no equals sign",
-                                                               "CN=a\x01z", "CN=dev,O=Ac\x7Fme", "CN=dev\tice"}) {
+    for (const std::string& subject :
+         std::vector<std::string>{"CN=a/b", "CN=dev#1", "CN=dev+1", "O=Acme", "no equals sign", "CN=a\x01z",
+                                  "CN=dev,O=Ac\x7Fme", "CN=dev\tice"}) {
         std::string detail;
         EXPECT_EQ(identity::check_subject(subject, &detail).code(), Errc::not_supported) << subject;
         EXPECT_FALSE(detail.empty()) << subject;
-        EXPECT_EQ(detail.find_first_of(std::string("\x01\x7F\t", 3)), std::string::npos) << "raw control character in: " << detail;
+        EXPECT_EQ(detail.find_first_of(std::string("\x01\x7F\t", 3)), std::string::npos)
+            << "raw control character in: " << detail;
     }
     EXPECT_EQ(identity::check_subject("").code(), Errc::invalid_argument);
 }
@@ -285,12 +317,19 @@ TEST_F(DevPki, AnotherCasDirectoryWorksAndItsKeyIdentifierIsKept) {
     // An openssl CA whose subjectKeyIdentifier is not the SHA-1 that mbedTLS would compute.
     const std::string own = dir.file("own");
     fs::create_directories(own);
-    ASSERT_EQ(run({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", own + "/ca.key"}).exit_code, 0);
-    ASSERT_EQ(run({"openssl", "req", "-new", "-key", own + "/ca.key", "-subj", "/CN=Own CA/O=Own", "-out", own + "/ca.csr"}).exit_code, 0);
-    test::write_file(own + "/ext.cnf", std::string("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
-                                                   "subjectKeyIdentifier=0102030405060708\n"));
-    auto ca = run({"openssl", "x509", "-req", "-in", own + "/ca.csr", "-signkey", own + "/ca.key", "-days", "5", "-extfile",
-                   own + "/ext.cnf", "-out", own + "/ca.pem"});
+    ASSERT_EQ(
+        run({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", own + "/ca.key"})
+            .exit_code,
+        0);
+    ASSERT_EQ(
+        run({"openssl", "req", "-new", "-key", own + "/ca.key", "-subj", "/CN=Own CA/O=Own", "-out", own + "/ca.csr"})
+            .exit_code,
+        0);
+    test::write_file(own + "/ext.cnf",
+                     std::string("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+                                 "subjectKeyIdentifier=0102030405060708\n"));
+    auto ca = run({"openssl", "x509", "-req", "-in", own + "/ca.csr", "-signkey", own + "/ca.key", "-days", "5",
+                   "-extfile", own + "/ext.cnf", "-out", own + "/ca.pem"});
     ASSERT_EQ(ca.exit_code, 0) << ca.output;
 
     const std::string crt = sign(own, openssl_csr("/CN=device-7"));

@@ -184,8 +184,8 @@ TEST(ZoneRecord, BothCopiesInvalidIsCorruptionNotAnOlderCertificate) {
 }
 
 TEST(ZoneRecord, RecordsOnEveryCurveRoundTripAndRejectTrailingBytes) {
-    for (auto curve : {stsafe::Curve::p256, stsafe::Curve::p384, stsafe::Curve::brainpool_p256r1,
-                       stsafe::Curve::brainpool_p384r1}) {
+    for (auto curve :
+         {stsafe::Curve::p256, stsafe::Curve::p384, stsafe::Curve::brainpool_p256r1, stsafe::Curve::brainpool_p384r1}) {
         Record r = sample_record(64);
         const std::size_t n = stsafe::curve_info(curve).coordinate_size;
         r.public_key.curve = curve;

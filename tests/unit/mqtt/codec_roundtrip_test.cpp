@@ -37,11 +37,13 @@ std::vector<Packet> sample_packets(ProtocolVersion v) {
             .set_number(PropertyId::receive_maximum, 20)
             .set_number(PropertyId::maximum_packet_size, 4096);
         c.properties.user_properties = kUser;
-        c.will.properties.set_number(PropertyId::will_delay_interval, 5).set_text(PropertyId::content_type, "text/plain");
+        c.will.properties.set_number(PropertyId::will_delay_interval, 5)
+            .set_text(PropertyId::content_type, "text/plain");
     }
     out.push_back({PacketType::connect, c});
     Connack ca{true, 0, {}};
-    if (five) ca.properties.set_number(PropertyId::receive_maximum, 10).set_text(PropertyId::assigned_client_identifier, "x");
+    if (five)
+        ca.properties.set_number(PropertyId::receive_maximum, 10).set_text(PropertyId::assigned_client_identifier, "x");
     out.push_back({PacketType::connack, ca});
     for (unsigned q = 0; q < 3; ++q) {
         Publish p;
@@ -51,13 +53,16 @@ std::vector<Packet> sample_packets(ProtocolVersion v) {
         p.retain = q == 2;
         p.dup = q == 2;
         p.packet_id = static_cast<std::uint16_t>(q == 0 ? 0 : 65535 - q);
-        if (five) p.properties.set_number(PropertyId::message_expiry_interval, 60).set_binary(PropertyId::correlation_data, bytes("id"));
+        if (five)
+            p.properties.set_number(PropertyId::message_expiry_interval, 60)
+                .set_binary(PropertyId::correlation_data, bytes("id"));
         out.push_back({PacketType::publish, p});
     }
     for (PacketType t : {PacketType::puback, PacketType::pubrec, PacketType::pubrel, PacketType::pubcomp}) {
         out.push_back({t, Ack{t, 1, 0, {}}});
         if (five) {
-            Ack a{t, 2, static_cast<std::uint8_t>(t == PacketType::pubrel || t == PacketType::pubcomp ? 0x92 : 0x87), {}};
+            Ack a{
+                t, 2, static_cast<std::uint8_t>(t == PacketType::pubrel || t == PacketType::pubcomp ? 0x92 : 0x87), {}};
             out.push_back({t, a});
             a.properties.set_text(PropertyId::reason_string, "why");
             out.push_back({t, a});
@@ -191,4 +196,6 @@ TEST_P(RoundTrip, DecodedFieldsEqualTheOriginals) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, RoundTrip, ::testing::Values(ProtocolVersion::v3_1_1, ProtocolVersion::v5),
-                         [](const auto& param_info) { return param_info.param == ProtocolVersion::v5 ? "v5" : "v311"; });
+                         [](const auto& param_info) {
+                             return param_info.param == ProtocolVersion::v5 ? "v5" : "v311";
+                         });

@@ -25,54 +25,203 @@ struct Case {
 
 const Case kCases[] = {
     // UTF-8 (3.1.1 §1.5.3, 5.0 §1.5.4)
-    {"overlong in topic", V3, "30050003" "61c0af", Error::bad_utf8},
-    {"U+0000 in topic", V3, "30040002" "6100", Error::bad_utf8},
-    {"surrogate in topic", V5, "3006" "0003eda080" "00", Error::bad_utf8},
-    {"bad UTF-8 in user property", V5, "300d" "0003612f62" "07" "260001c0000161", Error::bad_utf8},
-    {"bad UTF-8 in client id", V3, "100d" "00044d515454" "04" "02" "000a" "0001ff", Error::bad_utf8},
+    {"overlong in topic", V3,
+     "30050003"
+     "61c0af",
+     Error::bad_utf8},
+    {"U+0000 in topic", V3,
+     "30040002"
+     "6100",
+     Error::bad_utf8},
+    {"surrogate in topic", V5,
+     "3006"
+     "0003eda080"
+     "00",
+     Error::bad_utf8},
+    {"bad UTF-8 in user property", V5,
+     "300d"
+     "0003612f62"
+     "07"
+     "260001c0000161",
+     Error::bad_utf8},
+    {"bad UTF-8 in client id", V3,
+     "100d"
+     "00044d515454"
+     "04"
+     "02"
+     "000a"
+     "0001ff",
+     Error::bad_utf8},
     // Topic names and filters (§4.7)
-    {"'#' in a topic name", V3, "30050003" "612f23", Error::bad_topic_name},
-    {"'+' in a topic name", V3, "30030001" "2b", Error::bad_topic_name},
+    {"'#' in a topic name", V3,
+     "30050003"
+     "612f23",
+     Error::bad_topic_name},
+    {"'+' in a topic name", V3,
+     "30030001"
+     "2b",
+     Error::bad_topic_name},
     {"empty topic name in 3.1.1", V3, "30020000", Error::bad_topic_name},
-    {"empty topic in 5.0 without alias", V5, "3003" "0000" "00", Error::bad_topic_name},
-    {"'#' not last in a filter", V3, "8209" "000a" "0004612f6223" "01", Error::bad_topic_filter},
-    {"'+' not a whole level", V3, "8208" "000a" "0003612b62" "00", Error::bad_topic_filter},
-    {"empty filter", V3, "8205" "000a" "0000" "00", Error::bad_topic_filter},
-    {"wildcard in will topic", V3, "1012" "00044d515454" "04" "06" "000a" "000161" "00012b" "0000", Error::bad_topic_name},
+    {"empty topic in 5.0 without alias", V5,
+     "3003"
+     "0000"
+     "00",
+     Error::bad_topic_name},
+    {"'#' not last in a filter", V3,
+     "8209"
+     "000a"
+     "0004612f6223"
+     "01",
+     Error::bad_topic_filter},
+    {"'+' not a whole level", V3,
+     "8208"
+     "000a"
+     "0003612b62"
+     "00",
+     Error::bad_topic_filter},
+    {"empty filter", V3,
+     "8205"
+     "000a"
+     "0000"
+     "00",
+     Error::bad_topic_filter},
+    {"wildcard in will topic", V3,
+     "1012"
+     "00044d515454"
+     "04"
+     "06"
+     "000a"
+     "000161"
+     "00012b"
+     "0000",
+     Error::bad_topic_name},
     // Packet identifiers (3.1.1 §2.3.1, 5.0 §2.2.1)
-    {"PUBLISH QoS 1 with id 0", V3, "3207" "0003612f62" "0000", Error::packet_id_zero},
+    {"PUBLISH QoS 1 with id 0", V3,
+     "3207"
+     "0003612f62"
+     "0000",
+     Error::packet_id_zero},
     {"PUBACK with id 0", V3, "40020000", Error::packet_id_zero},
     {"PUBREL with id 0", V5, "62020000", Error::packet_id_zero},
-    {"SUBSCRIBE with id 0", V3, "8206" "0000" "000161" "01", Error::packet_id_zero},
+    {"SUBSCRIBE with id 0", V3,
+     "8206"
+     "0000"
+     "000161"
+     "01",
+     Error::packet_id_zero},
     {"UNSUBACK with id 0", V3, "b0020000", Error::packet_id_zero},
     // Fixed header (§2.2.2 / §2.1.3)
     {"PUBREL flags 0000", V3, "60020001", Error::bad_flags},
-    {"SUBSCRIBE flags 0000", V3, "8006" "000a" "000161" "01", Error::bad_flags},
+    {"SUBSCRIBE flags 0000", V3,
+     "8006"
+     "000a"
+     "000161"
+     "01",
+     Error::bad_flags},
     {"PUBLISH QoS 3", V3, "36070003612f620001", Error::bad_qos},
     {"DUP at QoS 0", V3, "38050003612f62", Error::bad_flags},
     {"AUTH in 3.1.1", V3, "f000", Error::bad_packet_type},
     {"reserved type 0", V5, "0000", Error::bad_packet_type},
     // Lengths and layout
-    {"string longer than the packet", V3, "30050005" "616263", Error::malformed_packet},
+    {"string longer than the packet", V3,
+     "30050005"
+     "616263",
+     Error::malformed_packet},
     {"PINGRESP with a body", V3, "d00100", Error::malformed_packet},
     {"3.1.1 PUBACK with 3 bytes", V3, "4003000a00", Error::malformed_packet},
     {"3.1.1 DISCONNECT with a body", V3, "e00100", Error::malformed_packet},
-    {"property length past the end", V5, "3006" "0003612f62" "05", Error::malformed_packet},
+    {"property length past the end", V5,
+     "3006"
+     "0003612f62"
+     "05",
+     Error::malformed_packet},
     {"SUBSCRIBE without filters", V3, "8202000a", Error::empty_list},
     {"UNSUBSCRIBE without filters", V5, "a203000a00", Error::empty_list},
     {"SUBACK without codes", V3, "9002000a", Error::empty_list},
-    {"SUBSCRIBE reserved option bits (3.1.1)", V3, "8206" "000a" "000161" "05", Error::malformed_packet},
-    {"SUBSCRIBE reserved option bits (5.0)", V5, "8207" "000a" "00" "000161" "41", Error::malformed_packet},
-    {"SUBSCRIBE retain handling 3", V5, "8207" "000a" "00" "000161" "30", Error::malformed_packet},
-    {"SUBSCRIBE QoS 3", V3, "8206" "000a" "000161" "03", Error::bad_qos},
+    {"SUBSCRIBE reserved option bits (3.1.1)", V3,
+     "8206"
+     "000a"
+     "000161"
+     "05",
+     Error::malformed_packet},
+    {"SUBSCRIBE reserved option bits (5.0)", V5,
+     "8207"
+     "000a"
+     "00"
+     "000161"
+     "41",
+     Error::malformed_packet},
+    {"SUBSCRIBE retain handling 3", V5,
+     "8207"
+     "000a"
+     "00"
+     "000161"
+     "30",
+     Error::malformed_packet},
+    {"SUBSCRIBE QoS 3", V3,
+     "8206"
+     "000a"
+     "000161"
+     "03",
+     Error::bad_qos},
     // CONNECT (§3.1.2)
-    {"protocol name MQIsdp", V3, "100f" "00064d5149736470" "03" "02" "000a" "000161", Error::bad_protocol},
-    {"protocol level 6", V5, "100d" "00044d515454" "06" "02" "000a" "000161", Error::bad_protocol},
-    {"reserved connect flag", V3, "100d" "00044d515454" "04" "03" "000a" "000161", Error::bad_connect_flags},
-    {"will QoS without will flag", V3, "100d" "00044d515454" "04" "0a" "000a" "000161", Error::bad_connect_flags},
-    {"will retain without will flag", V3, "100d" "00044d515454" "04" "22" "000a" "000161", Error::bad_connect_flags},
-    {"will QoS 3", V3, "100d" "00044d515454" "04" "1e" "000a" "000161", Error::bad_qos},
-    {"3.1.1 password without user name", V3, "100f" "00044d515454" "04" "42" "000a" "000161" "0000", Error::bad_connect_flags},
+    {"protocol name MQIsdp", V3,
+     "100f"
+     "00064d5149736470"
+     "03"
+     "02"
+     "000a"
+     "000161",
+     Error::bad_protocol},
+    {"protocol level 6", V5,
+     "100d"
+     "00044d515454"
+     "06"
+     "02"
+     "000a"
+     "000161",
+     Error::bad_protocol},
+    {"reserved connect flag", V3,
+     "100d"
+     "00044d515454"
+     "04"
+     "03"
+     "000a"
+     "000161",
+     Error::bad_connect_flags},
+    {"will QoS without will flag", V3,
+     "100d"
+     "00044d515454"
+     "04"
+     "0a"
+     "000a"
+     "000161",
+     Error::bad_connect_flags},
+    {"will retain without will flag", V3,
+     "100d"
+     "00044d515454"
+     "04"
+     "22"
+     "000a"
+     "000161",
+     Error::bad_connect_flags},
+    {"will QoS 3", V3,
+     "100d"
+     "00044d515454"
+     "04"
+     "1e"
+     "000a"
+     "000161",
+     Error::bad_qos},
+    {"3.1.1 password without user name", V3,
+     "100f"
+     "00044d515454"
+     "04"
+     "42"
+     "000a"
+     "000161"
+     "0000",
+     Error::bad_connect_flags},
     // CONNACK (§3.2.2)
     {"CONNACK reserved flags", V3, "20020200", Error::bad_connect_flags},
     {"CONNACK return code 6", V3, "20020006", Error::bad_reason_code},
@@ -84,19 +233,86 @@ const Case kCases[] = {
     {"SUBACK code 0x03 (3.1.1)", V3, "9003000a03", Error::bad_reason_code},
     {"DISCONNECT reason 0x01", V5, "e00101", Error::bad_reason_code},
     // Properties (5.0 §2.2.2)
-    {"unknown property 0x05", V5, "3008" "0003612f62" "02" "0500", Error::bad_property},
-    {"session expiry in PUBLISH", V5, "300b" "0003612f62" "05" "1100000001", Error::bad_property},
-    {"message expiry twice", V5, "3010" "0003612f62" "0a" "0200000001" "0200000002", Error::bad_property},
-    {"receive maximum 0", V5, "2006" "0000" "03" "210000", Error::bad_property},
-    {"maximum packet size 0", V5, "2008" "0000" "05" "2700000000", Error::bad_property},
-    {"topic alias 0", V5, "3009" "0003612f62" "03" "230000", Error::bad_property},
-    {"payload format 2", V5, "3008" "0003612f62" "02" "0102", Error::bad_property},
-    {"maximum QoS 2", V5, "2005" "0000" "02" "2402", Error::bad_property},
-    {"subscription id 0", V5, "3008" "0003612f62" "02" "0b00", Error::bad_property},
-    {"two subscription ids in SUBSCRIBE", V5, "820b" "000a" "04" "0b010b02" "000161" "00", Error::bad_property},
-    {"topic alias in will properties", V5, "1017" "00044d515454" "05" "06" "000a" "00" "000161" "03230001" "000177" "0000",
+    {"unknown property 0x05", V5,
+     "3008"
+     "0003612f62"
+     "02"
+     "0500",
      Error::bad_property},
-    {"non-minimal property length", V5, "3007" "0003612f62" "8000", Error::malformed_remaining_length},
+    {"session expiry in PUBLISH", V5,
+     "300b"
+     "0003612f62"
+     "05"
+     "1100000001",
+     Error::bad_property},
+    {"message expiry twice", V5,
+     "3010"
+     "0003612f62"
+     "0a"
+     "0200000001"
+     "0200000002",
+     Error::bad_property},
+    {"receive maximum 0", V5,
+     "2006"
+     "0000"
+     "03"
+     "210000",
+     Error::bad_property},
+    {"maximum packet size 0", V5,
+     "2008"
+     "0000"
+     "05"
+     "2700000000",
+     Error::bad_property},
+    {"topic alias 0", V5,
+     "3009"
+     "0003612f62"
+     "03"
+     "230000",
+     Error::bad_property},
+    {"payload format 2", V5,
+     "3008"
+     "0003612f62"
+     "02"
+     "0102",
+     Error::bad_property},
+    {"maximum QoS 2", V5,
+     "2005"
+     "0000"
+     "02"
+     "2402",
+     Error::bad_property},
+    {"subscription id 0", V5,
+     "3008"
+     "0003612f62"
+     "02"
+     "0b00",
+     Error::bad_property},
+    {"two subscription ids in SUBSCRIBE", V5,
+     "820b"
+     "000a"
+     "04"
+     "0b010b02"
+     "000161"
+     "00",
+     Error::bad_property},
+    {"topic alias in will properties", V5,
+     "1017"
+     "00044d515454"
+     "05"
+     "06"
+     "000a"
+     "00"
+     "000161"
+     "03230001"
+     "000177"
+     "0000",
+     Error::bad_property},
+    {"non-minimal property length", V5,
+     "3007"
+     "0003612f62"
+     "8000",
+     Error::malformed_remaining_length},
 };
 
 }  // namespace
@@ -112,23 +328,60 @@ TEST(MqttDecodeRules, EachViolationIsRefused) {
 TEST(MqttDecodeRules, NeighboursOfTheViolationsAreAccepted) {
     // The same shapes made valid, so the refusals above are about the rule and nothing else.
     const Case ok[] = {
-        {"repeated subscription ids in PUBLISH", V5, "300a" "0003612f62" "04" "0b010b02", Error::ok},
-        {"empty topic with alias", V5, "3006" "0000" "03230001", Error::ok},
-        {"no local + QoS 1 in 5.0", V5, "8207" "000a" "00" "000161" "05", Error::ok},
+        {"repeated subscription ids in PUBLISH", V5,
+         "300a"
+         "0003612f62"
+         "04"
+         "0b010b02",
+         Error::ok},
+        {"empty topic with alias", V5,
+         "3006"
+         "0000"
+         "03230001",
+         Error::ok},
+        {"no local + QoS 1 in 5.0", V5,
+         "8207"
+         "000a"
+         "00"
+         "000161"
+         "05",
+         Error::ok},
         {"5.0 PUBACK short form", V5, "40020001", Error::ok},
         {"5.0 PUBACK reason 0x10", V5, "4003000110", Error::ok},
         {"5.0 DISCONNECT session taken over", V5, "e0018e", Error::ok},
-        {"5.0 password without user name", V5, "1010" "00044d515454" "05" "42" "000a" "00" "000161" "0000", Error::ok},
-        {"control character in topic", V3, "30040002" "6101", Error::ok},
+        {"5.0 password without user name", V5,
+         "1010"
+         "00044d515454"
+         "05"
+         "42"
+         "000a"
+         "00"
+         "000161"
+         "0000",
+         Error::ok},
+        {"control character in topic", V3,
+         "30040002"
+         "6101",
+         Error::ok},
         {"3.1.1 SUBACK failure code", V3, "9003000a80", Error::ok},
-        {"user property", V5, "300d" "0003612f62" "07" "26000161000162", Error::ok},
+        {"user property", V5,
+         "300d"
+         "0003612f62"
+         "07"
+         "26000161000162",
+         Error::ok},
     };
     for (const Case& c : ok) {
         Decoded d;
         EXPECT_EQ(decode_bytes(hex(c.wire), c.version, d), Error::ok) << c.what << ": " << to_string(d.error);
     }
     Decoded d;
-    ASSERT_EQ(decode_bytes(hex("300d" "0003612f62" "07" "26000161000162"), V5, d), Error::ok);
+    ASSERT_EQ(decode_bytes(hex("300d"
+                               "0003612f62"
+                               "07"
+                               "26000161000162"),
+                           V5, d),
+              Error::ok);
     const auto& p = std::get<Publish>(d.packet.body);
     int n = 0;
     p.properties.for_each_user_property([&](const UserProperty& u) {
@@ -160,7 +413,10 @@ TEST(MqttDecodeRules, ATooLargePublishIsSkippedWithItsIdAndTheStreamStaysInSync)
     std::vector<std::uint8_t> storage(16);
     for (const std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{1000}}) {
         Decoder dec(storage, V3);
-        std::vector<std::uint8_t> wire = hex("32cf01" "0003612f62" "1234");
+        std::vector<std::uint8_t> wire = hex(
+            "32cf01"
+            "0003612f62"
+            "1234");
         wire.resize(wire.size() + 200, 0xAB);
         const std::size_t publish_end = wire.size();
         wire.push_back(0xD0);
@@ -189,13 +445,20 @@ TEST(MqttDecodeRules, ATooLargePublishIsSkippedWithItsIdAndTheStreamStaysInSync)
     }
     // Over the maximum packet size (5.0) rather than the storage: the same.
     Decoder v5(storage, V5, 10);
-    const auto f = v5.feed(hex("300b" "0001" "61" "00" "6868686868686868"));
+    const auto f = v5.feed(
+        hex("300b"
+            "0001"
+            "61"
+            "00"
+            "6868686868686868"));
     EXPECT_EQ(f.error, Error::ok);
     EXPECT_TRUE(f.discarded);
     EXPECT_EQ(v5.discarded().packet_id, 0);  // QoS 0 has none
     // A QoS 1 PUBLISH too short to hold its id cannot be answered: the id stays 0.
     Decoder cut(storage, V3, 4);
-    EXPECT_TRUE(cut.feed(hex("3205" "0003612f62")).discarded);
+    EXPECT_TRUE(cut.feed(hex("3205"
+                             "0003612f62"))
+                    .discarded);
     EXPECT_EQ(cut.discarded().packet_id, 0);
 }
 

@@ -24,14 +24,8 @@ struct LengthVector {
 
 // 3.1.1 §2.2.3 table 2.4 / 5.0 §1.5.5 table 1-1: the first and last value of each length.
 const LengthVector kLengths[] = {
-    {0, "00"},
-    {127, "7f"},
-    {128, "8001"},
-    {16'383, "ff7f"},
-    {16'384, "808001"},
-    {2'097'151, "ffff7f"},
-    {2'097'152, "80808001"},
-    {268'435'455, "ffffff7f"},
+    {0, "00"},          {127, "7f"},           {128, "8001"},           {16'383, "ff7f"},
+    {16'384, "808001"}, {2'097'151, "ffff7f"}, {2'097'152, "80808001"}, {268'435'455, "ffffff7f"},
 };
 
 }  // namespace
@@ -118,22 +112,24 @@ TEST(MqttUtf8, SpecExampleAndRules) {
     EXPECT_TRUE(is_valid_utf8(Bytes(example)));
     Publish p;
     p.topic = std::string_view(reinterpret_cast<const char*>(example.data()), example.size());
-    EXPECT_EQ(to_hex(encoded(p, V3)), "30070005" "41f0aa9b94");
+    EXPECT_EQ(to_hex(encoded(p, V3)),
+              "30070005"
+              "41f0aa9b94");
 
-    EXPECT_FALSE(is_valid_utf8(hex("00")));          // U+0000 [MQTT-1.5.3-2]
-    EXPECT_FALSE(is_valid_utf8(hex("eda080")));      // U+D800, a surrogate [MQTT-1.5.3-1]
-    EXPECT_FALSE(is_valid_utf8(hex("edbfbf")));      // U+DFFF
-    EXPECT_TRUE(is_valid_utf8(hex("ed9fbf")));       // U+D7FF, just below
-    EXPECT_TRUE(is_valid_utf8(hex("ee8080")));       // U+E000, just above
-    EXPECT_FALSE(is_valid_utf8(hex("c0af")));        // overlong '/'
-    EXPECT_FALSE(is_valid_utf8(hex("e080af")));      // overlong, 3 bytes
-    EXPECT_FALSE(is_valid_utf8(hex("f4908080")));    // above U+10FFFF
-    EXPECT_TRUE(is_valid_utf8(hex("f48fbfbf")));     // U+10FFFF
-    EXPECT_FALSE(is_valid_utf8(hex("e282")));        // truncated sequence
-    EXPECT_FALSE(is_valid_utf8(hex("80")));          // lone continuation
+    EXPECT_FALSE(is_valid_utf8(hex("00")));        // U+0000 [MQTT-1.5.3-2]
+    EXPECT_FALSE(is_valid_utf8(hex("eda080")));    // U+D800, a surrogate [MQTT-1.5.3-1]
+    EXPECT_FALSE(is_valid_utf8(hex("edbfbf")));    // U+DFFF
+    EXPECT_TRUE(is_valid_utf8(hex("ed9fbf")));     // U+D7FF, just below
+    EXPECT_TRUE(is_valid_utf8(hex("ee8080")));     // U+E000, just above
+    EXPECT_FALSE(is_valid_utf8(hex("c0af")));      // overlong '/'
+    EXPECT_FALSE(is_valid_utf8(hex("e080af")));    // overlong, 3 bytes
+    EXPECT_FALSE(is_valid_utf8(hex("f4908080")));  // above U+10FFFF
+    EXPECT_TRUE(is_valid_utf8(hex("f48fbfbf")));   // U+10FFFF
+    EXPECT_FALSE(is_valid_utf8(hex("e282")));      // truncated sequence
+    EXPECT_FALSE(is_valid_utf8(hex("80")));        // lone continuation
     EXPECT_FALSE(is_valid_utf8(hex("ff")));
-    EXPECT_TRUE(is_valid_utf8(hex("01")));           // control characters are only "SHOULD NOT"
-    EXPECT_TRUE(is_valid_utf8(hex("efbfbf")));       // U+FFFF non-character, allowed likewise
+    EXPECT_TRUE(is_valid_utf8(hex("01")));      // control characters are only "SHOULD NOT"
+    EXPECT_TRUE(is_valid_utf8(hex("efbfbf")));  // U+FFFF non-character, allowed likewise
 }
 
 TEST(MqttConnect, V311SpecVariableHeaderExample) {
@@ -153,7 +149,17 @@ TEST(MqttConnect, V311SpecVariableHeaderExample) {
     c.has_password = true;
     c.password = bytes("p");
     const auto wire = encoded(c, V3);
-    EXPECT_EQ(to_hex(wire), "101c" "00044d515454" "04" "ce" "000a" "00026331" "000177" "0003627965" "000175" "000170");
+    EXPECT_EQ(to_hex(wire),
+              "101c"
+              "00044d515454"
+              "04"
+              "ce"
+              "000a"
+              "00026331"
+              "000177"
+              "0003627965"
+              "000175"
+              "000170");
 
     Decoded d;
     ASSERT_EQ(decode_bytes(wire, V3, d), Error::ok);
@@ -185,9 +191,22 @@ TEST(MqttConnect, V5SpecVariableHeaderExample) {
     c.password = bytes("p");
     c.properties.set_number(PropertyId::session_expiry_interval, 10);
     const auto wire = encoded(c, V5);
-    EXPECT_EQ(to_hex(wire).substr(0, 4 + 32), "1023" "00044d515454" "05" "ce" "000a" "05" "110000000a");
+    EXPECT_EQ(to_hex(wire).substr(0, 4 + 32),
+              "1023"
+              "00044d515454"
+              "05"
+              "ce"
+              "000a"
+              "05"
+              "110000000a");
     // Will properties (empty: 00) come before the will topic in 5.0 (§3.1.3.2).
-    EXPECT_EQ(to_hex(wire).substr(36), "00026331" "00" "000177" "0003627965" "000175" "000170");
+    EXPECT_EQ(to_hex(wire).substr(36),
+              "00026331"
+              "00"
+              "000177"
+              "0003627965"
+              "000175"
+              "000170");
     Decoded d;
     ASSERT_EQ(decode_bytes(wire, V5, d), Error::ok);
     EXPECT_EQ(std::get<Connect>(d.packet.body).properties.number(PropertyId::session_expiry_interval), 10u);
@@ -200,13 +219,22 @@ TEST(MqttPublish, SpecVariableHeaderExample) {
     p.qos = QoS::at_least_once;
     p.packet_id = 10;
     p.payload = bytes("hi");
-    EXPECT_EQ(to_hex(encoded(p, V3)), "3209" "0003612f62" "000a" "6869");
+    EXPECT_EQ(to_hex(encoded(p, V3)),
+              "3209"
+              "0003612f62"
+              "000a"
+              "6869");
     p.qos = QoS::exactly_once;
     p.dup = true;
     p.retain = true;
     EXPECT_EQ(to_hex(encoded(p, V3)).substr(0, 2), "3d");  // DUP 8 | QoS 2 << 1 | RETAIN 1
     // 5.0 puts a property length after the packet identifier (§3.3.2.3).
-    EXPECT_EQ(to_hex(encoded(p, V5)), "3d0a" "0003612f62" "000a" "00" "6869");
+    EXPECT_EQ(to_hex(encoded(p, V5)),
+              "3d0a"
+              "0003612f62"
+              "000a"
+              "00"
+              "6869");
 }
 
 TEST(MqttSubscribe, SpecPayloadExamples) {
@@ -216,7 +244,11 @@ TEST(MqttSubscribe, SpecPayloadExamples) {
     s.packet_id = 10;
     s.subscriptions = subs;
     const auto wire = encoded(s, V3);
-    EXPECT_EQ(to_hex(wire), "820e" "000a" "0003612f6201" "0003632f6402");
+    EXPECT_EQ(to_hex(wire),
+              "820e"
+              "000a"
+              "0003612f6201"
+              "0003632f6402");
     Decoded d;
     ASSERT_EQ(decode_bytes(wire, V3, d), Error::ok);
     const auto& back = std::get<Subscribe>(d.packet.body);
@@ -233,13 +265,20 @@ TEST(MqttSubscribe, SpecPayloadExamples) {
     Suback a;
     a.packet_id = 10;
     a.reason_codes = codes;
-    EXPECT_EQ(to_hex(encoded(a, V3)), "9005" "000a" "000280");
+    EXPECT_EQ(to_hex(encoded(a, V3)),
+              "9005"
+              "000a"
+              "000280");
 
     // §3.10.3 figure 3.30: UNSUBSCRIBE "a/b", "c/d".
     Unsubscribe u;
     u.packet_id = 10;
     u.filters = subs;
-    EXPECT_EQ(to_hex(encoded(u, V3)), "a20c" "000a" "0003612f62" "0003632f64");
+    EXPECT_EQ(to_hex(encoded(u, V3)),
+              "a20c"
+              "000a"
+              "0003612f62"
+              "0003632f64");
 }
 
 TEST(MqttFixedHeader, FixedPacketsAndRequiredFlags) {
@@ -247,7 +286,7 @@ TEST(MqttFixedHeader, FixedPacketsAndRequiredFlags) {
     auto r = encode_ping(PacketType::pingreq, buf);
     EXPECT_EQ(to_hex(Bytes(buf, r.size)), "c000");  // §3.12
     r = encode_ping(PacketType::pingresp, buf);
-    EXPECT_EQ(to_hex(Bytes(buf, r.size)), "d000");  // §3.13
+    EXPECT_EQ(to_hex(Bytes(buf, r.size)), "d000");         // §3.13
     EXPECT_EQ(to_hex(encoded(Disconnect{}, V3)), "e000");  // §3.14
     EXPECT_EQ(to_hex(encoded(Disconnect{}, V5)), "e000");  // 5.0: reason 0, no properties: omitted
     EXPECT_EQ(to_hex(encoded(Ack{PacketType::pubrel, 7, 0, {}}, V3)), "62020007");  // flags 0010
@@ -258,12 +297,12 @@ TEST(MqttFixedHeader, FixedPacketsAndRequiredFlags) {
     // Flags that differ from the table (§2.2.2 table 2.2 / 5.0 §2.1.3 table 2-2).
     for (const char* bad : {"6000", "8000", "a000", "4100", "2100", "c100", "e100", "9200"})
         EXPECT_EQ(check_fixed_header(hex(bad)[0], V3), Error::bad_flags) << bad;
-    EXPECT_EQ(check_fixed_header(0x36, V3), Error::bad_qos);      // PUBLISH QoS 3 [MQTT-3.3.1-4]
-    EXPECT_EQ(check_fixed_header(0x38, V3), Error::bad_flags);    // DUP with QoS 0 [MQTT-3.3.1-2]
+    EXPECT_EQ(check_fixed_header(0x36, V3), Error::bad_qos);    // PUBLISH QoS 3 [MQTT-3.3.1-4]
+    EXPECT_EQ(check_fixed_header(0x38, V3), Error::bad_flags);  // DUP with QoS 0 [MQTT-3.3.1-2]
     EXPECT_EQ(check_fixed_header(0x00, V5), Error::bad_packet_type);
     EXPECT_EQ(check_fixed_header(0xF0, V3), Error::bad_packet_type);  // AUTH is 5.0 only
     EXPECT_EQ(check_fixed_header(0xF0, V5), Error::ok);
-    EXPECT_EQ(check_fixed_header(0x3B, V3), Error::ok);           // DUP, QoS 1, RETAIN
+    EXPECT_EQ(check_fixed_header(0x3B, V3), Error::ok);  // DUP, QoS 1, RETAIN
 }
 
 TEST(MqttTopics, SpecWildcardExamples) {

@@ -58,7 +58,8 @@ void FakeBroker::ack(PacketType type, std::uint16_t packet_id, std::uint8_t reas
 }
 
 std::size_t FakeBroker::count(PacketType t) const {
-    return static_cast<std::size_t>(std::count_if(seen.begin(), seen.end(), [t](const Seen& s) { return s.type == t; }));
+    return static_cast<std::size_t>(
+        std::count_if(seen.begin(), seen.end(), [t](const Seen& s) { return s.type == t; }));
 }
 
 std::vector<Seen> FakeBroker::of(PacketType t) const {
@@ -164,7 +165,8 @@ void FakeBroker::handle(const Packet& p, std::uint8_t /*flags*/) {
         for (const Subscription x : u->filters) s.filters.emplace_back(x.filter);
         seen.push_back(s);
         std::vector<std::uint8_t> codes(s.filters.size(), 0);
-        send(Packet{PacketType::unsuback, Unsuback{u->packet_id, m_version == ProtocolVersion::v5 ? Bytes(codes) : Bytes{}, {}}});
+        send(Packet{PacketType::unsuback,
+                    Unsuback{u->packet_id, m_version == ProtocolVersion::v5 ? Bytes(codes) : Bytes{}, {}}});
         return;
     }
     if (const auto* d = std::get_if<Disconnect>(&p.body)) {

@@ -60,24 +60,24 @@ public:
     void assume_session() { m_has_session = true; }
 
     // Policies.
-    bool auto_ack = true;         ///< answer PUBLISH/PUBREL with PUBACK/PUBREC/PUBCOMP
+    bool auto_ack = true;  ///< answer PUBLISH/PUBREL with PUBACK/PUBREC/PUBCOMP
     bool answer_pings = true;
     bool answer_connect = true;
     std::uint8_t connack_code = 0;
-    bool keep_sessions = true;    ///< remember the session of a clean_start = false client
-    Properties connack_properties;  ///< 5.0
+    bool keep_sessions = true;              ///< remember the session of a clean_start = false client
+    Properties connack_properties;          ///< 5.0
     std::size_t max_send_chunk = SIZE_MAX;  ///< bytes the client may write per send() call
     bool block_client_sends = false;        ///< client send() returns would_block
     /// Called when the client's recv() finds nothing to read: where a real transport would wait.
     std::function<void()> on_client_wait;
 
     // Observations.
-    std::vector<Seen> seen;                ///< every packet, all connections, in order
+    std::vector<Seen> seen;  ///< every packet, all connections, in order
     std::vector<SeenConnect> connects;
-    std::vector<std::string> delivered;    ///< application payloads as subscribers would get them
+    std::vector<std::string> delivered;  ///< application payloads as subscribers would get them
     std::size_t count(PacketType t) const;
     std::vector<Seen> of(PacketType t) const;
-    Error last_error = Error::ok;          ///< decode error on the broker side (client bug)
+    Error last_error = Error::ok;  ///< decode error on the broker side (client bug)
     bool connected() const { return m_link != nullptr && !m_link->closed; }
 
 private:

@@ -62,8 +62,10 @@ inline Error decode_bytes(Bytes wire, ProtocolVersion v, Decoded& out, std::uint
     out.complete = f.complete;
     if (f.error != Error::ok) return out.error = f.error;
     // A test vector must be exactly one packet, or the test would check the wrong thing.
-    if (!f.complete) ADD_FAILURE() << "incomplete test vector " << to_hex(wire);
-    else if (f.consumed != wire.size()) ADD_FAILURE() << "trailing bytes in test vector " << to_hex(wire);
+    if (!f.complete)
+        ADD_FAILURE() << "incomplete test vector " << to_hex(wire);
+    else if (f.consumed != wire.size())
+        ADD_FAILURE() << "trailing bytes in test vector " << to_hex(wire);
     if (!f.complete) return out.error = Error::decoder_failed;
     return out.error = decode(dec.packet(), v, out.packet);
 }

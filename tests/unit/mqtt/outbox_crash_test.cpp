@@ -27,7 +27,8 @@ namespace {
 Bytes text(const std::string& s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
 
 std::string temp_dir(const char* what) {
-    const auto p = std::filesystem::temp_directory_path() / (std::string("sebind-") + what + "-" + std::to_string(::getpid()));
+    const auto p = std::filesystem::temp_directory_path() /
+                   (std::string("sebind-") + what + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(p);
     return p.string();
 }
@@ -82,9 +83,11 @@ TEST(MqttOutboxCrash, SigkillMidStreamLosesNothingThatWasAccepted) {
         if (!box.open().ok()) ::_exit(92);
         std::map<std::uint64_t, int> seq_of;
         for (int i = 1;; ++i) {
-            const std::string payload = "message " + std::to_string(i) + " " + std::string(static_cast<std::size_t>(i % 50), '.');
-            auto seq = box.enqueue(static_cast<std::uint16_t>(i % 60000 + 1), i % 2 ? QoS::at_least_once : QoS::exactly_once,
-                                   false, "devices/d/telemetry", text(payload));
+            const std::string payload = "message " + std::to_string(i) + " " +
+                                        std::string(static_cast<std::size_t>(i % 50), '.');
+            auto seq = box.enqueue(static_cast<std::uint16_t>(i % 60000 + 1),
+                                   i % 2 ? QoS::at_least_once : QoS::exactly_once, false, "devices/d/telemetry",
+                                   text(payload));
             if (!seq) ::_exit(93);
             seq_of[*seq] = i;
             write_line(fds[1], "E " + std::to_string(i));  // publish() returned success
@@ -209,7 +212,9 @@ TEST(MqttOutboxCrash, UnderAnyFileSizeLimitAcknowledgedSpaceIsReusedAndNothingIs
         SCOPED_TRACE("RLIMIT_FSIZE " + std::to_string(limit_bytes));
         const std::string dir = temp_dir(("outbox-small-" + std::to_string(limit_bytes)).c_str());
         constexpr std::uint16_t kWindow = 3;
-        const auto payload = [](std::uint32_t i) { return "reading " + std::to_string(i) + " " + std::string(200, '.'); };
+        const auto payload = [](std::uint32_t i) {
+            return "reading " + std::to_string(i) + " " + std::string(200, '.');
+        };
         const std::uint32_t total = static_cast<std::uint32_t>(3 * limit_bytes / 220 + 50);
         const pid_t child = ::fork();
         ASSERT_GE(child, 0);
@@ -241,7 +246,8 @@ TEST(MqttOutboxCrash, UnderAnyFileSizeLimitAcknowledgedSpaceIsReusedAndNothingIs
             }
             ::_exit(0);
         }
-        ASSERT_EQ(child_exit(child), 0) << "see the _exit codes in the child (20: a message refused although room could be made)";
+        ASSERT_EQ(child_exit(child), 0)
+            << "see the _exit codes in the child (20: a message refused although room could be made)";
         bool clean = false;
         const std::vector<std::string> got = reopened_payloads(dir, clean);
         EXPECT_TRUE(clean);

@@ -172,7 +172,8 @@ TEST(MqttOutbox, TornLastRecordAtEveryByteOffsetKeepsAllCompleteRecords) {
     {
         auto o = open_outbox(master);
         for (int i = 0; i < 4; ++i)
-            ASSERT_TRUE(o->outbox->enqueue(static_cast<std::uint16_t>(i + 1), QoS::at_least_once, false, "t", text("payload-" + std::to_string(i))));
+            ASSERT_TRUE(o->outbox->enqueue(static_cast<std::uint16_t>(i + 1), QoS::at_least_once, false, "t",
+                                           text("payload-" + std::to_string(i))));
         ASSERT_TRUE(o->outbox->acknowledge(2).ok());
         before_last = file_size(master.log());
         ASSERT_TRUE(o->outbox->enqueue(9, QoS::exactly_once, false, "devices/d/telemetry", text("the last one")));
@@ -190,7 +191,8 @@ TEST(MqttOutbox, TornLastRecordAtEveryByteOffsetKeepsAllCompleteRecords) {
         }
         auto o = open_outbox(dir);
         const auto& r = o->outbox->recovery();
-        EXPECT_EQ(payloads(*o->outbox), (std::vector<std::string>{"payload-0", "payload-2", "payload-3"})) << "cut at " << n;
+        EXPECT_EQ(payloads(*o->outbox), (std::vector<std::string>{"payload-0", "payload-2", "payload-3"}))
+            << "cut at " << n;
         EXPECT_EQ(r.torn_tail, n != before_last) << n;
         EXPECT_FALSE(r.corrupt_record) << n;
         EXPECT_EQ(r.discarded_bytes, n - before_last);
@@ -209,7 +211,8 @@ TEST(MqttOutbox, CorruptRecordEndsRecoveryThere) {
     {
         auto o = open_outbox(dir);
         for (int i = 0; i < 5; ++i) {
-            ASSERT_TRUE(o->outbox->enqueue(static_cast<std::uint16_t>(i + 1), QoS::at_least_once, false, "t", text("m" + std::to_string(i))));
+            ASSERT_TRUE(o->outbox->enqueue(static_cast<std::uint16_t>(i + 1), QoS::at_least_once, false, "t",
+                                           text("m" + std::to_string(i))));
             ends.push_back(file_size(dir.log()));
         }
     }
@@ -253,7 +256,8 @@ TEST(MqttOutbox, CompactionKeepsLiveMessagesAndShrinksTheLog) {
         auto o = open_outbox(dir, cfg);
         std::uintmax_t largest = 0;
         for (std::uint16_t i = 1; i <= 1000; ++i) {
-            auto s = o->outbox->enqueue(i, i % 2 ? QoS::at_least_once : QoS::exactly_once, false, "t", text("message " + std::to_string(i)));
+            auto s = o->outbox->enqueue(i, i % 2 ? QoS::at_least_once : QoS::exactly_once, false, "t",
+                                        text("message " + std::to_string(i)));
             ASSERT_TRUE(s);
             if (i == 996) {
                 seq_kept_released = *s;
@@ -287,11 +291,13 @@ TEST(MqttOutbox, FullOutboxRefusesWithBusyAndTooLargeWithOutOfRange) {
     cfg.max_bytes = 1 << 20;
     cfg.max_message_bytes = 100;
     auto o = open_outbox(dir, cfg);
-    for (std::uint16_t i = 1; i <= 3; ++i) ASSERT_TRUE(o->outbox->enqueue(i, QoS::at_least_once, false, "t", text("x")));
+    for (std::uint16_t i = 1; i <= 3; ++i)
+        ASSERT_TRUE(o->outbox->enqueue(i, QoS::at_least_once, false, "t", text("x")));
     EXPECT_EQ(o->outbox->enqueue(4, QoS::at_least_once, false, "t", text("x")).status().code(), Errc::busy);
     ASSERT_TRUE(o->outbox->acknowledge(1).ok());
     EXPECT_TRUE(o->outbox->enqueue(4, QoS::at_least_once, false, "t", text("x")));
-    EXPECT_EQ(o->outbox->enqueue(5, QoS::at_least_once, false, "t", text(std::string(100, 'x'))).status().code(), Errc::out_of_range);
+    EXPECT_EQ(o->outbox->enqueue(5, QoS::at_least_once, false, "t", text(std::string(100, 'x'))).status().code(),
+              Errc::out_of_range);
 
     TempDir dir2;
     OutboxConfig bytes_cfg;
@@ -299,7 +305,8 @@ TEST(MqttOutbox, FullOutboxRefusesWithBusyAndTooLargeWithOutOfRange) {
     auto b = open_outbox(dir2, bytes_cfg);
     ASSERT_TRUE(b->outbox->enqueue(1, QoS::at_least_once, false, "t", text(std::string(70, 'a'))));
     ASSERT_TRUE(b->outbox->enqueue(2, QoS::at_least_once, false, "t", text(std::string(70, 'b'))));
-    EXPECT_EQ(b->outbox->enqueue(3, QoS::at_least_once, false, "t", text(std::string(70, 'c'))).status().code(), Errc::busy);
+    EXPECT_EQ(b->outbox->enqueue(3, QoS::at_least_once, false, "t", text(std::string(70, 'c'))).status().code(),
+              Errc::busy);
 }
 
 TEST(MqttOutbox, SyncPolicyEveryRecordAndBatch) {
@@ -349,7 +356,8 @@ TEST(MqttOutbox, DiskFullRefusesNewMessagesAndCorruptsNothing) {
     {
         Outbox box(flaky, clock, {});
         ASSERT_TRUE(box.open().ok());
-        for (std::uint16_t i = 1; i <= 3; ++i) ASSERT_TRUE(box.enqueue(i, QoS::at_least_once, false, "t", text("kept-" + std::to_string(i))));
+        for (std::uint16_t i = 1; i <= 3; ++i)
+            ASSERT_TRUE(box.enqueue(i, QoS::at_least_once, false, "t", text("kept-" + std::to_string(i))));
         const auto size_before = file_size(dir.log());
         flaky.budget = 10;  // the next record only partly fits
         EXPECT_EQ(box.enqueue(4, QoS::at_least_once, false, "t", text("lost")).status().code(), Errc::storage_failure);
@@ -357,7 +365,8 @@ TEST(MqttOutbox, DiskFullRefusesNewMessagesAndCorruptsNothing) {
         EXPECT_EQ(file_size(dir.log()), size_before);  // the partial record was cut off
         EXPECT_EQ(box.size(), 3u);
         EXPECT_FALSE(box.broken());
-        EXPECT_EQ(box.enqueue(5, QoS::at_least_once, false, "t", text("also refused")).status().code(), Errc::storage_failure);
+        EXPECT_EQ(box.enqueue(5, QoS::at_least_once, false, "t", text("also refused")).status().code(),
+                  Errc::storage_failure);
         // Space comes back: publishing works again.
         flaky.budget = UINT64_MAX;
         ASSERT_TRUE(box.enqueue(6, QoS::at_least_once, false, "t", text("kept-6")));

@@ -137,7 +137,7 @@ TEST(MqttSession, ResendWithDupAndSameIdsAfterReconnect) {
     ASSERT_EQ(all.size(), 6u);
     for (int i = 0; i < 3; ++i) {
         const auto& again = all[3 + static_cast<std::size_t>(i)];
-        EXPECT_TRUE(again.dup);  // [MQTT-3.3.1-1]
+        EXPECT_TRUE(again.dup);                                                    // [MQTT-3.3.1-1]
         EXPECT_EQ(again.packet_id, first[static_cast<std::size_t>(i)].packet_id);  // [MQTT-4.4.0-1]
         EXPECT_EQ(again.payload, first[static_cast<std::size_t>(i)].payload);
     }
@@ -335,7 +335,8 @@ TEST(MqttSession, PartialWritesAndBlockedOutputKeepPacketsIntact) {
     Harness h(ProtocolVersion::v5);
     h.broker.max_send_chunk = 1;  // one byte per send()
     h.connect();
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.publish(std::string(300, static_cast<char>('a' + i)), QoS::at_least_once));
+    for (int i = 0; i < 10; ++i)
+        ASSERT_TRUE(h.publish(std::string(300, static_cast<char>('a' + i)), QoS::at_least_once));
     h.pump(5000);
     EXPECT_EQ(h.broker.last_error, Error::ok);
     ASSERT_EQ(h.broker.delivered.size(), 10u);
@@ -361,7 +362,8 @@ TEST(MqttSession, BackPressureFromAFullStoreAndOversizedMessages) {
     h.connect();
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(h.publish("m", QoS::at_least_once));
     EXPECT_EQ(h.publish("m", QoS::at_least_once).status().code(), Errc::busy);
-    EXPECT_EQ(h.publish(std::string(5000, 'x'), QoS::at_least_once).status().code(), Errc::out_of_range);  // > tx buffer
+    EXPECT_EQ(h.publish(std::string(5000, 'x'), QoS::at_least_once).status().code(),
+              Errc::out_of_range);  // > tx buffer
     EXPECT_EQ(h.session->publish("a/+", {}, QoS::at_least_once).status().code(), Errc::invalid_argument);
     h.pump();
     h.broker.ack(PacketType::puback, h.broker.of(PacketType::publish)[0].packet_id);

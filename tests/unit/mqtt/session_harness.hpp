@@ -32,7 +32,7 @@ struct Recorder final : SessionHandler {
     std::vector<std::vector<std::uint8_t>> subacks;
     int unsubacks = 0;
     std::vector<std::pair<Errc, std::uint8_t>> disconnects;
-    std::vector<RefusedMessage> refused;  // topic views not kept
+    std::vector<RefusedMessage> refused;      // topic views not kept
     Session* publish_from_handler = nullptr;  // when set, each message triggers a QoS 0 publish
 
     void on_connected(const Connack& c) noexcept override { connected.push_back(c.session_present); }
@@ -47,9 +47,13 @@ struct Recorder final : SessionHandler {
     void on_delivered(std::uint16_t id, std::uint64_t seq, std::uint8_t reason) noexcept override {
         delivered.push_back({id, seq, reason});
     }
-    void on_subscribed(const Suback& s) noexcept override { subacks.emplace_back(s.reason_codes.begin(), s.reason_codes.end()); }
+    void on_subscribed(const Suback& s) noexcept override {
+        subacks.emplace_back(s.reason_codes.begin(), s.reason_codes.end());
+    }
     void on_unsubscribed(const Unsuback&) noexcept override { ++unsubacks; }
-    void on_disconnected(Status why, std::uint8_t reason) noexcept override { disconnects.emplace_back(why.code(), reason); }
+    void on_disconnected(Status why, std::uint8_t reason) noexcept override {
+        disconnects.emplace_back(why.code(), reason);
+    }
 };
 
 inline Bytes text(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
@@ -75,7 +79,8 @@ struct Harness {
             broker.process();
         }
     }
-    Result<std::uint16_t> publish(const std::string& payload, QoS qos, const std::string& topic = "devices/device-001/telemetry") {
+    Result<std::uint16_t> publish(const std::string& payload, QoS qos,
+                                  const std::string& topic = "devices/device-001/telemetry") {
         payloads.push_back(payload);  // views must outlive the call only; kept for asserts
         return session->publish(topic, text(payloads.back()), qos);
     }

@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <set>
 
-#include "session_harness.hpp"
 #include "sebind/mqtt/outbox/posix_storage.hpp"
 #include "sebind/mqtt/session/backoff.hpp"
+#include "session_harness.hpp"
 
 using namespace sebind;
 using namespace sebind::mqtt;
@@ -27,7 +27,7 @@ TEST(MqttKeepAlive, PingAfterIdleKeepAliveAndTimeoutWithoutPingresp) {
     EXPECT_EQ(h.session->ms_until_next_timer(), 1u);
     h.clock.advance(1);
     h.pump();
-    EXPECT_EQ(h.broker.count(PacketType::pingreq), 1u);  // §3.1.2.10: something within keep alive
+    EXPECT_EQ(h.broker.count(PacketType::pingreq), 1u);      // §3.1.2.10: something within keep alive
     EXPECT_EQ(h.session->state(), SessionState::connected);  // PINGRESP arrived
 
     // Any packet sent resets the idle timer.
@@ -129,7 +129,8 @@ TEST(MqttProtocolViolations, BrokerMistakesCloseTheConnection) {
         Harness h(ProtocolVersion::v5);
         h.connect();
         // A Topic Alias although we allowed none ([MQTT-3.3.2-9]).
-        EXPECT_EQ(violation(h, {0x30, 0x09, 0x00, 0x01, 'a', 0x03, 0x23, 0x00, 0x01, 'h', 'i'}).code(), Errc::invalid_response);
+        EXPECT_EQ(violation(h, {0x30, 0x09, 0x00, 0x01, 'a', 0x03, 0x23, 0x00, 0x01, 'h', 'i'}).code(),
+                  Errc::invalid_response);
         h.broker.process();
         EXPECT_EQ(h.broker.of(PacketType::disconnect).at(0).reason_code, reason::topic_alias_invalid);
     }

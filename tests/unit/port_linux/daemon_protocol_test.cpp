@@ -72,20 +72,20 @@ TEST(DaemonProtocol, ByteLayoutsAreTheDocumentedOnes) {
     faults.faults.seed = 7;
     faults.faults.response_corruption_rate = 0.01;  // 10 000 000 ppb = 0x00989680
     faults.faults.command_corruption_rate = 0;
-    faults.faults.nack_burst_rate = 1;              // 1 000 000 000 ppb = 0x3B9ACA00
+    faults.faults.nack_burst_rate = 1;  // 1 000 000 000 ppb = 0x3B9ACA00
     faults.faults.nack_burst_length = 3;
     faults.faults.power_loss_at_write = 0x0102;
     EXPECT_EQ(emud::encode_request(faults),
-              (Buf{0x11, 0x00, 0x20, 0, 0, 0, 0, 0, 0, 0, 7, 0x00, 0x98, 0x96, 0x80, 0, 0, 0, 0, 0x3B, 0x9A, 0xCA, 0x00,
-                   0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0x01, 0x02}));
+              (Buf{0x11, 0x00, 0x20, 0,    0,    0, 0, 0, 0, 0, 7, 0x00, 0x98, 0x96, 0x80, 0,    0,   0,
+                   0,    0x3B, 0x9A, 0xCA, 0x00, 0, 0, 0, 3, 0, 0, 0,    0,    0,    0,    0x01, 0x02}));
     auto latency = make(emud::Op::set_latency);
     latency.latency = emu::Latency::realistic;
     EXPECT_EQ(emud::encode_request(latency), (Buf{0x12, 0x00, 0x01, 0x01}));
     EXPECT_EQ(emud::encode_request(make(emud::Op::stats)), (Buf{0x13, 0x00, 0x00}));
     EXPECT_EQ(emud::encode_error(emud::ErrorCode::hello_required, "hi"), (Buf{0xFF, 0x00, 0x03, 0x04, 'h', 'i'}));
     emu::ChipStats s{.commands = 1, .signatures = 0x0203, .key_establishments = 0, .nvm_writes = 0x0100000000ull};
-    EXPECT_EQ(emud::encode_stats(s), (Buf{0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2, 3,
-                                          0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0}));
+    EXPECT_EQ(emud::encode_stats(s),
+              (Buf{0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0}));
 }
 
 TEST(DaemonProtocol, EveryRequestRoundTripsToTheSameBytes) {
@@ -143,7 +143,7 @@ TEST(DaemonProtocol, FaultRatesSurviveTheWireExactlyInPartsPerBillion) {
 TEST(DaemonProtocol, MessageSizeBoundsTheBody) {
     EXPECT_EQ(*emud::message_size(Buf{}), 0u);
     EXPECT_EQ(*emud::message_size(Buf{0x02, 0x00}), 0u);              // header incomplete
-    EXPECT_EQ(*emud::message_size(Buf{0x02, 0x00, 0x05, 1}), 0u);      // body incomplete
+    EXPECT_EQ(*emud::message_size(Buf{0x02, 0x00, 0x05, 1}), 0u);     // body incomplete
     EXPECT_EQ(*emud::message_size(Buf{0x13, 0x00, 0x00, 0x13}), 3u);  // the first of two messages
     Buf max = {0x02, 0x04, 0x00};
     max.resize(3 + 1024, 0x20);
@@ -157,25 +157,25 @@ TEST(DaemonProtocol, MessageSizeBoundsTheBody) {
 
 TEST(DaemonProtocol, RejectsMalformedRequests) {
     const std::vector<Buf> bad = {
-        {},                                     // nothing
-        {0x7E, 0x00, 0x00},                     // unknown op
-        {0x82, 0x00, 0x01, 0x20},               // a reply op sent as a request
-        {0xFF, 0x00, 0x00},                     // the error op
-        {0x00, 0x00, 0x00},                     // op 0
-        {0x01, 0x00, 0x00},                     // HELLO without version
-        {0x02, 0x00, 0x00},                     // WRITE without address
-        {0x02, 0x00, 0x01, 0x20},               // WRITE without data
-        {0x03, 0x00, 0x03, 0x20, 0x00, 0x00},   // READ of 0 bytes
-        {0x03, 0x00, 0x03, 0x20, 0x04, 0x00},   // READ of 1024 bytes (reply would exceed 1024)
-        {0x03, 0x00, 0x02, 0x20, 0x01},         // READ count truncated
+        {},                                          // nothing
+        {0x7E, 0x00, 0x00},                          // unknown op
+        {0x82, 0x00, 0x01, 0x20},                    // a reply op sent as a request
+        {0xFF, 0x00, 0x00},                          // the error op
+        {0x00, 0x00, 0x00},                          // op 0
+        {0x01, 0x00, 0x00},                          // HELLO without version
+        {0x02, 0x00, 0x00},                          // WRITE without address
+        {0x02, 0x00, 0x01, 0x20},                    // WRITE without data
+        {0x03, 0x00, 0x03, 0x20, 0x00, 0x00},        // READ of 0 bytes
+        {0x03, 0x00, 0x03, 0x20, 0x04, 0x00},        // READ of 1024 bytes (reply would exceed 1024)
+        {0x03, 0x00, 0x02, 0x20, 0x01},              // READ count truncated
         {0x03, 0x00, 0x04, 0x20, 0x00, 0x01, 0x00},  // READ with a trailing byte
-        {0x10, 0x00, 0x01, 0x00},               // POWER_CYCLE with a body
-        {0x13, 0x00, 0x01, 0x00},               // STATS with a body
-        {0x11, 0x00, 0x1F},                     // SET_FAULTS one byte short (body below)
-        {0x12, 0x00, 0x01, 0x02},               // latency value out of range
-        {0x12, 0x00, 0x00},                     // latency missing
-        {0x13, 0x00, 0x00, 0x13, 0x00, 0x00},   // two messages where one is expected
-        {0x13, 0x00, 0x01},                     // announced body missing
+        {0x10, 0x00, 0x01, 0x00},                    // POWER_CYCLE with a body
+        {0x13, 0x00, 0x01, 0x00},                    // STATS with a body
+        {0x11, 0x00, 0x1F},                          // SET_FAULTS one byte short (body below)
+        {0x12, 0x00, 0x01, 0x02},                    // latency value out of range
+        {0x12, 0x00, 0x00},                          // latency missing
+        {0x13, 0x00, 0x00, 0x13, 0x00, 0x00},        // two messages where one is expected
+        {0x13, 0x00, 0x01},                          // announced body missing
     };
     for (auto m : bad) {
         if (m.size() == 3 && m[0] == 0x11) m.resize(3 + 0x1F, 0);
@@ -262,9 +262,11 @@ TEST(FaultSpec, ParsesEveryKey) {
 }
 
 TEST(FaultSpec, Rejections) {
-    for (const char* bad : {"crc", "crc=", "=1", "crc=1.5", "crc=-0.1", "crc=nan", "crc=inf", "crc=0.1x", "crc= 0.1",
-                            "seed=-1", "seed=1e3", "seed=18446744073709551616", "nacklen=0", "nacklen=1001",
-                            "powerloss=x", "speed=1", "seed=1,", ",seed=1", "seed=1,,crc=0", "CRC=0.1"}) {
+    for (const char* bad :
+         {"crc",           "crc=",         "=1",          "crc=1.5", "crc=-0.1", "crc=nan",
+          "crc=inf",       "crc=0.1x",     "crc= 0.1",    "seed=-1", "seed=1e3", "seed=18446744073709551616",
+          "nacklen=0",     "nacklen=1001", "powerloss=x", "speed=1", "seed=1,",  ",seed=1",
+          "seed=1,,crc=0", "CRC=0.1"}) {
         EXPECT_EQ(parse_fault_spec(bad).status().code(), Errc::invalid_argument) << bad;
     }
 }

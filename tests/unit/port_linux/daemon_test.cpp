@@ -328,8 +328,8 @@ TEST_F(DaemonServer, BadInputGetsAnErrorReplyAndClosesOnlyThatConnection) {
         bool hello_first;
     };
     const std::vector<Case> cases = {
-        {{0x02, 0xFF, 0xFF, 0x00}, emud::ErrorCode::too_long, false},        // announces a 64 KiB body
-        {{0x02, 0x04, 0x01}, emud::ErrorCode::too_long, true},               // 1025
+        {{0x02, 0xFF, 0xFF, 0x00}, emud::ErrorCode::too_long, false},  // announces a 64 KiB body
+        {{0x02, 0x04, 0x01}, emud::ErrorCode::too_long, true},         // 1025
         {{0x7E, 0x00, 0x00}, emud::ErrorCode::unknown_op, true},
         {{0x83, 0x00, 0x00}, emud::ErrorCode::unknown_op, true},
         {{0x03, 0x00, 0x03, 0x20, 0x04, 0x00}, emud::ErrorCode::malformed, true},  // READ 1024
@@ -437,7 +437,12 @@ TEST_F(DaemonServer, SocketFileIsOwnerOnlyAndNeverStolen) {
 
     // Nor does it replace a file that is not a socket.
     const std::string plain = dir + "/not-a-socket";
-    { std::FILE* f = std::fopen(plain.c_str(), "w"); ASSERT_NE(f, nullptr); std::fputs("keep", f); std::fclose(f); }
+    {
+        std::FILE* f = std::fopen(plain.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs("keep", f);
+        std::fclose(f);
+    }
     EXPECT_EQ((*second)->listen(plain, &why).code(), Errc::already_exists);
     EXPECT_TRUE(std::filesystem::is_regular_file(plain));
 

@@ -180,7 +180,11 @@ TEST_F(EmudProcess, FailuresAreOneLineWithDistinctExitCodes) {
         int exit_code;
         std::string says;
     };
-    { std::FILE* f = std::fopen((dir + "/file").c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
+    {
+        std::FILE* f = std::fopen((dir + "/file").c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fclose(f);
+    }
     const std::vector<Case> cases = {
         {{"--socket", sock, "--faults", "crc=2", dir + "/one"}, 2, "bad --faults 'crc=2'"},
         {{"--socket", sock, "--faults", "bogus=1", dir + "/one"}, 2, "bad --faults"},

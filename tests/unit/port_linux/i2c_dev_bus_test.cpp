@@ -27,7 +27,7 @@ struct Seen {
 class FakeNode final : public I2cDevice {
 public:
     std::vector<Seen> seen;
-    std::deque<int> errors;                   ///< errno per call; 0 (or empty) = success
+    std::deque<int> errors;                       ///< errno per call; 0 (or empty) = success
     std::deque<std::vector<std::uint8_t>> reads;  ///< what successive reads return (then 0xFF)
 
     int rdwr(i2c_rdwr_ioctl_data& data, int& error) noexcept override {

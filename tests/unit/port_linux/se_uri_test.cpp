@@ -50,12 +50,32 @@ TEST(SeUri, AcceptedForms) {
 
 TEST(SeUri, Rejections) {
     const std::string long_chip = "emud:/s#" + std::string(256, 'c');
-    for (const std::string bad :
-         {"", "emu", "emu:", "emud:", "emud:#chip", "emud:/s#", long_chip.c_str(), "i2c:", "i2c:?addr=0x20",
-          "i2c:dev/i2c-1", "tcp://127.0.0.1:1", "EMU:/x", " emu:/x", "i2c:/dev/i2c-1?addr=0x78",
-          "i2c:/dev/i2c-1?addr=0x07", "i2c:/dev/i2c-1?addr=120", "i2c:/dev/i2c-1?addr=7", "i2c:/dev/i2c-1?addr=",
-          "i2c:/dev/i2c-1?addr=0x", "i2c:/dev/i2c-1?addr=0x2g", "i2c:/dev/i2c-1?addr=-32", "i2c:/dev/i2c-1?addr= 32",
-          "i2c:/dev/i2c-1?addr=0x20&speed=1", "i2c:/dev/i2c-1?speed=400", "i2c:/dev/i2c-1?", "i2c:/dev/i2c-1?addr=0x100000020"}) {
+    for (const std::string bad : {"",
+                                  "emu",
+                                  "emu:",
+                                  "emud:",
+                                  "emud:#chip",
+                                  "emud:/s#",
+                                  long_chip.c_str(),
+                                  "i2c:",
+                                  "i2c:?addr=0x20",
+                                  "i2c:dev/i2c-1",
+                                  "tcp://127.0.0.1:1",
+                                  "EMU:/x",
+                                  " emu:/x",
+                                  "i2c:/dev/i2c-1?addr=0x78",
+                                  "i2c:/dev/i2c-1?addr=0x07",
+                                  "i2c:/dev/i2c-1?addr=120",
+                                  "i2c:/dev/i2c-1?addr=7",
+                                  "i2c:/dev/i2c-1?addr=",
+                                  "i2c:/dev/i2c-1?addr=0x",
+                                  "i2c:/dev/i2c-1?addr=0x2g",
+                                  "i2c:/dev/i2c-1?addr=-32",
+                                  "i2c:/dev/i2c-1?addr= 32",
+                                  "i2c:/dev/i2c-1?addr=0x20&speed=1",
+                                  "i2c:/dev/i2c-1?speed=400",
+                                  "i2c:/dev/i2c-1?",
+                                  "i2c:/dev/i2c-1?addr=0x100000020"}) {
         EXPECT_EQ(parse_se_uri(bad).status().code(), Errc::invalid_argument) << bad;
     }
 }
@@ -79,7 +99,11 @@ TEST(SeUri, OpeningMissingThingsExplainsTheFix) {
     // A file that is not a device node: the ioctl path is never reached, but open succeeds, so
     // the connection opens and the first transaction fails as a bus fault (ENOTTY).
     const auto file = std::filesystem::temp_directory_path() / ("sebind-uri-" + std::to_string(::getpid()));
-    { std::FILE* f = std::fopen(file.c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
+    {
+        std::FILE* f = std::fopen(file.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fclose(f);
+    }
     auto plain = open_se(*parse_se_uri("i2c:" + file.string()));
     ASSERT_TRUE(plain);
     EXPECT_EQ((*plain)->kind(), SeKind::i2c);

@@ -116,7 +116,9 @@ TEST(Frame, DecodesRealResponses) {
 TEST(Frame, ResponseEncodeMatchesDocExamples) {
     std::uint8_t out[64];
     auto n = encode_response(0x00, hex("01 02 03"), {}, out);
-    EXPECT_EQ(to_hex(Bytes(out, *n)), "00000501020" "3a729");
+    EXPECT_EQ(to_hex(Bytes(out, *n)),
+              "00000501020"
+              "3a729");
     n = encode_response(0x11, {}, {}, out);
     EXPECT_EQ(to_hex(Bytes(out, *n)), "110002f170");
     n = encode_response(0x16, {}, {}, out);
@@ -124,8 +126,8 @@ TEST(Frame, ResponseEncodeMatchesDocExamples) {
 }
 
 TEST(Frame, DecodeResponseRejectsEverythingMalformed) {
-    EXPECT_EQ(decode_response(hex("00 00")).status().code(), Errc::invalid_response);        // < 3 bytes
-    EXPECT_EQ(decode_response(hex("00 00 01 00")).status().code(), Errc::invalid_response);  // length < 2
+    EXPECT_EQ(decode_response(hex("00 00")).status().code(), Errc::invalid_response);           // < 3 bytes
+    EXPECT_EQ(decode_response(hex("00 00 01 00")).status().code(), Errc::invalid_response);     // length < 2
     EXPECT_EQ(decode_response(hex("00 02 00 00 00")).status().code(), Errc::invalid_response);  // > I/O buffer
     EXPECT_EQ(decode_response(hex("00 00 05 01 02")).status().code(), Errc::invalid_response);  // truncated
     EXPECT_EQ(decode_response(hex("00 00 05 01 02 03 A7 28")).status().code(), Errc::integrity_failure);
@@ -154,9 +156,10 @@ TEST(Frame, RealResponsesWithTheirCrcs) {
     auto h = decode_response(host);
     ASSERT_TRUE(h);
     EXPECT_EQ(to_hex(h->payload), "01000013");
-    const auto product = hex("00 00 42 01 03 AA 46 02 02 09 A0 21 E0 21 C4 E1 D0 01 39 03 02 01 FB 04 02 00 40"
-                             " 05 02 18 E8 06 02 93 11 07 01 45 08 02 93 51 09 03 00 00 00 0A 03 00 00 00"
-                             " 0B 03 00 00 00 0C 03 00 00 00 0D 03 00 00 00 E1 E4");
+    const auto product = hex(
+        "00 00 42 01 03 AA 46 02 02 09 A0 21 E0 21 C4 E1 D0 01 39 03 02 01 FB 04 02 00 40"
+        " 05 02 18 E8 06 02 93 11 07 01 45 08 02 93 51 09 03 00 00 00 0A 03 00 00 00"
+        " 0B 03 00 00 00 0C 03 00 00 00 0D 03 00 00 00 E1 E4");
     auto p = decode_response(product);
     ASSERT_TRUE(p);
     EXPECT_EQ(p->payload.size(), 64u);

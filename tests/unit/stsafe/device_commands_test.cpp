@@ -51,7 +51,7 @@ TEST(DeviceCommands, FramesMatchTheProtocolDocVectors) {
     ASSERT_TRUE(rig.device.generate_local_envelope_key(0, EnvelopeKeyType::aes128).ok());
     ASSERT_TRUE(rig.device.generate_local_envelope_key(1, EnvelopeKeyType::aes128).ok());
     const std::vector<std::string> expected = {
-        "01e1f1", "0200205276", "0d01aeb6", "0c093b26",
+        "01e1f1",       "0200205276", "0d01aeb6", "0c093b26",
         "11070000afc1",  // real capture
         "11070100b619",  // real capture
     };
@@ -83,9 +83,10 @@ TEST(DeviceCommands, QueriesParseTheRealCapturedFrames) {
             case 0x07: return hex("00 00 09 02 00 01 00 01 01 00 FC 88");  // real capture (§1.4)
             case 0x17: return hex("00 00 06 01 00 00 13 F1 D6");           // real A110 (§4.14)
             case 0x11:  // full product-data response of §4.14, CRC as printed there
-                return hex("00 00 42 01 03 AA 46 02 02 09 A0 21 E0 21 C4 E1 D0 01 39 03 02 01 FB 04 02 00 40"
-                           " 05 02 18 E8 06 02 93 11 07 01 45 08 02 93 51 09 03 00 00 00 0A 03 00 00 00"
-                           " 0B 03 00 00 00 0C 03 00 00 00 0D 03 00 00 00 E1 E4");
+                return hex(
+                    "00 00 42 01 03 AA 46 02 02 09 A0 21 E0 21 C4 E1 D0 01 39 03 02 01 FB 04 02 00 40"
+                    " 05 02 18 E8 06 02 93 11 07 01 45 08 02 93 51 09 03 00 00 00 0A 03 00 00 00"
+                    " 0B 03 00 00 00 0C 03 00 00 00 0D 03 00 00 00 E1 E4");
             default: return response_frame(0x10, {});
         }
     };
@@ -109,9 +110,7 @@ TEST(DeviceCommands, QueriesParseTheRealCapturedFrames) {
 
 TEST(DeviceCommands, GenerateKeyPairFramesAndPublicKey) {
     Rig rig;
-    rig.bus.chip.handler = [](const SeenCommand& c) {
-        return Reply{0, point_payload(c.payload[1] == 0x01 ? 48 : 32)};
-    };
+    rig.bus.chip.handler = [](const SeenCommand& c) { return Reply{0, point_payload(c.payload[1] == 0x01 ? 48 : 32)}; };
     auto eph = rig.device.generate_key_pair(kSlotEphemeral, Curve::p256, 500, 0x0000);
     ASSERT_TRUE(eph);
     // §4.13 example ephemeral request: the usage limit is forced to 1.
@@ -320,7 +319,8 @@ TEST(DeviceCommands, ReadIsChunkedWithinTheFrameLimit) {
     EXPECT_EQ(to_hex(rig.bus.chip.seen[1].payload), "000401fe01f4");  // 500 bytes at 510
     EXPECT_EQ(to_hex(rig.bus.chip.seen[2].payload), "000403f200c8");  // 200 bytes at 1010
     Frame expected = filled(500, 10);
-    for (const Frame& part : {filled(500, 0xFE), filled(200, 0xF2)}) expected.insert(expected.end(), part.begin(), part.end());
+    for (const Frame& part : {filled(500, 0xFE), filled(200, 0xF2)})
+        expected.insert(expected.end(), part.begin(), part.end());
     EXPECT_EQ(out, expected);
     EXPECT_EQ(rig.device.read(4, 0xFFFF, Bytes(out).empty() ? MutableBytes() : MutableBytes(out.data(), 2)).code(),
               Errc::out_of_range);
@@ -443,8 +443,7 @@ TEST(DeviceCommands, PutHostKeysIsPlainOnceAndThenInUse) {
     ASSERT_TRUE(rig.device.put_host_keys(keys).ok());
     const Frame& f = rig.bus.writes.back();
     EXPECT_EQ(to_hex(Bytes(f).first(2)), "1017");
-    EXPECT_EQ(to_hex(Bytes(f).subspan(2, 32)),
-              "00112233445566778899aabbccddeeff11112222333344445555666677778888");
+    EXPECT_EQ(to_hex(Bytes(f).subspan(2, 32)), "00112233445566778899aabbccddeeff11112222333344445555666677778888");
     EXPECT_TRUE(rig.device.has_host_keys());
     // Second provisioning: the chip says 0x11, the driver says already_exists and keeps the code.
     Rig again;

@@ -321,9 +321,12 @@ TEST(DeviceTransport, GarbageAnswersNeverCrash) {
         // What every command must come to: fail (no frame, an error status or an R-MAC the driver
         // did not ask for), or, on a plain success frame, return these very bytes.
         const bool plain_success = frame && frame->status == 0x00;
-        if (!frame) ++unframed;
-        else if (plain_success) ++accepted;
-        else ++refused;
+        if (!frame)
+            ++unframed;
+        else if (plain_success)
+            ++accepted;
+        else
+            ++refused;
         auto check = [&](const Status& st, const char* what) {
             if (!frame) {
                 EXPECT_FALSE(st.ok()) << what << " accepted a response that is not a frame";
@@ -357,7 +360,8 @@ TEST(DeviceTransport, GarbageAnswersNeverCrash) {
         const Status rnd = rig.device.generate_random(random);
         check(rnd, "generate_random");
         if (rnd.ok()) {
-            EXPECT_TRUE(frame->payload.size() == 16 && std::equal(std::begin(random), std::end(random), frame->payload.begin()));
+            EXPECT_TRUE(frame->payload.size() == 16 &&
+                        std::equal(std::begin(random), std::end(random), frame->payload.begin()));
         }
         const std::uint8_t ping[8] = {1, 2, 3, 4, 5, 6, 7, 8};
         auto echoed = rig.device.echo(ping, buf);
@@ -365,8 +369,9 @@ TEST(DeviceTransport, GarbageAnswersNeverCrash) {
         if (echoed) {
             EXPECT_TRUE(frame->payload.size() == 8 && std::equal(std::begin(ping), std::end(ping), buf));
         }
-        check(rig.device.read_counter_zone(5, 0, Bytes(buf, 8).empty() ? MutableBytes() : MutableBytes(buf, 8)).status(),
-              "read_counter_zone");
+        check(
+            rig.device.read_counter_zone(5, 0, Bytes(buf, 8).empty() ? MutableBytes() : MutableBytes(buf, 8)).status(),
+            "read_counter_zone");
         check(rig.device.generate_signature(0, digest).status(), "generate_signature");
         check(rig.device.generate_key_pair(1, Curve::p384).status(), "generate_key_pair");
         check(rig.device.decrement(5, 0, 1).status(), "decrement");

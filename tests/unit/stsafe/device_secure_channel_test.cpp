@@ -43,7 +43,9 @@ TEST(DeviceSecureChannel, ReadOfAHostZoneIsTheDocFrame) {
     provision(rig, MacPolicy::as_required);
     rig.bus.chip.queries[0x12] = a110_partition(0x18);  // zone 1: read AC 1 (host), update CR
     // The §7.6 response, byte for byte.
-    rig.bus.chip.handler = [](const SeenCommand&) { return Reply::raw_frame(hex("40 00 0A DE AD BE EF 9B C3 99 9D A9 F4")); };
+    rig.bus.chip.handler = [](const SeenCommand&) {
+        return Reply::raw_frame(hex("40 00 0A DE AD BE EF 9B C3 99 9D A9 F4"));
+    };
     std::uint8_t out[4];
     ASSERT_TRUE(rig.device.read(1, 0, out).ok());
     EXPECT_EQ(to_hex(Bytes(out, 4)), "deadbeef");
@@ -111,7 +113,9 @@ TEST(DeviceSecureChannel, AsRequiredProtectsOnlyWhatTheChipRequires) {
 TEST(DeviceSecureChannel, NoHostKeysMeansNoProtectionAndNoTableQueries) {
     Rig rig;
     rig.bus.chip.queries[0x24] = a110_command_table();
-    rig.bus.chip.handler = [](const SeenCommand& c) { return Reply{static_cast<std::uint8_t>(c.code == 0x0E ? 0x11 : 0), {}}; };
+    rig.bus.chip.handler = [](const SeenCommand& c) {
+        return Reply{static_cast<std::uint8_t>(c.code == 0x0E ? 0x11 : 0), {}};
+    };
     Frame env(24);
     auto r = rig.device.wrap(0, Frame(16, 1), env);
     EXPECT_EQ(r.status().code(), Errc::not_permitted);
@@ -224,7 +228,9 @@ TEST(DeviceSecureChannel, MissingRmacOnSuccessIsIntegrityFailure) {
     rig.bus.chip.handler = [](const SeenCommand&) { return Reply::raw_frame(response_frame(0x00, {})); };
     EXPECT_EQ(rig.device.reset().code(), Errc::integrity_failure);
     // Enough bytes for an R-MAC, but they are none.
-    rig.bus.chip.handler = [](const SeenCommand&) { return Reply::raw_frame(response_frame(0x00, hex("01 02 03 04 05"))); };
+    rig.bus.chip.handler = [](const SeenCommand&) {
+        return Reply::raw_frame(response_frame(0x00, hex("01 02 03 04 05")));
+    };
     EXPECT_EQ(rig.device.echo(hex("01"), out).status().code(), Errc::integrity_failure);
 }
 
@@ -360,7 +366,9 @@ TEST(DeviceSecureChannel, ChipWithoutCommandTableTreatsCommandsAsFree) {
     Rig refused;
     provision(refused, MacPolicy::as_required);
     refused.bus.chip.queries.erase(0x24);
-    refused.bus.chip.handler = [](const SeenCommand& c) { return Reply{static_cast<std::uint8_t>(c.code == 0x14 ? 0x05 : 0), {}}; };
+    refused.bus.chip.handler = [](const SeenCommand& c) {
+        return Reply{static_cast<std::uint8_t>(c.code == 0x14 ? 0x05 : 0), {}};
+    };
     EXPECT_EQ(refused.device.reset().device_status(), 0x05);
     std::uint8_t out[2];
     ASSERT_TRUE(rig.device.echo(hex("01 02"), out));

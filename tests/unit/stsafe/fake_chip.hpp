@@ -38,7 +38,7 @@ inline Frame response_frame(std::uint8_t status, Bytes payload, Bytes rmac = {})
 struct SeenCommand {
     std::uint8_t header = 0;
     std::uint8_t code = 0;
-    Frame payload;  ///< plaintext
+    Frame payload;                         ///< plaintext
     std::optional<std::uint32_t> counter;  ///< C used for the C-MAC, when MAC'd
 };
 
@@ -215,8 +215,9 @@ struct Rig {
 
 /// Query 0x12 payload: the A110 layout of protocol doc §6.2 with `zone1_ac` as zone 1's AC byte.
 inline Frame a110_partition(std::uint8_t zone1_ac = 0x08) {
-    Frame p = hex("08 00 00 07 03 E8 01 00 08 02 BC 02 00 08 02 58 03 00 08 02 58 04 00 08 06 A0"
-                  " 05 01 08 00 40 00 00 00 10 06 01 08 00 40 00 00 00 20 07 00 08 06 2A");
+    Frame p = hex(
+        "08 00 00 07 03 E8 01 00 08 02 BC 02 00 08 02 58 03 00 08 02 58 04 00 08 06 A0"
+        " 05 01 08 00 40 00 00 00 10 06 01 08 00 40 00 00 00 20 07 00 08 06 2A");
     p[1 + 5 + 2] = zone1_ac;
     return p;
 }

@@ -41,18 +41,14 @@ struct StatusCase {
 
 TEST(Protocol, DeviceStatusCategories) {
     const StatusCase cases[] = {
-        {0x01, Errc::communication_failure},
-        {0x02, Errc::invalid_argument},  {0x06, Errc::invalid_argument}, {0x19, Errc::invalid_argument},
-        {0x12, Errc::invalid_argument},  {0x0C, Errc::invalid_argument},
-        {0x03, Errc::out_of_range},      {0x13, Errc::out_of_range},     {0x14, Errc::out_of_range},
-        {0x09, Errc::out_of_range},
-        {0x04, Errc::not_supported},
-        {0x05, Errc::hardware_failure},
-        {0x0A, Errc::does_not_exist},    {0x10, Errc::does_not_exist},
-        {0x0B, Errc::not_permitted},     {0x0F, Errc::not_permitted},    {0x11, Errc::not_permitted},
-        {0x1A, Errc::not_permitted},     {0x1B, Errc::not_permitted},    {0x1C, Errc::not_permitted},
-        {0x1E, Errc::not_permitted},
-        {0x16, Errc::integrity_failure}, {0x18, Errc::integrity_failure},
+        {0x01, Errc::communication_failure}, {0x02, Errc::invalid_argument},  {0x06, Errc::invalid_argument},
+        {0x19, Errc::invalid_argument},      {0x12, Errc::invalid_argument},  {0x0C, Errc::invalid_argument},
+        {0x03, Errc::out_of_range},          {0x13, Errc::out_of_range},      {0x14, Errc::out_of_range},
+        {0x09, Errc::out_of_range},          {0x04, Errc::not_supported},     {0x05, Errc::hardware_failure},
+        {0x0A, Errc::does_not_exist},        {0x10, Errc::does_not_exist},    {0x0B, Errc::not_permitted},
+        {0x0F, Errc::not_permitted},         {0x11, Errc::not_permitted},     {0x1A, Errc::not_permitted},
+        {0x1B, Errc::not_permitted},         {0x1C, Errc::not_permitted},     {0x1E, Errc::not_permitted},
+        {0x16, Errc::integrity_failure},     {0x18, Errc::integrity_failure},
     };
     for (const auto& c : cases) {
         const Status st = status_from_device(c.code);
@@ -109,14 +105,22 @@ TEST(Protocol, CurveTableHasTheDocOids) {
 TEST(Protocol, A110BusyTimesFollowTheWaitTable) {
     // §8.1, A110 column; the 0 ms entries (Echo, Read) become 1 ms.
     const std::pair<Command, std::uint32_t> rows[] = {
-        {Command::echo, 1},           {Command::reset, 30},
-        {Command::generate_random, 15}, {Command::decrement, 15},
-        {Command::read, 1},           {Command::update, 15},
-        {Command::delete_attribute, 15}, {Command::hibernate, 50},
-        {Command::wrap_local_envelope, 125}, {Command::unwrap_local_envelope, 150},
-        {Command::put_attribute, 15}, {Command::generate_key, 160},
-        {Command::query, 1},          {Command::generate_signature, 80},
-        {Command::verify_signature, 150}, {Command::establish_key, 260},
+        {Command::echo, 1},
+        {Command::reset, 30},
+        {Command::generate_random, 15},
+        {Command::decrement, 15},
+        {Command::read, 1},
+        {Command::update, 15},
+        {Command::delete_attribute, 15},
+        {Command::hibernate, 50},
+        {Command::wrap_local_envelope, 125},
+        {Command::unwrap_local_envelope, 150},
+        {Command::put_attribute, 15},
+        {Command::generate_key, 160},
+        {Command::query, 1},
+        {Command::generate_signature, 80},
+        {Command::verify_signature, 150},
+        {Command::establish_key, 260},
         {Command::verify_password, 15},
     };
     for (const auto& [command, ms] : rows) EXPECT_EQ(a110_busy_time_ms(command), ms) << to_string(command);

@@ -41,8 +41,9 @@ TEST(Responses, I2cParametersRealA110) {
 
 TEST(Responses, PartitionTableOfA110) {
     // §6.2 with counters 00 00 00 10 and 00 00 00 20.
-    auto p = parse_partition(hex("08 00 00 07 03 E8 01 00 08 02 BC 02 00 08 02 58 03 00 08 02 58 04 00 08 06 A0"
-                                 " 05 01 08 00 40 00 00 00 10 06 01 08 00 40 00 00 00 20 07 00 08 06 2A"));
+    auto p = parse_partition(
+        hex("08 00 00 07 03 E8 01 00 08 02 BC 02 00 08 02 58 03 00 08 02 58 04 00 08 06 A0"
+            " 05 01 08 00 40 00 00 00 10 06 01 08 00 40 00 00 00 20 07 00 08 06 2A"));
     ASSERT_TRUE(p);
     ASSERT_EQ(p->zone_count, 8);
     EXPECT_EQ(p->zones[0].size, 1000);
@@ -58,16 +59,16 @@ TEST(Responses, PartitionTableOfA110) {
 TEST(Responses, PartitionTruncatedAnywhereIsRejected) {
     const auto full = hex("02 00 00 07 03 E8 05 01 08 00 40 00 00 00 10");
     ASSERT_TRUE(parse_partition(full));
-    for (std::size_t n = 0; n < full.size(); ++n)
-        EXPECT_FALSE(parse_partition(Bytes(full).first(n))) << n;
+    for (std::size_t n = 0; n < full.size(); ++n) EXPECT_FALSE(parse_partition(Bytes(full).first(n))) << n;
     auto longer = full;
     longer.push_back(0);
     EXPECT_FALSE(parse_partition(longer));
 }
 
 TEST(Responses, KeyTableWithCurves) {
-    auto t = parse_key_table(hex("03 00 00 00  00 01 00 04 00 08 2A 86 48 CE 3D 03 01 07"
-                                 "  01 01 80 0D 00 05 2B 81 04 00 22  FF 00 00 00"));
+    auto t = parse_key_table(
+        hex("03 00 00 00  00 01 00 04 00 08 2A 86 48 CE 3D 03 01 07"
+            "  01 01 80 0D 00 05 2B 81 04 00 22  FF 00 00 00"));
     ASSERT_TRUE(t);
     EXPECT_EQ(t->find(0)->curve, Curve::p256);
     EXPECT_EQ(t->find(1)->curve, Curve::p384);
@@ -77,7 +78,8 @@ TEST(Responses, KeyTableWithCurves) {
 }
 
 TEST(Responses, CommandAuthorizationRealA110) {
-    auto t = parse_command_authorization(hex("00 09 08 00 00 09 00 00 0A 00 00 0E 03 02 0F 03 01 16 01 00 18 01 00 1B 00 00 1C 00 00"));
+    auto t = parse_command_authorization(
+        hex("00 09 08 00 00 09 00 00 0A 00 00 0E 03 02 0F 03 01 16 01 00 18 01 00 1B 00 00 1C 00 00"));
     ASSERT_TRUE(t);
     EXPECT_EQ(t->count, 9);
     EXPECT_EQ(t->find(Command::wrap_local_envelope)->access, CommandAccess::host);
@@ -86,9 +88,10 @@ TEST(Responses, CommandAuthorizationRealA110) {
 }
 
 TEST(Responses, ProductDataTlvs) {
-    auto p = parse_product_data(hex("01 03 AA 46 02 02 09 A0 21 E0 21 C4 E1 D0 01 39 03 02 01 FB 04 02 00 40 05 02 18 E8"
-                                    " 06 02 93 11 07 01 45 08 02 93 51 09 03 00 00 00 0A 03 00 00 00 0B 03 00 00 00"
-                                    " 0C 03 00 00 00 0D 03 00 00 00"));
+    auto p = parse_product_data(
+        hex("01 03 AA 46 02 02 09 A0 21 E0 21 C4 E1 D0 01 39 03 02 01 FB 04 02 00 40 05 02 18 E8"
+            " 06 02 93 11 07 01 45 08 02 93 51 09 03 00 00 00 0A 03 00 00 00 0B 03 00 00 00"
+            " 0C 03 00 00 00 0D 03 00 00 00"));
     ASSERT_TRUE(p);
     EXPECT_EQ(p->raw.size(), 64u);
     EXPECT_EQ(product_from_mask(p->mask_id), Product::a110);
@@ -229,13 +232,14 @@ TEST(Responses, TablesRejectImpossibleValues) {
 
 TEST(Responses, ProductDataOfAnA100AndBadTlvs) {
     // A100: 39 bytes, tags 0x01..0x08 only (§4.14).
-    auto a100 = parse_product_data(hex("01 03 AA 40 10 02 09 00 01 02 03 04 05 06 07 08 03 02 01 FB 04 02 00 40"
-                                       " 05 02 18 00 06 02 00 00 07 01 01 08 02 00 00"));
+    auto a100 = parse_product_data(
+        hex("01 03 AA 40 10 02 09 00 01 02 03 04 05 06 07 08 03 02 01 FB 04 02 00 40"
+            " 05 02 18 00 06 02 00 00 07 01 01 08 02 00 00"));
     ASSERT_TRUE(a100);
     EXPECT_EQ(a100->raw.size(), 39u);
     EXPECT_EQ(product_from_mask(a100->mask_id), Product::a100);
-    EXPECT_FALSE(parse_product_data(hex("01 02 AA 46")));           // mask ID of the wrong size
-    EXPECT_FALSE(parse_product_data(hex("01 03 AA 46 02 02 09 A0"))); // truncated product number
+    EXPECT_FALSE(parse_product_data(hex("01 02 AA 46")));              // mask ID of the wrong size
+    EXPECT_FALSE(parse_product_data(hex("01 03 AA 46 02 02 09 A0")));  // truncated product number
     EXPECT_FALSE(parse_product_data(std::vector<std::uint8_t>(200, 0x01)));
 }
 
@@ -257,7 +261,8 @@ TEST(Responses, EveryTruncationOfRealAnswersIsRejected) {
     };
     for (std::size_t i = 0; i < answers.size(); ++i) {
         ASSERT_TRUE(parse(i, answers[i])) << i;
-        for (std::size_t n = 0; n < answers[i].size(); ++n) EXPECT_FALSE(parse(i, Bytes(answers[i]).first(n))) << i << "/" << n;
+        for (std::size_t n = 0; n < answers[i].size(); ++n)
+            EXPECT_FALSE(parse(i, Bytes(answers[i]).first(n))) << i << "/" << n;
         auto longer = answers[i];
         longer.push_back(0x00);
         EXPECT_FALSE(parse(i, longer)) << i;
@@ -279,12 +284,18 @@ TEST(Responses, GarbageIsRejectedCleanly) {
         for (auto& b : junk) b = static_cast<std::uint8_t>(next() % 7 == 0 ? 0 : next());
         const Curve curve = static_cast<Curve>(next() % 4);
         const Status results[] = {
-            parse_product_data(junk).status(),        parse_partition(junk).status(),
-            parse_key_table(junk).status(),           parse_host_key_slot(junk).status(),
-            parse_life_cycle(junk).status(),          parse_i2c_parameters(junk).status(),
-            parse_command_authorization(junk).status(), parse_local_envelope_keys(junk).status(),
-            parse_public_key(junk, curve).status(),   parse_signature(junk, curve).status(),
-            parse_shared_secret(junk, curve).status(), der_total_length(junk).status(),
+            parse_product_data(junk).status(),
+            parse_partition(junk).status(),
+            parse_key_table(junk).status(),
+            parse_host_key_slot(junk).status(),
+            parse_life_cycle(junk).status(),
+            parse_i2c_parameters(junk).status(),
+            parse_command_authorization(junk).status(),
+            parse_local_envelope_keys(junk).status(),
+            parse_public_key(junk, curve).status(),
+            parse_signature(junk, curve).status(),
+            parse_shared_secret(junk, curve).status(),
+            der_total_length(junk).status(),
         };
         for (const Status& st : results) EXPECT_TRUE(st.ok() || st.code() == Errc::invalid_response);
     }

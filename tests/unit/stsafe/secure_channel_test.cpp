@@ -72,8 +72,7 @@ TEST(SecureChannel, WrapCommandEncryptionCmacAndFrame) {
     auto n = encrypt_payload(keys, kCounter, Direction::command, plain, cipher);
     ASSERT_TRUE(n);
     ASSERT_EQ(*n, 32u);
-    EXPECT_EQ(to_hex(Bytes(cipher, 32)),
-              "3347811ff8d3b6ff9050bcbc21ffd386dd2c11babe293b357ba8fee89fcf9158");
+    EXPECT_EQ(to_hex(Bytes(cipher, 32)), "3347811ff8d3b6ff9050bcbc21ffd386dd2c11babe293b357ba8fee89fcf9158");
     auto mac = compute_cmac(keys, kCounter, 0xEE, Bytes(cipher, 32));
     ASSERT_TRUE(mac);
     EXPECT_EQ(to_hex(*mac), "c76fcdf7");
@@ -123,8 +122,9 @@ TEST(SecureChannel, DocMacInputsGiveTheDocMacs) {
     EXPECT_EQ(to_hex(full_cmac(keys, cmac_input)), "c90d2c672f607fe356c40d0c19512f4e");
     EXPECT_EQ(to_hex(*compute_cmac(keys, kCounter, 0xE5, hex("00 01 00 00 00 04"))), "c90d2c67");
     // The R-MAC input of §7.6.
-    const auto rmac_input = hex("00 00 14 40 80 00 00 00 00 00 00 00 00 00 00 00"
-                                " 80 E5 00 06 00 01 00 00 00 04 40 00 04 DE AD BE EF");
+    const auto rmac_input = hex(
+        "00 00 14 40 80 00 00 00 00 00 00 00 00 00 00 00"
+        " 80 E5 00 06 00 01 00 00 00 04 40 00 04 DE AD BE EF");
     EXPECT_EQ(to_hex(full_cmac(keys, rmac_input)).substr(0, 8), "9bc3999d");
 }
 
@@ -163,8 +163,10 @@ TEST(SecureChannel, PaddingRules) {
     // A block-aligned plaintext gets a whole padding block.
     EXPECT_EQ(*encrypt_payload(keys, 1, Direction::command, block, cipher), 32u);
     // Ciphertext not a multiple of 16 is refused; empty too.
-    EXPECT_EQ(decrypt_payload(keys, 1, Direction::command, Bytes(cipher, 17), back).status().code(), Errc::invalid_argument);
-    EXPECT_EQ(decrypt_payload(keys, 1, Direction::command, Bytes(cipher, 0), back).status().code(), Errc::invalid_argument);
+    EXPECT_EQ(decrypt_payload(keys, 1, Direction::command, Bytes(cipher, 17), back).status().code(),
+              Errc::invalid_argument);
+    EXPECT_EQ(decrypt_payload(keys, 1, Direction::command, Bytes(cipher, 0), back).status().code(),
+              Errc::invalid_argument);
     // Garbage ciphertext almost never carries valid padding; all-zero plaintext never does.
     std::uint8_t zeros[16] = {};
     std::uint8_t enc_zeros[32];
@@ -221,7 +223,8 @@ TEST(SecureChannel, LegacyExtraZeroBlockIsAcceptedButNoMore) {
     EXPECT_EQ(std::vector<std::uint8_t>(back, back + *n), p15);
     auto too_much = p1;
     too_much.insert(too_much.end(), 32, 0x00);  // 33 padding bytes: not a padding anyone sends
-    EXPECT_EQ(decrypt_payload(keys, 9, Direction::command, cbc(too_much), back).status().code(), Errc::integrity_failure);
+    EXPECT_EQ(decrypt_payload(keys, 9, Direction::command, cbc(too_much), back).status().code(),
+              Errc::integrity_failure);
 }
 
 TEST(SecureChannel, CounterLimits) {

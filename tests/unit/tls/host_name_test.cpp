@@ -38,7 +38,8 @@ class HostNameRule : public ::testing::TestWithParam<test::HostNameCase> {};
 
 TEST_P(HostNameRule, MatcherGivesTheTablesVerdict) {
     const auto& c = GetParam();
-    EXPECT_EQ(tls::certificate_names_host(names_of(c), c.host), c.accept) << c.san << " / CN=" << c.cn << " for " << c.host;
+    EXPECT_EQ(tls::certificate_names_host(names_of(c), c.host), c.accept)
+        << c.san << " / CN=" << c.cn << " for " << c.host;
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, HostNameRule, ::testing::ValuesIn(test::host_name_cases()),

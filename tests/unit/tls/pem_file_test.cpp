@@ -64,12 +64,13 @@ TEST_F(PemFile, EachRefusalNamesItsReason) {
         {put("der.pem", std::string("\x30\x82\x01\x00", 4)), tls::Failure::file_invalid, "not PEM"},
         {put("key.pem", block("EC PRIVATE KEY", "AAAA")), tls::Failure::file_invalid, "no certificate in it"},
         {put("bad64.pem", block("CERTIFICATE", "AA*A")), tls::Failure::file_invalid, "certificate 1 in it is damaged"},
-        {put("pad.pem", block("CERTIFICATE", "AAA=AAAA")), tls::Failure::file_invalid, "certificate 1 in it is damaged"},
+        {put("pad.pem", block("CERTIFICATE", "AAA=AAAA")), tls::Failure::file_invalid,
+         "certificate 1 in it is damaged"},
         {put("short.pem", block("CERTIFICATE", "AAECA")), tls::Failure::file_invalid, "certificate 1 in it is damaged"},
-        {put("noend.pem", block("CERTIFICATE", "AAECAw==") + "-----BEGIN CERTIFICATE-----\nAAECAw==\n"), tls::Failure::file_invalid,
-         "certificate 2 in it is damaged"},
-        {put("big.pem", block("CERTIFICATE", "AAECAw==") + std::string(tls::kMaxPemFileBytes, '#')), tls::Failure::file_invalid,
-         "larger than 1 MiB"},
+        {put("noend.pem", block("CERTIFICATE", "AAECAw==") + "-----BEGIN CERTIFICATE-----\nAAECAw==\n"),
+         tls::Failure::file_invalid, "certificate 2 in it is damaged"},
+        {put("big.pem", block("CERTIFICATE", "AAECAw==") + std::string(tls::kMaxPemFileBytes, '#')),
+         tls::Failure::file_invalid, "larger than 1 MiB"},
     };
     for (const auto& c : cases) {
         const auto r = tls::read_pem_certificates(c.path);

@@ -39,11 +39,11 @@ Error check_fixed_header(std::uint8_t first_byte, ProtocolVersion version) noexc
 /// What is known of a PUBLISH the decoder consumed without keeping it (larger than the storage
 /// or the maximum packet size): enough to acknowledge and report it, nothing of its payload.
 struct DiscardedPublish {
-    std::uint8_t flags = 0;           ///< low nibble of the first byte (DUP, QoS, RETAIN)
-    std::uint32_t size = 0;           ///< the whole packet, fixed header included
-    std::uint16_t packet_id = 0;      ///< 0 at QoS 0, or when the packet ended before its id
-    Bytes topic;                      ///< the topic's first bytes (at most kTopicPrefix), not validated
-    bool topic_truncated = false;     ///< the topic is longer than `topic`
+    std::uint8_t flags = 0;        ///< low nibble of the first byte (DUP, QoS, RETAIN)
+    std::uint32_t size = 0;        ///< the whole packet, fixed header included
+    std::uint16_t packet_id = 0;   ///< 0 at QoS 0, or when the packet ended before its id
+    Bytes topic;                   ///< the topic's first bytes (at most kTopicPrefix), not validated
+    bool topic_truncated = false;  ///< the topic is longer than `topic`
     static constexpr std::size_t kTopicPrefix = 64;
     QoS qos() const noexcept { return static_cast<QoS>((flags >> 1) & 3u); }
 };

@@ -148,8 +148,8 @@ struct Auth {
 /// PINGREQ / PINGRESP have no content.
 struct Empty {};
 
-using PacketBody = std::variant<Empty, Connect, Connack, Publish, Ack, Subscribe, Suback, Unsubscribe, Unsuback,
-                                Disconnect, Auth>;
+using PacketBody =
+    std::variant<Empty, Connect, Connack, Publish, Ack, Subscribe, Suback, Unsubscribe, Unsuback, Disconnect, Auth>;
 
 /// A decoded packet of any type.
 struct Packet {

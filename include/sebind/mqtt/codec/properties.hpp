@@ -47,8 +47,20 @@ enum class PropertyId : std::uint8_t {
 /// Where a property block appears. Values are the packet types; `will` (0) is the will
 /// properties inside CONNECT's payload.
 enum class PropertyContext : std::uint8_t {
-    will = 0, connect = 1, connack = 2, publish = 3, puback = 4, pubrec = 5, pubrel = 6, pubcomp = 7,
-    subscribe = 8, suback = 9, unsubscribe = 10, unsuback = 11, disconnect = 14, auth = 15,
+    will = 0,
+    connect = 1,
+    connack = 2,
+    publish = 3,
+    puback = 4,
+    pubrec = 5,
+    pubrel = 6,
+    pubcomp = 7,
+    subscribe = 8,
+    suback = 9,
+    unsubscribe = 10,
+    unsuback = 11,
+    disconnect = 14,
+    auth = 15,
 };
 
 struct UserProperty {

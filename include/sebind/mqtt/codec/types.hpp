@@ -14,8 +14,20 @@ enum class ProtocolVersion : std::uint8_t { v3_1_1 = 4, v5 = 5 };
 
 /// Control packet types, the high nibble of the fixed header (3.1.1 §2.2.1, 5.0 §2.1.2).
 enum class PacketType : std::uint8_t {
-    connect = 1, connack, publish, puback, pubrec, pubrel, pubcomp,
-    subscribe, suback, unsubscribe, unsuback, pingreq, pingresp, disconnect,
+    connect = 1,
+    connack,
+    publish,
+    puback,
+    pubrec,
+    pubrel,
+    pubcomp,
+    subscribe,
+    suback,
+    unsubscribe,
+    unsuback,
+    pingreq,
+    pingresp,
+    disconnect,
     auth,  ///< MQTT 5.0 only; reserved in 3.1.1
 };
 const char* to_string(PacketType t) noexcept;
@@ -81,11 +93,11 @@ enum class Error : std::uint8_t {
     bad_qos,                     ///< QoS 3, or a QoS field where none is allowed
     bad_protocol,                ///< protocol name not "MQTT" or unsupported level in CONNECT
     bad_connect_flags,           ///< reserved bit, will flags without will, password without user name (3.1.1)
-    bad_property,                ///< unknown id, not allowed in this packet, repeated, or value out of range (5.0 §2.2.2)
-    bad_reason_code,             ///< a reason / return code not defined for this packet
-    empty_list,                  ///< SUBSCRIBE / UNSUBSCRIBE without a topic filter (§3.8.3 / §3.10.3)
-    value_too_large,             ///< encode: string/binary over 65,535 bytes or a value over its field
-    decoder_failed,              ///< the decoder already reported an error; reset() it with a new connection
+    bad_property,     ///< unknown id, not allowed in this packet, repeated, or value out of range (5.0 §2.2.2)
+    bad_reason_code,  ///< a reason / return code not defined for this packet
+    empty_list,       ///< SUBSCRIBE / UNSUBSCRIBE without a topic filter (§3.8.3 / §3.10.3)
+    value_too_large,  ///< encode: string/binary over 65,535 bytes or a value over its field
+    decoder_failed,   ///< the decoder already reported an error; reset() it with a new connection
 };
 const char* to_string(Error e) noexcept;
 

@@ -31,9 +31,9 @@ enum class SyncPolicy : std::uint8_t {
 };
 
 struct OutboxConfig {
-    std::size_t max_messages = 10'000;            ///< stored messages (1..65,000: packet ids are reserved per message)
-    std::uint64_t max_bytes = 16u << 20;          ///< record bytes of stored messages
-    std::uint32_t max_message_bytes = 256u << 10; ///< topic + payload of one message
+    std::size_t max_messages = 10'000;             ///< stored messages (1..65,000: packet ids are reserved per message)
+    std::uint64_t max_bytes = 16u << 20;           ///< record bytes of stored messages
+    std::uint32_t max_message_bytes = 256u << 10;  ///< topic + payload of one message
     SyncPolicy sync = SyncPolicy::every_record;
     std::uint32_t batch_records = 64;
     std::uint32_t batch_interval_ms = 100;
@@ -45,12 +45,12 @@ struct OutboxConfig {
 
 /// What open() found.
 struct RecoveryReport {
-    std::size_t messages = 0;          ///< stored messages recovered (not yet acknowledged)
-    std::size_t released = 0;          ///< of which QoS 2 messages waiting for PUBCOMP
-    std::size_t records = 0;           ///< valid records read
-    std::uint64_t discarded_bytes = 0; ///< torn or corrupt tail removed
-    bool torn_tail = false;            ///< the log ended inside a record (crash during a write)
-    bool corrupt_record = false;       ///< a complete record failed its length or CRC check
+    std::size_t messages = 0;           ///< stored messages recovered (not yet acknowledged)
+    std::size_t released = 0;           ///< of which QoS 2 messages waiting for PUBCOMP
+    std::size_t records = 0;            ///< valid records read
+    std::uint64_t discarded_bytes = 0;  ///< torn or corrupt tail removed
+    bool torn_tail = false;             ///< the log ended inside a record (crash during a write)
+    bool corrupt_record = false;        ///< a complete record failed its length or CRC check
 };
 
 class Outbox final : public MessageStore {
@@ -105,13 +105,13 @@ private:
     OutboxStorage& m_storage;
     Clock& m_clock;
     OutboxConfig m_config;
-    std::deque<Entry> m_entries;      // live messages in seq order
-    std::vector<std::uint8_t> m_buf;  // record scratch (encode, load)
-    std::vector<std::uint8_t> m_copy; // compaction's record scratch
-    std::uint64_t m_buf_seq = 0;      // seq of the enqueue record m_buf holds (0 = none)
+    std::deque<Entry> m_entries;       // live messages in seq order
+    std::vector<std::uint8_t> m_buf;   // record scratch (encode, load)
+    std::vector<std::uint8_t> m_copy;  // compaction's record scratch
+    std::uint64_t m_buf_seq = 0;       // seq of the enqueue record m_buf holds (0 = none)
     std::uint64_t m_next_seq = 1;
-    std::uint64_t m_end = 0;          // end of the valid log
-    std::uint64_t m_live_bytes = 0;   // enqueue + release records of live messages
+    std::uint64_t m_end = 0;         // end of the valid log
+    std::uint64_t m_live_bytes = 0;  // enqueue + release records of live messages
     std::uint32_t m_unsynced = 0;
     std::uint32_t m_unsynced_since_ms = 0;
     bool m_open = false;

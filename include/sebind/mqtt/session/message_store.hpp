@@ -14,12 +14,12 @@ namespace sebind::mqtt {
 
 /// What the session needs to know about a stored message without reading it.
 struct StoreEntry {
-    std::uint64_t seq = 0;         ///< position in FIFO order, unique within the store
-    std::uint16_t packet_id = 0;   ///< assigned at enqueue and kept across restarts (§4.4 resend)
+    std::uint64_t seq = 0;        ///< position in FIFO order, unique within the store
+    std::uint16_t packet_id = 0;  ///< assigned at enqueue and kept across restarts (§4.4 resend)
     QoS qos = QoS::at_least_once;
     bool retain = false;
-    bool released = false;         ///< QoS 2: PUBREC received, PUBREL is what remains to send
-    bool recovered = false;        ///< found on open: may have been sent by a previous process
+    bool released = false;   ///< QoS 2: PUBREC received, PUBREL is what remains to send
+    bool recovered = false;  ///< found on open: may have been sent by a previous process
 };
 
 /// A stored message with its content; views valid until the next call on the store.

@@ -38,9 +38,9 @@ Error check_client_id(std::string_view client_id) noexcept;
 
 struct SessionConfig {
     ProtocolVersion version = ProtocolVersion::v3_1_1;
-    std::string_view client_id;        ///< must outlive the session (so must every view below)
-    bool clean_start = true;           ///< false: resume the broker-side session (persistent session)
-    std::uint16_t keep_alive_s = 60;   ///< 0 disables PINGREQ (§3.1.2.10)
+    std::string_view client_id;       ///< must outlive the session (so must every view below)
+    bool clean_start = true;          ///< false: resume the broker-side session (persistent session)
+    std::uint16_t keep_alive_s = 60;  ///< 0 disables PINGREQ (§3.1.2.10)
     /// 5.0: how long the broker keeps the session after the connection ends (§3.1.2.11.2). With
     /// clean_start = false set it above 0, or the broker drops the session at disconnect.
     std::uint32_t session_expiry_s = 0;
@@ -48,7 +48,7 @@ struct SessionConfig {
     std::string_view username;
     bool has_password = false;
     Bytes password;
-    const Will* will = nullptr;        ///< optional will message
+    const Will* will = nullptr;  ///< optional will message
     /// Outbound QoS 1/2 messages awaiting acknowledgement at once (range 1..65535; 5.0 also caps
     /// it at the broker's Receive Maximum).
     std::uint16_t max_inflight = 20;
@@ -69,8 +69,8 @@ struct RefusedMessage {
     Error why = Error::ok;
     QoS qos = QoS::at_most_once;
     std::uint16_t packet_id = 0;
-    std::uint32_t size = 0;        ///< whole packet, fixed header included
-    Bytes topic;                   ///< as received, possibly cut (topic_truncated) and not valid UTF-8
+    std::uint32_t size = 0;  ///< whole packet, fixed header included
+    Bytes topic;             ///< as received, possibly cut (topic_truncated) and not valid UTF-8
     bool topic_truncated = false;
 };
 
@@ -101,17 +101,17 @@ public:
 /// What the broker granted in its last CONNACK (5.0 properties; the spec's defaults in 3.1.1).
 struct BrokerLimits {
     bool session_present = false;
-    std::uint16_t receive_maximum = 65535;   ///< caps our in-flight window (§3.2.2.3.3)
-    std::uint32_t maximum_packet_size = 0;   ///< 0 = no limit (§3.2.2.3.6)
-    std::uint16_t keep_alive_s = 0;          ///< Server Keep Alive when sent, else ours (§3.2.2.3.14)
+    std::uint16_t receive_maximum = 65535;  ///< caps our in-flight window (§3.2.2.3.3)
+    std::uint32_t maximum_packet_size = 0;  ///< 0 = no limit (§3.2.2.3.6)
+    std::uint16_t keep_alive_s = 0;         ///< Server Keep Alive when sent, else ours (§3.2.2.3.14)
     std::uint8_t maximum_qos = 2;
     bool retain_available = true;
 };
 
 struct SessionStats {
-    std::uint64_t publishes_sent = 0;   ///< PUBLISH packets written (resends included)
-    std::uint64_t resends = 0;          ///< PUBLISH with DUP and PUBREL repeated after a reconnect
-    std::uint64_t delivered = 0;        ///< stored messages finished
+    std::uint64_t publishes_sent = 0;  ///< PUBLISH packets written (resends included)
+    std::uint64_t resends = 0;         ///< PUBLISH with DUP and PUBREL repeated after a reconnect
+    std::uint64_t delivered = 0;       ///< stored messages finished
     std::uint64_t messages_received = 0;
     std::uint64_t duplicates_dropped = 0;  ///< inbound QoS 2 resends not delivered again
     std::uint64_t messages_refused = 0;    ///< inbound PUBLISH too large or malformed (on_refused)
@@ -152,7 +152,8 @@ public:
     /// SUBSCRIBE / UNSUBSCRIBE (only Subscription::filter is used). Needs a connection. Returns
     /// the packet id that on_subscribed / on_unsubscribed will report. Pending requests are not
     /// resent after a reconnect: subscribe again when on_connected says session_present is false.
-    Result<std::uint16_t> subscribe(std::span<const Subscription> subscriptions, const Properties* properties = nullptr) noexcept;
+    Result<std::uint16_t> subscribe(std::span<const Subscription> subscriptions,
+                                    const Properties* properties = nullptr) noexcept;
     Result<std::uint16_t> unsubscribe(std::span<const Subscription> filters) noexcept;
 
     /// Queues DISCONNECT (5.0: with `reason_code`) and sends it; the state is disconnected once it
@@ -206,16 +207,16 @@ private:
     Status m_end_status;
     bool m_store_loaded = false;
 
-    std::size_t m_tx_off = 0;   // bytes of m_tx already sent
-    std::size_t m_tx_len = 0;   // bytes of m_tx queued
-    std::uint64_t m_cursor = 0;        // seq of the last stored message sent on this connection
-    std::uint64_t m_sent_before = 0;   // stored messages up to this seq may have been sent before: DUP
+    std::size_t m_tx_off = 0;         // bytes of m_tx already sent
+    std::size_t m_tx_len = 0;         // bytes of m_tx queued
+    std::uint64_t m_cursor = 0;       // seq of the last stored message sent on this connection
+    std::uint64_t m_sent_before = 0;  // stored messages up to this seq may have been sent before: DUP
     std::size_t m_inflight = 0;
     std::uint16_t m_window = 0;
     std::uint16_t m_keep_alive_s = 0;
     std::uint16_t m_next_id = 1;
-    std::bitset<65536> m_ids_used;     // outbound packet ids: stored messages + pending (un)subscribes
-    std::bitset<65536> m_qos2_inbound; // inbound QoS 2 ids between PUBREC and PUBREL (§4.3.3)
+    std::bitset<65536> m_ids_used;      // outbound packet ids: stored messages + pending (un)subscribes
+    std::bitset<65536> m_qos2_inbound;  // inbound QoS 2 ids between PUBREC and PUBREL (§4.3.3)
     static constexpr std::size_t kMaxPendingRequests = 16;
     std::uint16_t m_pending_requests[kMaxPendingRequests] = {};
 
