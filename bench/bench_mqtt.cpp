@@ -38,10 +38,10 @@
 #include "sebind/emu/emulator.hpp"
 #include "sebind/identity/dev_pki.hpp"
 #include "sebind/identity/identity.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 #include "sebind/mqtt/outbox/outbox.hpp"
 #include "sebind/mqtt/outbox/posix_storage.hpp"
-#include "sebind/port_linux/se_uri.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/se_uri/se_uri.hpp"
 
 #ifndef SEBIND_BIN
 #error "SEBIND_BIN must name the sebind executable"
@@ -291,8 +291,8 @@ struct ChipKey {
         if (mbedtls_x509_crt_parse(&chain, reinterpret_cast<const unsigned char*>(crt_pem.c_str()),
                                    crt_pem.size() + 1) != 0)
             die("device certificate");
-        auto pub = tls::public_key_of(chain.pk);
-        if (!pub || !tls::setup_se_key(key, *device, stsafe::kSlotUser, *pub).ok()) die("SE key");
+        auto pub = mbedtls_util::public_key_of(chain.pk);
+        if (!pub || !mbedtls_util::setup_se_key(key, *device, stsafe::kSlotUser, *pub).ok()) die("SE key");
     }
     ~ChipKey() {
         mbedtls_pk_free(&key);  // refers to the device
@@ -375,7 +375,7 @@ Run run_ours(test::Peer& broker, const test::TempDir& dir, int port, int count, 
     agent::UplinkConfig c;
     c.session.client_id = kDevice;
     c.session.max_inflight = kWindow;
-    tls::ClientOptions o;
+    tls_mbedtls::ClientOptions o;
     o.host = "localhost";
     o.port = static_cast<std::uint16_t>(port);
     o.ca_file = dir.file("pki/ca.pem");

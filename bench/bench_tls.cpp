@@ -5,7 +5,7 @@
 //   full vs resumed handshake (target: resumed >= 15x faster), by session ticket and by session id,
 //   with the device's and the server's CPU time per handshake to show whose time a resumption is
 //   heap peak per connection (target <= 46 KB), counted by interposing malloc (heap_probe.cpp),
-//   one-shot Client::connect(options) and with a shared tls::ClientContext; the emulated chip's
+//   one-shot Client::connect(options) and with a shared tls_mbedtls::ClientContext; the emulated chip's
 //   own allocations are counted apart. `bench_tls ROUNDS --heap-detail` also prints, for one full
 //   handshake of each kind, the blocks live at the peak grouped by call site.
 #include <algorithm>
@@ -32,9 +32,9 @@
 #include "sebind/emu/emulator.hpp"
 #include "sebind/identity/dev_pki.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/port_linux/se_uri.hpp"
-#include "sebind/tls/client.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
+#include "sebind/se_uri/se_uri.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
 
 namespace {
 
@@ -133,11 +133,11 @@ double g_last_cpu_ms = 0;
 
 /// One handshake, one-shot (`context` null) or with a shared context; `heap` gets the host's heap
 /// peak above what was live before it.
-double handshake_ms(const tls::ClientOptions& o, tls::ClientContext* context, tls::SessionCache* cache,
-                    long long* heap = nullptr) {
+double handshake_ms(const tls_mbedtls::ClientOptions& o, tls_mbedtls::ClientContext* context,
+                    tls_mbedtls::SessionCache* cache, long long* heap = nullptr) {
     const long long base = bench::heap_live();
     bench::reset_peak();
-    tls::Client c;
+    tls_mbedtls::Client c;
     const double cpu0 = thread_cpu_ms();
     const auto t0 = Wall::now();
     auto info = context ? c.connect(*context, cache) : c.connect(o, cache);
@@ -197,7 +197,8 @@ int main(int argc, char** argv) {
     if (!crt || mbedtls_x509_crt_parse(&chip_id.chain, reinterpret_cast<const unsigned char*>(crt->c_str()),
                                        crt->size() + 1) != 0)
         die("chip certificate");
-    if (!tls::setup_se_key(chip_id.key, se, stsafe::kSlotUser, *tls::public_key_of(chip_id.chain.pk)).ok())
+    if (!mbedtls_util::setup_se_key(chip_id.key, se, stsafe::kSlotUser, *mbedtls_util::public_key_of(chip_id.chain.pk))
+             .ok())
         die("SE key");
     software_identity(dir.file("pki"), soft_id);
 
@@ -207,14 +208,14 @@ int main(int argc, char** argv) {
                        "-verify_return_error", "-no_tls1_3", "-quiet"});
     g_server = &server;
     // -quiet prints nothing: readiness = a completed handshake within the deadline.
-    tls::ClientOptions o;
+    tls_mbedtls::ClientOptions o;
     o.host = "localhost";
     o.port = static_cast<std::uint16_t>(port);
     o.ca_file = dir.file("pki/ca.pem");
     for (int attempt = 0;; ++attempt) {
         o.own_chain = &soft_id.chain;
         o.own_key = &soft_id.key;
-        tls::Client probe;
+        tls_mbedtls::Client probe;
         if (probe.connect(o)) break;
         if (attempt > 200) die("openssl s_server did not come up");
         clock.delay_ms(10);
@@ -223,17 +224,17 @@ int main(int argc, char** argv) {
     std::vector<double> chip_full, soft_full, resumed;
     // Full handshakes with either key and resumed ones, by ticket and by session id (no ticket
     // asked for: the server resumes from its cache), interleaved so that all see the same machine.
-    tls::ClientOptions by_id = o;
+    tls_mbedtls::ClientOptions by_id = o;
     by_id.own_chain = &chip_id.chain;
     by_id.own_key = &chip_id.key;
     by_id.session_tickets = false;
-    tls::SessionCache cache, id_cache;
+    tls_mbedtls::SessionCache cache, id_cache;
     o.own_chain = &chip_id.chain;
     o.own_key = &chip_id.key;
     handshake_ms(o, nullptr, &cache);
     handshake_ms(by_id, nullptr, &id_cache);
     std::vector<double> resumed_id;
-    tls::ClientOptions soft_oneshot = o;
+    tls_mbedtls::ClientOptions soft_oneshot = o;
     soft_oneshot.own_chain = &soft_id.chain;
     soft_oneshot.own_key = &soft_id.key;
     for (int i = 0; i < rounds; ++i) {
@@ -249,7 +250,7 @@ int main(int argc, char** argv) {
     // Realistic chip timing: one signature alone, then full handshakes one-shot and through a
     // shared context.
     (*chip)->set_latency(emu::Latency::realistic);
-    tls::ClientContext slow_context;
+    tls_mbedtls::ClientContext slow_context;
     if (!slow_context.setup(o, &why).ok()) die(why.cause.c_str());
     std::vector<double> sig_alone, chip_real, chip_real_context;
     std::uint8_t digest[32];
@@ -266,7 +267,7 @@ int main(int argc, char** argv) {
     (*chip)->set_latency(emu::Latency::zero);
 
     // Heap per connection: the host's allocations only, median of 5 handshakes each.
-    auto heap_median = [&](tls::ClientContext* context, tls::SessionCache* cache) {
+    auto heap_median = [&](tls_mbedtls::ClientContext* context, tls_mbedtls::SessionCache* cache) {
         std::vector<double> peaks;
         for (int i = 0; i < 5; ++i) {
             long long h = 0;
@@ -277,21 +278,21 @@ int main(int argc, char** argv) {
     };
     bench::reset_chip_peak();
     const long long oneshot_full = heap_median(nullptr, nullptr);
-    tls::SessionCache oneshot_cache;
+    tls_mbedtls::SessionCache oneshot_cache;
     handshake_ms(o, nullptr, &oneshot_cache);
     const long long oneshot_resumed = heap_median(nullptr, &oneshot_cache);
-    tls::ClientContext context;
+    tls_mbedtls::ClientContext context;
     if (!context.setup(o, &why).ok()) die(why.cause.c_str());
     long long context_first = 0;
-    tls::SessionCache context_cache;
+    tls_mbedtls::SessionCache context_cache;
     handshake_ms(o, &context, &context_cache, &context_first);
     const long long context_full = heap_median(&context, nullptr);
     const long long context_resumed = heap_median(&context, &context_cache);
     // Full and resumed handshakes through shared contexts, interleaved so that they see the same
     // machine: the ratios come from one loop.
-    tls::ClientContext id_context;
+    tls_mbedtls::ClientContext id_context;
     if (!id_context.setup(by_id, &why).ok()) die(why.cause.c_str());
-    tls::SessionCache id_context_cache;
+    tls_mbedtls::SessionCache id_context_cache;
     handshake_ms(by_id, &id_context, &id_context_cache);
     std::vector<double> context_full_ms, context_resumed_ms, context_resumed_id_ms, resumed_cpu, resumed_id_cpu;
     for (int i = 0; i < rounds; ++i) {
@@ -301,10 +302,10 @@ int main(int argc, char** argv) {
         context_resumed_id_ms.push_back(handshake_ms(by_id, &id_context, &id_context_cache));
         resumed_id_cpu.push_back(g_last_cpu_ms);
     }
-    tls::ClientOptions soft = o;
+    tls_mbedtls::ClientOptions soft = o;
     soft.own_chain = &soft_id.chain;
     soft.own_key = &soft_id.key;
-    tls::ClientContext soft_context;
+    tls_mbedtls::ClientContext soft_context;
     if (!soft_context.setup(soft, &why).ok()) die(why.cause.c_str());
     std::vector<double> full_cpu;  // software key: no emulated chip work in this thread's time
     for (int i = 0; i < rounds; ++i) {
@@ -314,7 +315,8 @@ int main(int argc, char** argv) {
     // The server's CPU per handshake, up to 100 of each kind in a row: where a resumption's wall
     // time goes.
     const int server_rounds = std::clamp(rounds, 10, 100);
-    const auto server_cpu_ms = [&](const tls::ClientOptions& how, tls::ClientContext& ctx, tls::SessionCache* c) {
+    const auto server_cpu_ms = [&](const tls_mbedtls::ClientOptions& how, tls_mbedtls::ClientContext& ctx,
+                                   tls_mbedtls::SessionCache* c) {
         const double before = process_cpu_ms(server.pid());
         for (int i = 0; i < server_rounds; ++i) handshake_ms(how, &ctx, c);
         const double after = process_cpu_ms(server.pid());
@@ -352,8 +354,9 @@ int main(int argc, char** argv) {
     };
     const double real_context_ms = median(chip_real_context);
     std::printf("resumed handshake (no chip operation in any of them) against a full one by the same path:\n");
-    std::printf("  shared tls::ClientContext, as the agent reconnects: full %.2f ms (realistic latency %.1f ms)\n",
-                median(context_full_ms), real_context_ms);
+    std::printf(
+        "  shared tls_mbedtls::ClientContext, as the agent reconnects: full %.2f ms (realistic latency %.1f ms)\n",
+        median(context_full_ms), real_context_ms);
     resumed_line("session ticket:", context_full_ms, context_resumed_ms, real_context_ms);
     resumed_line("session id:", context_full_ms, context_resumed_id_ms, real_context_ms);
     std::printf("  one-shot connect(options): full %.2f ms (realistic latency %.1f ms)\n", chip_ms, real_ms);
@@ -375,8 +378,9 @@ int main(int argc, char** argv) {
     std::printf("heap peak per connection (host only; the emulated chip's %.1f KB counted apart):\n", kb(chip_model));
     std::printf("  one-shot Client::connect(options): full %.1f KB, resumed %.1f KB\n", kb(oneshot_full),
                 kb(oneshot_resumed));
-    std::printf("  shared tls::ClientContext:         full %.1f KB, resumed %.1f KB (first connection %.1f KB)\n",
-                kb(context_full), kb(context_resumed), kb(context_first));
+    std::printf(
+        "  shared tls_mbedtls::ClientContext:         full %.1f KB, resumed %.1f KB (first connection %.1f KB)\n",
+        kb(context_full), kb(context_resumed), kb(context_first));
     std::printf("  software key, shared context:      full %.1f KB\n", kb(soft_heap));
     std::printf("  record buffers alone: 2 x %.1f KB (MBEDTLS_SSL_IN/OUT_BUFFER_LEN)\n",
                 MBEDTLS_SSL_IN_BUFFER_LEN / 1024.0);

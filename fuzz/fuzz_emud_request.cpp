@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "sebind/port_linux/daemon_protocol.hpp"
+#include "sebind/emud/daemon_protocol.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace sebind::port_linux::emud;

@@ -12,7 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "exit_codes.hpp"
-#include "sebind/port_linux/daemon.hpp"
+#include "sebind/emud/daemon.hpp"
 #include "sebind/version.h"
 
 namespace {

@@ -11,7 +11,7 @@
 #include "exit_codes.hpp"  // the exit codes (enum Exit) and their table, one source
 #include "sebind/core/hex.hpp"
 #include "sebind/core/status.hpp"
-#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/se_uri/se_uri.hpp"
 
 namespace sebind::cli {
 

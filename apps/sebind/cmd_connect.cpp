@@ -15,10 +15,10 @@
 #include "sebind/agent/uplink.hpp"
 #include "sebind/identity/identity.hpp"
 #include "sebind/mbedtls_util/cert_text.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 #include "sebind/mqtt/outbox/outbox.hpp"
-#include "sebind/port_linux/se_uri.hpp"
-#include "sebind/tls/client.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/se_uri/se_uri.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
 
 namespace sebind::cli {
 
@@ -234,9 +234,9 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
         if (mbedtls_x509_crt_parse_der(&chain, stored->der.data(), stored->der.size()) != 0)
             throw Failure(Exit::integrity,
                           "the certificate in zone " + std::to_string(zone) + " does not parse — store it again");
-        if (tls::Diagnosis d; !a->chain.empty() && !tls::append_chain_file(a->chain, chain, d))
+        if (tls::Diagnosis d; !a->chain.empty() && !tls_mbedtls::append_chain_file(a->chain, chain, d))
             throw Failure(exit_for(d.failure), d.cause + " — " + d.fix);
-        auto pub = tls::public_key_of(chain.pk);
+        auto pub = mbedtls_util::public_key_of(chain.pk);
         if (!pub) throw Failure(Exit::invalid_input, "the device certificate's key is not an A110 EC key");
         mbedtls_pk_context key;
         mbedtls_pk_init(&key);
@@ -263,7 +263,7 @@ void add_connect_command(CLI::App& app, GlobalOptions& global) {
         o.device = &dev;
         o.slot = slot;
         if (o.stack == agent::TlsStack::mbedtls) {
-            if (const Status st = tls::setup_se_key(key, dev, slot, *pub); st.code() == Errc::invalid_argument)
+            if (const Status st = mbedtls_util::setup_se_key(key, dev, slot, *pub); st.code() == Errc::invalid_argument)
                 throw Failure(Exit::mismatch,
                               "slot " + std::to_string(slot) +
                                   "'s key is on another curve than the certificate in zone " + std::to_string(zone) +

@@ -20,7 +20,7 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 
-#include "sebind/tls/sebind_mbedtls.h"
+#include "sebind/tls_mbedtls/sebind_mbedtls.h"
 
 struct args {
     const char *se, *host, *port, *ca;

@@ -20,7 +20,7 @@
 #include "sebind/host/clock.hpp"
 #include "sebind/mqtt/outbox/outbox.hpp"
 #include "sebind/mqtt/outbox/posix_storage.hpp"
-#include "sebind/tls/client.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
 
 namespace sebind::agent {
 

@@ -36,7 +36,7 @@ Connector make_connector(const ConnectorOptions& options, ConnectorCaches& cache
         return {};
 #endif
     }
-    auto to = broker_options<tls::ClientOptions>(options);
+    auto to = broker_options<tls_mbedtls::ClientOptions>(options);
     to.own_chain = options.chain;
     to.own_key = options.key;
     to.session_tickets = options.session_tickets;

@@ -6,8 +6,8 @@
 
 #include "sebind/identity/identity.hpp"
 #include "sebind/mbedtls_util/cert_text.hpp"
-#include "sebind/tls/client.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
 
 namespace sebind::agent {
 
@@ -83,12 +83,12 @@ Result<std::unique_ptr<DeviceIdentity>> DeviceIdentity::load(stsafe::Device& dev
         }
         return paired;
     }
-    auto pub = tls::public_key_of(crt.pk);
+    auto pub = mbedtls_util::public_key_of(crt.pk);
     if (!pub) {
         set("the certificate's key is not an EC key on a curve the chip supports");
         return pub.status();
     }
-    if (const Status st = tls::setup_se_key(id->m_key, device, slot, *pub); !st.ok()) {
+    if (const Status st = mbedtls_util::setup_se_key(id->m_key, device, slot, *pub); !st.ok()) {
         set("cannot bind the key in slot " + std::to_string(slot) + " (" + to_string(st.code()) + ")");
         return st;
     }
@@ -97,7 +97,7 @@ Result<std::unique_ptr<DeviceIdentity>> DeviceIdentity::load(stsafe::Device& dev
 
 Status DeviceIdentity::add_chain_file(const std::string& path, std::string* detail) {
     tls::Diagnosis d;
-    if (tls::append_chain_file(path, m_chain, d)) return Status::success();
+    if (tls_mbedtls::append_chain_file(path, m_chain, d)) return Status::success();
     if (detail) *detail = d.cause + " — " + d.fix;
     return Status(d.failure == tls::Failure::file_not_found ? Errc::does_not_exist : Errc::invalid_argument);
 }

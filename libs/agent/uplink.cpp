@@ -8,13 +8,13 @@
 
 namespace sebind::agent {
 
-Connector mbedtls_connector(tls::ClientOptions options, tls::SessionCache* cache) {
-    auto context = std::make_shared<tls::ClientContext>();
+Connector mbedtls_connector(tls_mbedtls::ClientOptions options, tls_mbedtls::SessionCache* cache) {
+    auto context = std::make_shared<tls_mbedtls::ClientContext>();
     return [options = std::move(options), cache, context](tls::HandshakeInfo& info,
                                                           tls::Diagnosis& diagnosis) -> std::unique_ptr<tls::Stream> {
         // Set up again after a failure: the CA file may have been fixed meanwhile.
         if (!context->ready() && !context->setup(options, &diagnosis).ok()) return nullptr;
-        auto client = std::make_unique<tls::Client>();
+        auto client = std::make_unique<tls_mbedtls::Client>();
         auto connected = client->connect(*context, cache);
         if (!connected.ok()) {
             diagnosis = client->diagnosis();

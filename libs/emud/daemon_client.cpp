@@ -10,7 +10,7 @@
 #include "daemon_link.hpp"
 #include "posix_io.hpp"
 #include "sebind/core/log.hpp"
-#include "sebind/port_linux/daemon.hpp"
+#include "sebind/emud/daemon.hpp"
 
 namespace sebind::port_linux {
 

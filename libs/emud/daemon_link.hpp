@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "sebind/core/result.hpp"
-#include "sebind/port_linux/daemon_protocol.hpp"
+#include "sebind/emud/daemon_protocol.hpp"
 
 namespace sebind::port_linux {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // sebind-emud message codec. Every length is bounded before anything is allocated.
-#include "sebind/port_linux/daemon_protocol.hpp"
+#include "sebind/emud/daemon_protocol.hpp"
 
 #include <cmath>
 

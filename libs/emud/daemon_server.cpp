@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "posix_io.hpp"
-#include "sebind/port_linux/daemon.hpp"
-#include "sebind/port_linux/daemon_protocol.hpp"
+#include "sebind/emud/daemon.hpp"
+#include "sebind/emud/daemon_protocol.hpp"
 #include "sebind/port_linux/se_connection.hpp"
 
 namespace sebind::port_linux {

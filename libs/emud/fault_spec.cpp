@@ -4,8 +4,8 @@
 #include <cmath>
 #include <string>
 
-#include "sebind/port_linux/daemon.hpp"
-#include "sebind/port_linux/daemon_protocol.hpp"
+#include "sebind/emud/daemon.hpp"
+#include "sebind/emud/daemon_protocol.hpp"
 
 namespace sebind::port_linux {
 

@@ -140,7 +140,7 @@ Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t
         }
     } guard{&key, &csr};
 
-    SEBIND_TRY(tls::setup_se_key(key, device, slot, pub));
+    SEBIND_TRY(mbedtls_util::setup_se_key(key, device, slot, pub));
     mbedtls_x509write_csr_set_md_alg(&csr, md_for(pub.curve));
     mbedtls_x509write_csr_set_key(&csr, &key);
     if (mbedtls_x509write_csr_set_subject_name(&csr, name_text.c_str()) != 0) return Errc::invalid_argument;
@@ -161,7 +161,7 @@ Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t
     std::vector<unsigned char> pem(kMaxCsrPemSize);
     const int rc = mbedtls_x509write_csr_pem(&csr, pem.data(), pem.size(), no_host_rng, nullptr);
     if (rc != 0) {
-        const Status chip = tls::se_key_last_error(key);
+        const Status chip = mbedtls_util::se_key_last_error(key);
         if (!chip.ok()) return chip;
         const bool too_large = rc == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL || rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL ||
                                rc == MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
@@ -189,7 +189,7 @@ Status verify_pair(st::Device& device, std::uint8_t slot, Bytes certificate_der)
     } guard{&crt, &key};
     if (mbedtls_x509_crt_parse_der(&crt, certificate_der.data(), certificate_der.size()) != 0)
         return Status(Errc::invalid_argument);
-    auto cert_key = tls::public_key_of(crt.pk);
+    auto cert_key = mbedtls_util::public_key_of(crt.pk);
     // The chip's keys are EC keys on its curves: any other key (RSA) cannot be the slot's.
     if (!cert_key)
         return cert_key.status().code() == Errc::not_supported ? Status(Errc::invalid_argument) : cert_key.status();
@@ -204,11 +204,11 @@ Status verify_pair(st::Device& device, std::uint8_t slot, Bytes certificate_der)
     std::uint8_t digest[64];
     mbedtls_md(mbedtls_md_info_from_type(md), challenge, sizeof challenge, digest);
     const std::size_t digest_size = mbedtls_md_get_size(mbedtls_md_info_from_type(md));
-    SEBIND_TRY(tls::setup_se_key(key, device, slot, *cert_key));
+    SEBIND_TRY(mbedtls_util::setup_se_key(key, device, slot, *cert_key));
     std::uint8_t sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
     std::size_t sig_len = 0;
     if (mbedtls_pk_sign(&key, md, digest, digest_size, sig, &sig_len, no_host_rng, nullptr) != 0) {
-        const Status chip = tls::se_key_last_error(key);
+        const Status chip = mbedtls_util::se_key_last_error(key);
         return chip.ok() ? Status(Errc::hardware_failure) : chip;
     }
     return mbedtls_pk_verify(&crt.pk, md, digest, digest_size, sig, sig_len) == 0 ? Status::success()
@@ -220,7 +220,7 @@ std::string certificate_key_name(Bytes certificate_der) {
     mbedtls_x509_crt_init(&crt);
     std::string name = "an unreadable key";
     if (mbedtls_x509_crt_parse_der(&crt, certificate_der.data(), certificate_der.size()) == 0) {
-        if (auto ec = tls::public_key_of(crt.pk)) {
+        if (auto ec = mbedtls_util::public_key_of(crt.pk)) {
             name = std::string("an EC ") + st::curve_info(ec->curve).name + " key";
         } else if (mbedtls_pk_get_type(&crt.pk) == MBEDTLS_PK_RSA) {
             name = "an RSA-" + std::to_string(mbedtls_pk_get_bitlen(&crt.pk)) + " key";

@@ -18,7 +18,7 @@
 
 #include "sebind/mbedtls_util/curves.hpp"
 
-namespace sebind::tls {
+namespace sebind::mbedtls_util {
 
 namespace {
 
@@ -173,4 +173,4 @@ int to_mbedtls_error(Status status) noexcept {
     return MBEDTLS_ERR_PK_HW_ACCEL_FAILED;
 }
 
-}  // namespace sebind::tls
+}  // namespace sebind::mbedtls_util

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Opening a secure element by URI, the emulator's (emu:, emud:) included.
-#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/se_uri/se_uri.hpp"
 
-#include "sebind/port_linux/daemon.hpp"
+#include "sebind/emud/daemon.hpp"
 
 namespace sebind::port_linux {
 

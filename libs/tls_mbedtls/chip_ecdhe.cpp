@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Ephemeral ECDH in the chip's slot 0xFF (§4.13, §4.17) as mbedTLS points and numbers, and the
 // probe that tells whether mbedTLS's ECDH reaches the hook in this program.
-#include "sebind/tls/chip_ecdhe.hpp"
+#include "sebind/tls_mbedtls/chip_ecdhe.hpp"
 
 #include <mbedtls/ecdh.h>
 
 #include "sebind/mbedtls_util/curves.hpp"
 
-namespace sebind::tls {
+namespace sebind::tls_mbedtls {
 
 namespace {
 
@@ -94,4 +94,4 @@ bool chip_ecdhe_available() noexcept {
     return rc == MBEDTLS_ERR_ECP_BAD_INPUT_DATA && !reached;
 }
 
-}  // namespace sebind::tls
+}  // namespace sebind::tls_mbedtls

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // mbedTLS 2.28 TLS client with the chip key: connect (full or resumed handshake), read, write.
-#include "sebind/tls/client.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -14,9 +14,12 @@
 #include "client_internal.hpp"
 #include "sebind/host/clock.hpp"
 #include "sebind/mbedtls_util/cert_text.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 
-namespace sebind::tls {
+namespace sebind::tls_mbedtls {
+
+using namespace tls;           // the stack-neutral report, diagnoses, TCP connect and host-name rule
+using namespace mbedtls_util;  // the chip key as an mbedtls_pk_context, the curve mapping
 
 namespace {
 
@@ -194,4 +197,4 @@ Result<std::size_t> Client::read(MutableBytes out, std::uint32_t wait_ms) {
     return read(out);
 }
 
-}  // namespace sebind::tls
+}  // namespace sebind::tls_mbedtls

@@ -16,11 +16,14 @@
 #include <mbedtls/ssl_ciphersuites.h>
 
 #include "client_internal.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 #include "sebind/tls/host_name.hpp"
 #include "sebind/tls/pem_file.hpp"
-#include "sebind/tls/se_key.hpp"
 
-namespace sebind::tls {
+namespace sebind::tls_mbedtls {
+
+using namespace tls;           // the stack-neutral report, diagnoses, TCP connect and host-name rule
+using namespace mbedtls_util;  // the chip key as an mbedtls_pk_context, the curve mapping
 
 namespace {
 
@@ -110,7 +113,7 @@ Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_
         stsafe::Device* device = options.own_key ? se_key_device(*options.own_key) : nullptr;
         if (!device) {
             set_diagnosis(d, Failure::not_supported, "ECDHE on the chip needs the chip's key as the client key",
-                          "set own_key with tls::setup_se_key, or turn chip_ecdhe off");
+                          "set own_key with mbedtls_util::setup_se_key, or turn chip_ecdhe off");
             return Status(Errc::not_supported);
         }
         if (!chip_ecdhe_available()) {
@@ -319,4 +322,4 @@ bool ClientContext::ready() const noexcept { return m_impl->ready; }
 
 const ClientOptions& ClientContext::options() const noexcept { return m_impl->options; }
 
-}  // namespace sebind::tls
+}  // namespace sebind::tls_mbedtls

@@ -9,10 +9,13 @@
 
 #include "client_internal.hpp"
 #include "sebind/mbedtls_util/cert_text.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 #include "sebind/tls/host_name.hpp"
-#include "sebind/tls/se_key.hpp"
 
-namespace sebind::tls {
+namespace sebind::tls_mbedtls {
+
+using namespace tls;           // the stack-neutral report, diagnoses, TCP connect and host-name rule
+using namespace mbedtls_util;  // the chip key as an mbedtls_pk_context, the curve mapping
 
 void set_stack_failure(Diagnosis& d, int rc, const std::string& what, std::string fix) {
     char text[160];
@@ -117,4 +120,4 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
     set_stack_failure(d, rc, "TLS handshake failed", "run with --verbose and check the broker's log");
 }
 
-}  // namespace sebind::tls
+}  // namespace sebind::tls_mbedtls

@@ -13,11 +13,11 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
-#include "sebind/tls/chip_ecdhe.hpp"
-#include "sebind/tls/client.hpp"
 #include "sebind/tls/tcp.hpp"
+#include "sebind/tls_mbedtls/chip_ecdhe.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
 
-namespace sebind::tls {
+namespace sebind::tls_mbedtls {
 
 /// Everything connections to one server can share. The entropy context is 37,960 bytes in
 /// Debian's build (MBEDTLS_HAVEGE_C puts a 32 KB table inside it): it is what made the first
@@ -42,7 +42,7 @@ struct ClientContext::Impl {
     /// `keep_entropy` false frees the entropy context right after seeding (one connection only).
     /// Errors: invalid_argument (mbedTLS refused: CA file, certificate, entropy), not_supported
     /// (chip_ecdhe without an SE key or without the hook); `d` says why.
-    Status setup(const ClientOptions& o, bool probe, bool keep_entropy, Diagnosis& d);
+    Status setup(const ClientOptions& o, bool probe, bool keep_entropy, tls::Diagnosis& d);
 };
 
 /// One TLS connection's mbedTLS state: the socket and the SSL context (which holds the two
@@ -82,7 +82,7 @@ struct Connection {
     /// tls::tcp_connect within the options' timeout. MBEDTLS_ERR_NET_CONNECT_FAILED with the
     /// reason in tcp_error.
     int open_tcp(const ClientOptions& o);
-    TcpError tcp_error = TcpError::none;
+    tls::TcpError tcp_error = tls::TcpError::none;
     int resolver_error = 0;  ///< getaddrinfo's code when tcp_error is unknown_host
     /// Runs the handshake until `deadline`: the whole handshake, not each read, so a server that
     /// sends a byte now and then cannot hold it open (MBEDTLS_ERR_SSL_TIMEOUT at the deadline).
@@ -93,8 +93,8 @@ struct Connection {
 };
 
 /// Fills `d` for a handshake that failed with `rc` on `c` (may open a probe connection).
-void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d);
+void diagnose(const ClientOptions& o, Connection& c, int rc, tls::Diagnosis& d);
 /// A protocol_error with mbedTLS's text for `rc` ("<what>: <text>") and stack_error = rc.
-void set_stack_failure(Diagnosis& d, int rc, const std::string& what, std::string fix);
+void set_stack_failure(tls::Diagnosis& d, int rc, const std::string& what, std::string fix);
 
-}  // namespace sebind::tls
+}  // namespace sebind::tls_mbedtls

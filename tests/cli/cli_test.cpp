@@ -15,7 +15,7 @@
 #include "cli_support.hpp"
 #include "process.hpp"
 #include "sebind/core/hex.hpp"
-#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/se_uri/se_uri.hpp"
 #include "sebind/stsafe/device.hpp"
 
 using sebind::test::run;

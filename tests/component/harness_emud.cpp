@@ -17,8 +17,8 @@
 
 #include <gtest/gtest.h>
 
-#include "sebind/port_linux/daemon.hpp"
-#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/emud/daemon.hpp"
+#include "sebind/se_uri/se_uri.hpp"
 
 #ifndef SEBIND_EMUD_PATH
 #error "SEBIND_EMUD_PATH must name the sebind-emud executable ($<TARGET_FILE:sebind-emud>)"

@@ -10,7 +10,7 @@
 #include "sebind/core/hex.hpp"
 #include "sebind/emu/emulator.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/se_uri/se_uri.hpp"
 #include "sebind/version.h"
 
 namespace {

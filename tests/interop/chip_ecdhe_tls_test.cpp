@@ -12,9 +12,9 @@
 #include "peer.hpp"
 #include "process.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/tls/chip_ecdhe.hpp"
-#include "sebind/tls/client.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
+#include "sebind/tls_mbedtls/chip_ecdhe.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
 
 using namespace sebind;
 using test::run;
@@ -27,8 +27,8 @@ protected:
         FactoryTlsTest::SetUp();
         server_cert("ec");
     }
-    tls::ClientOptions options(int port, bool chip_ecdhe) {
-        tls::ClientOptions o = FactoryTlsTest::options(port, dir.file("srv.pem"));
+    tls_mbedtls::ClientOptions options(int port, bool chip_ecdhe) {
+        tls_mbedtls::ClientOptions o = FactoryTlsTest::options(port, dir.file("srv.pem"));
         o.chip_ecdhe = chip_ecdhe;
         return o;
     }
@@ -37,15 +37,15 @@ protected:
 }  // namespace
 
 TEST_F(ChipEcdheTls, FullHandshakeUsesTheEphemeralSlotResumedDoesNot) {
-    ASSERT_TRUE(tls::chip_ecdhe_available());  // this test program links the hook
+    ASSERT_TRUE(tls_mbedtls::chip_ecdhe_available());  // this test program links the hook
     int port = 0;
     auto server = s_server({}, port, 2);
-    tls::ClientContext context;
+    tls_mbedtls::ClientContext context;
     tls::Diagnosis why;
     ASSERT_TRUE(context.setup(options(port, true), &why).ok()) << why.cause;
-    tls::SessionCache cache;
+    tls_mbedtls::SessionCache cache;
     const auto before = chip->stats();
-    tls::Client first;
+    tls_mbedtls::Client first;
     auto full = first.connect(context, &cache);
     ASSERT_TRUE(full) << first.diagnosis().cause << "\n" << server->output();
     first.close();
@@ -55,7 +55,7 @@ TEST_F(ChipEcdheTls, FullHandshakeUsesTheEphemeralSlotResumedDoesNot) {
     EXPECT_NE(full->ciphersuite.find("ECDHE-ECDSA"), std::string::npos);
 
     const auto commands = chip->stats().commands;
-    tls::Client again;
+    tls_mbedtls::Client again;
     auto resumed = again.connect(context, &cache);
     ASSERT_TRUE(resumed) << again.diagnosis().cause;
     again.close();
@@ -70,7 +70,7 @@ TEST_F(ChipEcdheTls, OffByDefault) {
     int port = 0;
     auto server = s_server({}, port, 1);
     const auto before = chip->stats().key_establishments;
-    tls::Client c;
+    tls_mbedtls::Client c;
     auto info = c.connect(options(port, false));
     ASSERT_TRUE(info) << c.diagnosis().cause;
     EXPECT_EQ(info->chip_key_establishments, 0u);
@@ -82,7 +82,7 @@ TEST_F(ChipEcdheTls, ServerWithOnlyX25519CannotAgree) {
     int port = 0;
     auto server = s_server({"-groups", "X25519"}, port, 2);
     const auto before = chip->stats().key_establishments;
-    tls::Client c;
+    tls_mbedtls::Client c;
     EXPECT_FALSE(c.connect(options(port, true)));
     EXPECT_NE(c.diagnosis().failure, tls::Failure::none);
     EXPECT_EQ(chip->stats().key_establishments, before);
@@ -93,14 +93,14 @@ TEST_F(ChipEcdheTls, ChipFailingInEcdheIsDiagnosed) {
     auto server = s_server({"-groups", "P-256"}, port, 1);
     // The chip stops answering after the client is set up: the first chip operation of the
     // client's flight is the ephemeral Generate Key (ClientKeyExchange precedes CertificateVerify).
-    tls::ClientContext context;
+    tls_mbedtls::ClientContext context;
     tls::Diagnosis why;
     ASSERT_TRUE(context.setup(options(port, true), &why).ok()) << why.cause;
     emu::FaultConfig dead;
     dead.nack_burst_rate = 1.0;
     dead.nack_burst_length = 1000000;
     chip->set_faults(dead);
-    tls::Client c;
+    tls_mbedtls::Client c;
     EXPECT_FALSE(c.connect(context));
     EXPECT_EQ(c.diagnosis().failure, tls::Failure::chip_error) << c.diagnosis().cause;
     EXPECT_NE(c.diagnosis().cause.find("ECDHE"), std::string::npos) << c.diagnosis().cause;

@@ -19,7 +19,7 @@
 #include "host_name_cases.hpp"
 #include "peer.hpp"
 #include "process.hpp"
-#include "sebind/port_linux/daemon.hpp"
+#include "sebind/emud/daemon.hpp"
 #include "sebind/tls/host_name.hpp"
 
 #ifndef SEBIND_BIN

@@ -16,7 +16,7 @@
 #include "process.hpp"
 #include "sebind/emu/emulator.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 #include "tls_client.hpp"
 
 #ifndef SEBIND_BIN
@@ -113,13 +113,13 @@ protected:
         mbedtls_x509_crt crt;
         mbedtls_x509_crt_init(&crt);
         EXPECT_EQ(mbedtls_x509_crt_parse_der(&crt, stored->der.data(), stored->der.size()), 0);
-        auto pub = tls::public_key_of(crt.pk);
+        auto pub = mbedtls_util::public_key_of(crt.pk);
         mbedtls_x509_crt_free(&crt);
         EXPECT_TRUE(pub);
         if (!pub) return {};
         mbedtls_pk_context key;
         mbedtls_pk_init(&key);
-        EXPECT_TRUE(tls::setup_se_key(key, *se, slot, *pub).ok());
+        EXPECT_TRUE(mbedtls_util::setup_se_key(key, *se, slot, *pub).ok());
 
         int port = 0;
         auto server = s_server(pki, client_ca, cipher, port);
@@ -132,7 +132,7 @@ protected:
             o.own_key = &key;
             o.timeout_ms = 5000;
             result = test::tls_connect(o);
-            signatures = tls::se_key_signatures(key);
+            signatures = mbedtls_util::se_key_signatures(key);
             server->wait_exit(5000);
             server_output = server->output();
         }

@@ -20,7 +20,7 @@
 #include "sebind/emu/emulator.hpp"
 #include "sebind/identity/dev_pki.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 #include "tls_client.hpp"
 
 using namespace sebind;
@@ -71,12 +71,12 @@ protected:
         mbedtls_x509_crt crt;
         mbedtls_x509_crt_init(&crt);
         EXPECT_EQ(mbedtls_x509_crt_parse_der(&crt, stored->der.data(), stored->der.size()), 0);
-        auto pub = tls::public_key_of(crt.pk);
+        auto pub = mbedtls_util::public_key_of(crt.pk);
         mbedtls_x509_crt_free(&crt);
         EXPECT_TRUE(pub);
         mbedtls_pk_context key;
         mbedtls_pk_init(&key);
-        EXPECT_TRUE(tls::setup_se_key(key, *se, slot, *pub).ok());
+        EXPECT_TRUE(mbedtls_util::setup_se_key(key, *se, slot, *pub).ok());
 
         const int port = test::free_port();
         test::Peer server({"openssl", "s_server", "-accept", std::to_string(port), "-naccept", "1", "-cert",
@@ -89,7 +89,7 @@ protected:
         o.own_cert_der = stored->der;
         o.own_key = &key;
         auto result = test::tls_connect(o);
-        signatures_in_last_handshake = tls::se_key_signatures(key);
+        signatures_in_last_handshake = mbedtls_util::se_key_signatures(key);
         mbedtls_pk_free(&key);
         server.wait_exit(5000);
         server_output = server.output();
@@ -117,7 +117,7 @@ std::vector<std::uint8_t> Identity::expired_certificate_for_slot1() {
     mbedtls_pk_context subject, issuer;
     mbedtls_pk_init(&subject);
     mbedtls_pk_init(&issuer);
-    EXPECT_TRUE(tls::setup_se_key(subject, *se, kSlotUser, *pub).ok());
+    EXPECT_TRUE(mbedtls_util::setup_se_key(subject, *se, kSlotUser, *pub).ok());
     EXPECT_EQ(mbedtls_pk_parse_keyfile(&issuer, dir.file("oca.key").c_str(), nullptr), 0);
     mbedtls_x509write_cert w;
     mbedtls_x509write_crt_init(&w);
@@ -358,7 +358,7 @@ TEST_F(Identity, SeKeySignaturesVerifyWithOpensslDgst) {
         ASSERT_TRUE(pub);
         mbedtls_pk_context key;
         mbedtls_pk_init(&key);
-        ASSERT_TRUE(tls::setup_se_key(key, *se, kSlotUser, *pub).ok());
+        ASSERT_TRUE(mbedtls_util::setup_se_key(key, *se, kSlotUser, *pub).ok());
         unsigned char pem[1024] = {};
         ASSERT_EQ(mbedtls_pk_write_pubkey_pem(&key, pem, sizeof pem), 0);
         test::write_file(dir.file("pub.pem"), std::string(reinterpret_cast<char*>(pem)));

@@ -12,7 +12,7 @@
 #include "process.hpp"
 #include "sebind/emu/emulator.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 #include "tls_client.hpp"
 
 #ifndef SEBIND_BIN
@@ -116,7 +116,7 @@ TEST(MosquittoIdentity, DevBrokerAcceptsTheDeviceEnforcesTheAclAndRejectsAnother
     ASSERT_TRUE(pub);
     mbedtls_pk_context key;
     mbedtls_pk_init(&key);
-    ASSERT_TRUE(tls::setup_se_key(key, se, stsafe::kSlotUser, *pub).ok());
+    ASSERT_TRUE(mbedtls_util::setup_se_key(key, se, stsafe::kSlotUser, *pub).ok());
     test::TlsClientOptions o;
     o.port = port;
     o.ca_file = pki + "/ca.pem";

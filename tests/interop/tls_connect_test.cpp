@@ -14,8 +14,8 @@
 #include "sebind/emu/emulator.hpp"
 #include "sebind/identity/dev_pki.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/tls/client.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
 
 using namespace sebind;
 using test::run;
@@ -33,10 +33,10 @@ TEST_F(TlsConnect, OneSignaturePerFullHandshakeNoneWhenResumed) {
     server_cert("ec");
     int port = 0;
     auto server = s_server({}, port, 3);
-    tls::SessionCache cache;
+    tls_mbedtls::SessionCache cache;
     const auto before = chip->stats().signatures;
     const auto commands_before = chip->stats().commands;
-    tls::Client first;
+    tls_mbedtls::Client first;
     auto full = first.connect(options(port, dir.file("srv.pem")), &cache);
     ASSERT_TRUE(full) << first.diagnosis().cause;
     first.close();
@@ -50,7 +50,7 @@ TEST_F(TlsConnect, OneSignaturePerFullHandshakeNoneWhenResumed) {
 
     const auto commands = chip->stats().commands;
     for (int i = 0; i < 2; ++i) {
-        tls::Client again;
+        tls_mbedtls::Client again;
         auto resumed = again.connect(options(port, dir.file("srv.pem")), &cache);
         ASSERT_TRUE(resumed) << again.diagnosis().cause;
         EXPECT_TRUE(resumed->resumed);
@@ -65,7 +65,7 @@ TEST_F(TlsConnect, WrongCaHostnameExpiryAndNobodyListening) {
     server_cert("ec");
     int port = 0;
     auto server = s_server({}, port, 3);
-    tls::Client c;
+    tls_mbedtls::Client c;
     ASSERT_TRUE(emu::init_chip(dir.file("other"), {}).ok());
     EXPECT_FALSE(c.connect(options(port, dir.file("other/factory-ca.pem"))));
     EXPECT_EQ(c.diagnosis().failure, tls::Failure::untrusted_server) << c.diagnosis().cause;
@@ -86,7 +86,7 @@ TEST_F(TlsConnect, ABrokerThatAnswersNoSynTimesOutInTheConnect) {
     auto o = options(dropped.port(), dir.file("srv.pem"));
     o.host = "127.0.0.1";
     o.timeout_ms = 300;
-    tls::Client c;
+    tls_mbedtls::Client c;
     const auto r = c.connect(o);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.status().code(), Errc::communication_failure);
@@ -110,7 +110,7 @@ TEST_F(TlsConnect, ExpiredServerCertificate) {
     ASSERT_EQ(signed_old.exit_code, 0) << signed_old.output;
     int port = 0;
     auto server = s_server({}, port);
-    tls::Client c;
+    tls_mbedtls::Client c;
     EXPECT_FALSE(c.connect(options(port, dir.file("ca.pem"))));
     EXPECT_EQ(c.diagnosis().failure, tls::Failure::server_cert_expired) << c.diagnosis().cause;
 }
@@ -125,14 +125,14 @@ TEST_F(TlsConnect, RsaServerByEcdheRsaStaticRsaOnlyServerAndMissingSuite) {
     for (const auto& [suite, name] : suites) {
         auto rsa = s_server({"-cipher", suite}, port);
         const auto before = chip->stats().signatures;
-        tls::Client c;
+        tls_mbedtls::Client c;
         auto info = c.connect(options(port, dir.file("srv.pem")));
         ASSERT_TRUE(info) << c.diagnosis().cause << rsa->output();
         EXPECT_EQ(info->ciphersuite, name);
         EXPECT_EQ(info->chip_signatures, 1u);
         EXPECT_EQ(chip->stats().signatures - before, 1u);  // counted by the emulator
     }
-    tls::Client c;
+    tls_mbedtls::Client c;
     // Static RSA key exchange only: refused, and said so.
     auto static_rsa = s_server({"-cipher", "AES128-GCM-SHA256"}, port,
                                2);  // the diagnosis probes with a second connection
@@ -154,13 +154,14 @@ TEST_F(TlsConnect, CertificateKeyMismatchOnTheChipIsRejected) {
     mbedtls_pk_context wrong;
     mbedtls_pk_init(&wrong);
     ASSERT_TRUE(
-        tls::setup_se_key(wrong, *se, stsafe::kSlotUser, *identity::slot_public_key(*se, stsafe::kSlotUser, 4)).ok());
+        mbedtls_util::setup_se_key(wrong, *se, stsafe::kSlotUser, *identity::slot_public_key(*se, stsafe::kSlotUser, 4))
+            .ok());
     server_cert("ec");
     int port = 0;
     auto server = s_server({}, port);
     auto o = options(port, dir.file("srv.pem"));
     o.own_key = &wrong;
-    tls::Client c;
+    tls_mbedtls::Client c;
     EXPECT_FALSE(c.connect(o));
     EXPECT_EQ(c.diagnosis().failure, tls::Failure::client_cert_rejected) << c.diagnosis().cause;
     EXPECT_NE(c.diagnosis().fix.find("verify-pair"), std::string::npos);
@@ -175,7 +176,7 @@ TEST_F(TlsConnect, ChipFailingMidHandshake) {
     dead.nack_burst_rate = 1.0;  // the chip never answers again
     dead.nack_burst_length = 1000000;
     chip->set_faults(dead);
-    tls::Client c;
+    tls_mbedtls::Client c;
     EXPECT_FALSE(c.connect(options(port, dir.file("srv.pem"))));
     EXPECT_EQ(c.diagnosis().failure, tls::Failure::chip_error) << c.diagnosis().cause;
 }
@@ -184,9 +185,9 @@ TEST_F(TlsConnect, SharedContextAcrossConnections) {
     server_cert("ec");
     int port = 0;
     auto server = s_server({}, port, 3);
-    tls::ClientContext context;
+    tls_mbedtls::ClientContext context;
     EXPECT_FALSE(context.ready());
-    tls::Client c;
+    tls_mbedtls::Client c;
     EXPECT_EQ(c.connect(context).status().code(), Errc::invalid_argument);  // not set up yet
     tls::Diagnosis why;
     auto bad = options(port, dir.file("missing.pem"));
@@ -196,10 +197,10 @@ TEST_F(TlsConnect, SharedContextAcrossConnections) {
     ASSERT_TRUE(context.setup(options(port, dir.file("srv.pem")), &why).ok()) << why.cause;
     EXPECT_TRUE(context.ready());
     // One CA parse and one DRBG for every connection: a full handshake, then two resumed ones.
-    tls::SessionCache cache;
+    tls_mbedtls::SessionCache cache;
     const auto before = chip->stats().signatures;
     for (int i = 0; i < 3; ++i) {
-        tls::Client client;
+        tls_mbedtls::Client client;
         auto info = client.connect(context, &cache);
         ASSERT_TRUE(info) << client.diagnosis().cause;
         EXPECT_EQ(info->resumed, i > 0);
@@ -216,12 +217,12 @@ TEST_P(TlsResumption, TheCacheFollowsTheServerAcrossARestart) {
     auto server = s_server({}, port, 2);
     auto o = options(port, dir.file("srv.pem"));
     o.session_tickets = GetParam();
-    tls::ClientContext context;
+    tls_mbedtls::ClientContext context;
     tls::Diagnosis why;
     ASSERT_TRUE(context.setup(o, &why).ok()) << why.cause;
-    tls::SessionCache cache;
+    tls_mbedtls::SessionCache cache;
     const auto connect = [&] {
-        tls::Client client;
+        tls_mbedtls::Client client;
         auto info = client.connect(context, &cache);
         EXPECT_TRUE(info) << client.diagnosis().cause;
         return info ? info->chip_signatures + (info->resumed ? 100u : 0u) : 0u;

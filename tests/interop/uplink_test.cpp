@@ -21,9 +21,9 @@
 #include "sebind/agent/uplink.hpp"
 #include "sebind/identity/dev_pki.hpp"
 #include "sebind/identity/identity.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 #include "sebind/mqtt/outbox/outbox.hpp"
 #include "sebind/mqtt/outbox/posix_storage.hpp"
-#include "sebind/tls/se_key.hpp"
 
 using namespace sebind;
 using namespace std::chrono_literals;
@@ -77,7 +77,7 @@ protected:
         ASSERT_TRUE(pub);
         mbedtls_pk_init(&key);
         mbedtls_x509_crt_init(&chain);
-        ASSERT_TRUE(tls::setup_se_key(key, se, stsafe::kSlotUser, *pub).ok());
+        ASSERT_TRUE(mbedtls_util::setup_se_key(key, se, stsafe::kSlotUser, *pub).ok());
         ASSERT_EQ(mbedtls_x509_crt_parse_der(&chain, stored->der.data(), stored->der.size()), 0);
         start_broker();
     }
@@ -137,8 +137,8 @@ protected:
         return p;
     }
 
-    tls::ClientOptions tls_options() {
-        tls::ClientOptions o;
+    tls_mbedtls::ClientOptions tls_options() {
+        tls_mbedtls::ClientOptions o;
         o.host = "localhost";
         o.port = static_cast<std::uint16_t>(port);
         o.ca_file = pki() + "/ca.pem";
@@ -227,7 +227,7 @@ TEST_F(UplinkMtls, Qos1StreamOf5000SurvivesFiveBrokerRestartsWithNothingLost) {
     oc.sync = mqtt::SyncPolicy::batch;  // SIGKILL-safe; each restart here is the broker's
     mqtt::Outbox outbox(**storage, clock, oc);
     ASSERT_TRUE(outbox.open().ok());
-    tls::SessionCache cache;
+    tls_mbedtls::SessionCache cache;
     Counter events;
     std::vector<std::string> log;
     agent::Uplink up(uplink_config(false), agent::mbedtls_connector(tls_options(), &cache), clock, outbox, events,
@@ -260,7 +260,7 @@ TEST_F(UplinkMtls, Qos2StreamArrivesExactlyOnceAcrossBrokerRestarts) {
     ASSERT_TRUE(storage);
     mqtt::Outbox outbox(**storage, clock, {});
     ASSERT_TRUE(outbox.open().ok());
-    tls::SessionCache cache;
+    tls_mbedtls::SessionCache cache;
     Counter events;
     agent::Uplink up(uplink_config(false), agent::mbedtls_connector(tls_options(), &cache), clock, outbox, events);
 
@@ -277,10 +277,10 @@ class UplinkResumption : public UplinkMtls, public ::testing::WithParamInterface
 
 TEST_P(UplinkResumption, ReconnectToTheSameBrokerResumesWithoutAChipSignature) {
     mqtt::MemoryStore store;
-    tls::SessionCache cache;
+    tls_mbedtls::SessionCache cache;
     Counter events;
     std::vector<std::string> log;
-    tls::ClientOptions options = tls_options();
+    tls_mbedtls::ClientOptions options = tls_options();
     options.session_tickets = GetParam();
     agent::Uplink up(uplink_config(true), agent::mbedtls_connector(options, &cache), clock, store, events,
                      [&](const std::string& line) { log.push_back(line); });

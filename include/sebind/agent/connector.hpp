@@ -35,7 +35,7 @@ struct ConnectorOptions {
     bool session_tickets = true;  ///< mbedTLS only; false: resume by session id
     /// The device certificate, then any intermediates (both stacks send this chain).
     const mbedtls_x509_crt* chain = nullptr;
-    /// mbedTLS: the chip key bound to the certificate (tls::setup_se_key).
+    /// mbedTLS: the chip key bound to the certificate (mbedtls_util::setup_se_key).
     mbedtls_pk_context* key = nullptr;
     /// wolfSSL: the chip and the key slot that signs through its PK callback.
     stsafe::Device* device = nullptr;
@@ -44,7 +44,7 @@ struct ConnectorOptions {
 
 /// The session caches of both stacks (one per connector's lifetime).
 struct ConnectorCaches {
-    tls::SessionCache mbedtls;
+    tls_mbedtls::SessionCache mbedtls;
 #if SEBIND_HAVE_WOLFSSL
     tls_wolfssl::SessionCache wolfssl;
 #endif

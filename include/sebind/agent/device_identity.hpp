@@ -36,7 +36,7 @@ public:
     const std::string& not_after() const noexcept { return m_not_after; }
     /// True when the certificate is outside its validity period by this machine's clock.
     bool outside_validity() const noexcept { return m_outside_validity; }
-    /// Appends the intermediate CA(s) of the PEM file `path` to the chain (tls::append_chain_file).
+    /// Appends the intermediate CA(s) of the PEM file `path` to the chain (tls_mbedtls::append_chain_file).
     /// Errors: does_not_exist (no such file), invalid_argument (unusable); `detail` gets the line.
     Status add_chain_file(const std::string& path, std::string* detail);
     /// The device certificate, then the intermediates of add_chain_file.

@@ -28,9 +28,9 @@
 #include "sebind/core/clock.hpp"
 #include "sebind/mqtt/session/backoff.hpp"
 #include "sebind/mqtt/session/session.hpp"
-#include "sebind/tls/client.hpp"
 #include "sebind/tls/report.hpp"
 #include "sebind/tls/stream.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
 #if SEBIND_HAVE_WOLFSSL
 #include "sebind/tls_wolfssl/client.hpp"
 #endif
@@ -60,9 +60,9 @@ Connector client_connector(OptionsT options, CacheT* cache) {
 }
 
 /// The mbedTLS client (TLS 1.2). The trusted CAs, the DRBG and the TLS configuration are set up
-/// at the first call and shared by every later connection (tls::ClientContext: a reconnect costs
+/// at the first call and shared by every later connection (tls_mbedtls::ClientContext: a reconnect costs
 /// ~3 KB less heap and no CA parsing or entropy gathering). `cache` may be null.
-Connector mbedtls_connector(tls::ClientOptions options, tls::SessionCache* cache);
+Connector mbedtls_connector(tls_mbedtls::ClientOptions options, tls_mbedtls::SessionCache* cache);
 
 #if SEBIND_HAVE_WOLFSSL
 /// The wolfSSL client (TLS 1.2 and 1.3; the chip key through its PK callback).

@@ -36,7 +36,7 @@ Result<stsafe::PublicKey> keygen(stsafe::Device& device, const KeygenOptions& op
 /// certificate in the zone). Errors: does_not_exist (nothing recorded), corrupted_data.
 Result<stsafe::PublicKey> slot_public_key(stsafe::Device& device, std::uint8_t slot, std::uint8_t zone);
 
-/// PKCS#10 request in PEM, signed by the chip through tls::setup_se_key (SHA-256 for 256-bit
+/// PKCS#10 request in PEM, signed by the chip through mbedtls_util::setup_se_key (SHA-256 for 256-bit
 /// curves, SHA-384 for 384-bit ones). `subject` is an X.509 name string ("CN=device-001,O=Acme",
 /// or OpenSSL's "/CN=device-001/O=Acme"); `alt_names` become a subjectAltName extension: "DNS:name"
 /// (dNSName; a bare name too) or "IP:192.0.2.7" / "IP:2001:db8::7" (iPAddress), prefixes in either

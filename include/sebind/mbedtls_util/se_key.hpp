@@ -5,7 +5,7 @@
 //
 //   mbedtls_pk_context key;
 //   mbedtls_pk_init(&key);
-//   tls::setup_se_key(key, device, stsafe::kSlotUser, public_key);   // device must outlive key
+//   mbedtls_util::setup_se_key(key, device, stsafe::kSlotUser, public_key);   // device must outlive key
 //   mbedtls_ssl_conf_own_cert(&conf, &client_chain, &key);
 #pragma once
 
@@ -17,7 +17,7 @@
 #include "sebind/stsafe/device.hpp"
 #include "sebind/stsafe/types.hpp"
 
-namespace sebind::tls {
+namespace sebind::mbedtls_util {
 
 /// Binds `pk` (initialised, empty) to `slot` of `device`. `public_key` must be the slot's key
 /// (from Generate Key or from the slot's certificate); its curve must be the slot's curve as the
@@ -50,4 +50,4 @@ int to_mbedtls_error(Status status) noexcept;
 /// its failure (for diagnostics: mbedTLS only passes an int through the TLS stack).
 Status se_key_last_error(const mbedtls_pk_context& pk) noexcept;
 
-}  // namespace sebind::tls
+}  // namespace sebind::mbedtls_util

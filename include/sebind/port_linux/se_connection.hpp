@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SE URIs and an opened secure element, without the emulator (sebind::port_linux). The URI names
 // every transport; this target opens only i2c: (open_i2c_se), so a product that talks to a real
-// chip links no emulator code. sebind/port_linux/se_uri.hpp (sebind::se_uri) opens all three.
+// chip links no emulator code. sebind/se_uri/se_uri.hpp (sebind::se_uri) opens all three.
 //   emu:DIR                      emulator state directory, in process
 //   emud:SOCKET[#CHIP]           emulator daemon (sebind-emud); CHIP = a chip's name (its dir's
 //                                base name), default the daemon's first chip

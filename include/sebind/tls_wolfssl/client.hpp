@@ -10,7 +10,7 @@
 //   auto info = c.connect(o, &cache);            // one chip signature when full, none when resumed
 //   if (!info) log(c.diagnosis().cause, c.diagnosis().fix);
 //
-// Behaviour shared with the mbedTLS client (include/sebind/tls/client.hpp): TCP_NODELAY, the
+// Behaviour shared with the mbedTLS client (include/sebind/tls_mbedtls/client.hpp): TCP_NODELAY, the
 // server name always checked and sent as SNI, an explicit group list starting X25519, P-256,
 // ECDHE-ECDSA suites only in TLS 1.2, timeouts on every wait, session resumption, and a
 // diagnosis of each failure (tls::Diagnosis). See docs/tls-wolfssl.md.

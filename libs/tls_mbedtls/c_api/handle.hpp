@@ -8,7 +8,7 @@
 
 #include "sebind/core/status.hpp"
 #include "sebind/stsafe/device.hpp"
-#include "sebind/tls/sebind_mbedtls.h"
+#include "sebind/tls_mbedtls/sebind_mbedtls.h"
 
 /// The opaque handle of the C API: whatever owns the bus and the driver, behind one interface.
 struct sebind_mbedtls_se {
@@ -17,7 +17,7 @@ struct sebind_mbedtls_se {
     std::string last_error;
 };
 
-namespace sebind::tls::c_api {
+namespace sebind::tls_mbedtls::c_api {
 
 /// The C code of a Status category (0 for ok).
 int to_code(Errc e) noexcept;
@@ -46,4 +46,4 @@ int guarded(sebind_mbedtls_se* se, F&& body) noexcept {
 #endif
 }
 
-}  // namespace sebind::tls::c_api
+}  // namespace sebind::tls_mbedtls::c_api

@@ -11,7 +11,7 @@
 #include "sebind/identity/identity.hpp"
 #include "sebind/mbedtls_util/se_key.hpp"
 
-namespace sebind::tls::c_api {
+namespace sebind::tls_mbedtls::c_api {
 
 int to_code(Errc e) noexcept {
     switch (e) {
@@ -96,11 +96,11 @@ int fail_mbedtls(sebind_mbedtls_se* se, int rc, const char* what) noexcept {
 
 }  // namespace
 
-}  // namespace sebind::tls::c_api
+}  // namespace sebind::tls_mbedtls::c_api
 
 using namespace sebind;
-using tls::c_api::fail;
-using tls::c_api::guarded;
+using tls_mbedtls::c_api::fail;
+using tls_mbedtls::c_api::guarded;
 
 extern "C" {
 
@@ -150,7 +150,7 @@ int sebind_mbedtls_open(const sebind_mbedtls_bus* bus, const sebind_mbedtls_conf
         dc.address = c.i2c_address;
         dc.wait_table_percent = c.emulated ? 0 : 100;  // the emulator NACKs while busy instead
         if (c.busy_timeout_ms) dc.busy_timeout_ms = c.busy_timeout_ms;
-        auto* handle = new (std::nothrow) tls::c_api::CallbackSe(*bus, dc);
+        auto* handle = new (std::nothrow) tls_mbedtls::c_api::CallbackSe(*bus, dc);
         if (!handle) return SEBIND_MBEDTLS_ERR_OUT_OF_MEMORY;
         *se = handle;
         return SEBIND_MBEDTLS_OK;
@@ -172,7 +172,7 @@ int sebind_mbedtls_setup_key(sebind_mbedtls_se* se, uint8_t slot, uint8_t zone, 
         if (!key)
             return fail(se, key.status(), "setup_key: reading the slot's public key from its zone",
                         "check the zone holds this slot's certificate (`sebind info`)");
-        const Status s = tls::setup_se_key(*pk, se->device(), slot, *key);
+        const Status s = mbedtls_util::setup_se_key(*pk, se->device(), slot, *key);
         if (!s.ok())
             return fail(
                 se, s, "setup_key: binding the slot",
@@ -201,7 +201,7 @@ int sebind_mbedtls_setup_key_with_public(sebind_mbedtls_se* se, uint8_t slot, co
         key.curve = *curve;
         key.x.assign(Bytes(point + 1, n));
         key.y.assign(Bytes(point + 1 + n, n));
-        const Status s = tls::setup_se_key(*pk, se->device(), slot, key);
+        const Status s = mbedtls_util::setup_se_key(*pk, se->device(), slot, key);
         if (!s.ok()) return fail(se, s, "setup_key_with_public: binding the slot");
         se->last_error.clear();
         return SEBIND_MBEDTLS_OK;
@@ -218,7 +218,8 @@ int sebind_mbedtls_read_chain(sebind_mbedtls_se* se, uint8_t zone, mbedtls_x509_
                             ? "no certificate there: store one (`sebind cert store`)"
                             : nullptr);
         const int rc = mbedtls_x509_crt_parse_der(chain, cert->der.data(), cert->der.size());
-        if (rc != 0) return tls::c_api::fail_mbedtls(se, rc, "read_chain: the zone's certificate does not parse");
+        if (rc != 0)
+            return tls_mbedtls::c_api::fail_mbedtls(se, rc, "read_chain: the zone's certificate does not parse");
         se->last_error.clear();
         return SEBIND_MBEDTLS_OK;
     });
@@ -237,10 +238,13 @@ int sebind_mbedtls_verify_pair(sebind_mbedtls_se* se, uint8_t slot, const mbedtl
     });
 }
 
-uint32_t sebind_mbedtls_sign_count(const mbedtls_pk_context* pk) { return pk ? tls::se_key_signatures(*pk) : 0; }
+uint32_t sebind_mbedtls_sign_count(const mbedtls_pk_context* pk) {
+    return pk ? mbedtls_util::se_key_signatures(*pk) : 0;
+}
 
 int sebind_mbedtls_key_error(const mbedtls_pk_context* pk) {
-    return pk ? tls::c_api::to_code(tls::se_key_last_error(*pk).code()) : SEBIND_MBEDTLS_ERR_INVALID_ARGUMENT;
+    return pk ? tls_mbedtls::c_api::to_code(mbedtls_util::se_key_last_error(*pk).code())
+              : SEBIND_MBEDTLS_ERR_INVALID_ARGUMENT;
 }
 
 }  // extern "C"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "handle.hpp"
-#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/se_uri/se_uri.hpp"
 
 namespace {
 
@@ -30,7 +30,7 @@ void explain(char* why, std::size_t why_size, const std::string& text) {
 }  // namespace
 
 extern "C" int sebind_mbedtls_open_uri(const char* uri, sebind_mbedtls_se** se, char* why, size_t why_size) {
-    return tls::c_api::guarded(nullptr, [&] {
+    return tls_mbedtls::c_api::guarded(nullptr, [&] {
         if (se) *se = nullptr;
         explain(why, why_size, "");
         if (!uri || !se) {
@@ -42,13 +42,13 @@ extern "C" int sebind_mbedtls_open_uri(const char* uri, sebind_mbedtls_se** se, 
             explain(why, why_size,
                     std::string("'") + uri +
                         "' is not an SE URI — use emu:DIR, emud:SOCKET[#CHIP] or i2c:/dev/i2c-N[?addr=0x20]");
-            return tls::c_api::to_code(parsed.status().code());
+            return tls_mbedtls::c_api::to_code(parsed.status().code());
         }
         std::string detail;
         auto connection = port_linux::open_se(*parsed, {}, &detail);
         if (!connection) {
             explain(why, why_size, detail.empty() ? std::string("cannot open ") + uri : detail);
-            return tls::c_api::to_code(connection.status().code());
+            return tls_mbedtls::c_api::to_code(connection.status().code());
         }
         *se = new UriSe(std::move(*connection));
         return SEBIND_MBEDTLS_OK;

@@ -12,10 +12,10 @@
 //    straight into the executable; chip_ecdhe_available() checks at run time that it works.
 #include <mbedtls/ecdh.h>
 
-#include "sebind/tls/chip_ecdhe.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
+#include "sebind/tls_mbedtls/chip_ecdhe.hpp"
 
-using sebind::tls::ChipEcdheBinding;
+using sebind::tls_mbedtls::ChipEcdheBinding;
 
 namespace {
 
@@ -23,14 +23,14 @@ using Rng = int (*)(void*, unsigned char*, std::size_t);
 
 /// The chip's binding when this call is marked for it.
 ChipEcdheBinding* chip_binding(Rng f_rng, void* p_rng) {
-    return f_rng == sebind::tls::chip_ecdhe_rng ? static_cast<ChipEcdheBinding*>(p_rng) : nullptr;
+    return f_rng == sebind::tls_mbedtls::chip_ecdhe_rng ? static_cast<ChipEcdheBinding*>(p_rng) : nullptr;
 }
 
 int chip_error(ChipEcdheBinding& b, sebind::Status s) {
     b.last_error = s;
     if (s.code() == sebind::Errc::not_supported || s.code() == sebind::Errc::invalid_argument)
         return MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
-    return sebind::tls::to_mbedtls_error(s);
+    return sebind::mbedtls_util::to_mbedtls_error(s);
 }
 
 }  // namespace
@@ -39,7 +39,7 @@ extern "C" int mbedtls_ecdh_gen_public(mbedtls_ecp_group* grp, mbedtls_mpi* d, m
                                        void* p_rng) {
     if (ChipEcdheBinding* b = chip_binding(f_rng, p_rng)) {
         if (!b->device) return MBEDTLS_ERR_ECP_BAD_INPUT_DATA;  // chip_ecdhe_available()'s probe
-        const sebind::Status s = sebind::tls::chip_ecdhe_public(*b->device, grp->id, *Q);
+        const sebind::Status s = sebind::tls_mbedtls::chip_ecdhe_public(*b->device, grp->id, *Q);
         if (!s.ok()) return chip_error(*b, s);
         b->last_error = s;
         ++b->generated;
@@ -56,7 +56,7 @@ extern "C" int mbedtls_ecdh_compute_shared(mbedtls_ecp_group* grp, mbedtls_mpi* 
                                            const mbedtls_mpi* d, Rng f_rng, void* p_rng) {
     if (ChipEcdheBinding* b = chip_binding(f_rng, p_rng)) {
         if (!b->device) return MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
-        const sebind::Status s = sebind::tls::chip_ecdhe_shared(*b->device, grp->id, *Q, *z);
+        const sebind::Status s = sebind::tls_mbedtls::chip_ecdhe_shared(*b->device, grp->id, *Q, *z);
         if (!s.ok()) return chip_error(*b, s);
         b->last_error = s;
         ++b->established;

@@ -12,7 +12,7 @@
 #include "harness.hpp"
 #include "host_crypto.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 #include "software_ca.hpp"
 
 using namespace sebind;
@@ -56,7 +56,7 @@ protected:
     std::vector<std::uint8_t> certificate_for_slot(const PublicKey& pub, const std::string& cn = "CN=device-001") {
         mbedtls_pk_context k;
         mbedtls_pk_init(&k);
-        EXPECT_TRUE(tls::setup_se_key(k, se, kSlotUser, pub).ok());
+        EXPECT_TRUE(mbedtls_util::setup_se_key(k, se, kSlotUser, pub).ok());
         auto der = ca.issue(k, cn);
         mbedtls_pk_free(&k);
         return der;
@@ -90,7 +90,7 @@ protected:
             return ::testing::AssertionFailure() << "no digest";
         if (mbedtls_pk_verify(&csr.pk, csr.sig_md, digest, mbedtls_md_get_size(md), csr.sig.p, csr.sig.len) != 0)
             return ::testing::AssertionFailure() << "the signature does not verify with the request's key";
-        auto in_csr = tls::public_key_of(csr.pk);
+        auto in_csr = mbedtls_util::public_key_of(csr.pk);
         if (!in_csr) return ::testing::AssertionFailure() << "the request's key is not an EC key";
         const std::vector<std::uint8_t> probe(32, 0x5A);
         auto sig = se.generate_signature(kSlotUser, probe);
@@ -145,7 +145,7 @@ TEST_P(CsrPerCurve, ChipSignedRequestWithTheCurvesDigestAndTheSlotsKey) {
     mbedtls_x509_csr_init(&csr);
     ASSERT_EQ(mbedtls_x509_csr_parse(&csr, reinterpret_cast<const unsigned char*>(pem->c_str()), pem->size() + 1), 0);
     EXPECT_EQ(csr.sig_md, curve_info(curve).coordinate_size == 48 ? MBEDTLS_MD_SHA384 : MBEDTLS_MD_SHA256);
-    auto in_csr = tls::public_key_of(csr.pk);
+    auto in_csr = mbedtls_util::public_key_of(csr.pk);
     ASSERT_TRUE(in_csr);
     EXPECT_TRUE(same_key(*in_csr, pub));
     // The signature verifies with the request's own key (what a CA checks first).
@@ -203,7 +203,7 @@ TEST_F(IdentityOnChip, NotYetValidNeedsForce) {
     const PublicKey pub = keygen(Curve::p256);
     mbedtls_pk_context k;
     mbedtls_pk_init(&k);
-    ASSERT_TRUE(tls::setup_se_key(k, se, kSlotUser, pub).ok());
+    ASSERT_TRUE(mbedtls_util::setup_se_key(k, se, kSlotUser, pub).ok());
     const auto future = ca.issue(k, "CN=later", "20900101000000", "20910101000000");
     mbedtls_pk_free(&k);
     const auto before = zone_bytes(kZone);
@@ -352,7 +352,7 @@ TEST_F(IdentityOnChip, LargestCertificateThatFitsTheCopyIsStoredOneByteMoreIsNot
     const PublicKey pub = keygen(Curve::p384);
     mbedtls_pk_context k;
     mbedtls_pk_init(&k);
-    ASSERT_TRUE(tls::setup_se_key(k, se, kSlotUser, pub).ok());
+    ASSERT_TRUE(mbedtls_util::setup_se_key(k, se, kSlotUser, pub).ok());
     std::vector<std::uint8_t> fits, too_big;
     for (std::size_t n = 1; n < 600 && too_big.empty(); ++n) {
         const std::string pad(n, 'x');

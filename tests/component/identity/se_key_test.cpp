@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The chip key as an mbedtls_pk_context (tls::setup_se_key) against the emulated chip: signing
+// The chip key as an mbedtls_pk_context (mbedtls_util::setup_se_key) against the emulated chip: signing
 // through mbedtls_pk_sign, verifying with the public key, bit lengths, and chip errors as pk codes.
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <mbedtls/pk.h>
 
 #include "harness.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
 
 using namespace sebind;
 using namespace sebind::stsafe;
@@ -66,8 +66,8 @@ class SeKeyPerCurve : public SeKey, public ::testing::WithParamInterface<Curve> 
 TEST_P(SeKeyPerCurve, LooksLikeAnEcKeyOfTheSlotsSize) {
     const Curve curve = GetParam();
     const PublicKey pub = generate(curve);
-    ASSERT_TRUE(tls::setup_se_key(key, se, kSlotUser, pub).ok());
-    EXPECT_TRUE(tls::is_se_key(key));
+    ASSERT_TRUE(mbedtls_util::setup_se_key(key, se, kSlotUser, pub).ok());
+    EXPECT_TRUE(mbedtls_util::is_se_key(key));
     EXPECT_EQ(mbedtls_pk_get_bitlen(&key), curve_info(curve).coordinate_size * 8);
     EXPECT_EQ(mbedtls_pk_get_type(&key), MBEDTLS_PK_ECKEY);
     // TLS asks for ECDSA: an ECKEY-only answer makes the client send an "anonymous" signature.
@@ -79,7 +79,7 @@ TEST_P(SeKeyPerCurve, LooksLikeAnEcKeyOfTheSlotsSize) {
     const mbedtls_ecp_keypair* ec = mbedtls_pk_ec(key);
     ASSERT_NE(ec, nullptr);
     EXPECT_EQ(mbedtls_mpi_cmp_int(&ec->d, 0), 0);
-    auto back = tls::public_key_of(key);
+    auto back = mbedtls_util::public_key_of(key);
     ASSERT_TRUE(back);
     EXPECT_EQ(back->curve, curve);
     EXPECT_TRUE(std::equal(back->x.begin(), back->x.end(), pub.x.begin(), pub.x.end()));
@@ -95,7 +95,7 @@ TEST_P(SeKeyPerCurve, LooksLikeAnEcKeyOfTheSlotsSize) {
 
 TEST_P(SeKeyPerCurve, PkSignGivesDerThatThePublicKeyVerifies) {
     const Curve curve = GetParam();
-    ASSERT_TRUE(tls::setup_se_key(key, se, kSlotUser, generate(curve)).ok());
+    ASSERT_TRUE(mbedtls_util::setup_se_key(key, se, kSlotUser, generate(curve)).ok());
     const mbedtls_md_type_t md = curve_info(curve).coordinate_size == 48 ? MBEDTLS_MD_SHA384 : MBEDTLS_MD_SHA256;
     const auto digest = hash(md, "a CertificateVerify transcript");
     std::vector<unsigned char> sig(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
@@ -103,7 +103,7 @@ TEST_P(SeKeyPerCurve, PkSignGivesDerThatThePublicKeyVerifies) {
     const std::uint32_t chip_signatures = se.stats().signatures;
     ASSERT_EQ(mbedtls_pk_sign(&key, md, digest.data(), digest.size(), sig.data(), &sig_len, no_rng, nullptr), 0);
     EXPECT_EQ(se.stats().signatures, chip_signatures + 1);
-    EXPECT_EQ(tls::se_key_signatures(key), 1u);
+    EXPECT_EQ(mbedtls_util::se_key_signatures(key), 1u);
 
     // DER ECDSA-Sig-Value: SEQUENCE { INTEGER r, INTEGER s }, nothing after it.
     unsigned char* p = sig.data();
@@ -137,7 +137,7 @@ INSTANTIATE_TEST_SUITE_P(AllCurves, SeKeyPerCurve,
 TEST_F(SeKey, P256KeyTakesA48ByteSha384Digest) {
     // mosquitto prefers AES256-GCM-SHA384: a P-256 key is handed 48 bytes and ECDSA uses the
     // leftmost 32 (SEC 1 §4.1.3 step 5), which is what the verifier does too.
-    ASSERT_TRUE(tls::setup_se_key(key, se, kSlotUser, generate(Curve::p256)).ok());
+    ASSERT_TRUE(mbedtls_util::setup_se_key(key, se, kSlotUser, generate(Curve::p256)).ok());
     const auto digest = hash(MBEDTLS_MD_SHA384, "ServerKeyExchange");
     ASSERT_EQ(digest.size(), 48u);
     std::vector<unsigned char> sig(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
@@ -157,23 +157,23 @@ TEST_F(SeKey, SetupRefusesEmptySlotWrongCurveAndPointsOffTheCurve) {
     none.curve = Curve::p256;
     none.x.resize(32);
     none.y.resize(32);
-    EXPECT_EQ(tls::setup_se_key(key, se, kSlotUser, none).code(), Errc::does_not_exist);
+    EXPECT_EQ(mbedtls_util::setup_se_key(key, se, kSlotUser, none).code(), Errc::does_not_exist);
     EXPECT_EQ(key.pk_info, nullptr);
 
     const PublicKey pub = generate(Curve::p384);
     PublicKey wrong_curve = pub;
     wrong_curve.curve = Curve::brainpool_p384r1;
-    EXPECT_EQ(tls::setup_se_key(key, se, kSlotUser, wrong_curve).code(), Errc::invalid_argument);
+    EXPECT_EQ(mbedtls_util::setup_se_key(key, se, kSlotUser, wrong_curve).code(), Errc::invalid_argument);
     PublicKey off_curve = pub;
     off_curve.y[47] ^= 1;
-    EXPECT_EQ(tls::setup_se_key(key, se, kSlotUser, off_curve).code(), Errc::invalid_argument);
+    EXPECT_EQ(mbedtls_util::setup_se_key(key, se, kSlotUser, off_curve).code(), Errc::invalid_argument);
     EXPECT_EQ(key.pk_info, nullptr);  // left empty, reusable
-    EXPECT_TRUE(tls::setup_se_key(key, se, kSlotUser, pub).ok());
+    EXPECT_TRUE(mbedtls_util::setup_se_key(key, se, kSlotUser, pub).ok());
 }
 
 TEST_F(SeKey, ChipRefusalBecomesAPkErrorWithTheStatusKept) {
     // A key allowed one signature: the second is refused by the chip (0x0B, §4.15).
-    ASSERT_TRUE(tls::setup_se_key(key, se, kSlotUser, generate(Curve::p256, 1)).ok());
+    ASSERT_TRUE(mbedtls_util::setup_se_key(key, se, kSlotUser, generate(Curve::p256, 1)).ok());
     const auto digest = hash(MBEDTLS_MD_SHA256, "once");
     std::vector<unsigned char> sig(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
     std::size_t sig_len = 0;
@@ -183,14 +183,14 @@ TEST_F(SeKey, ChipRefusalBecomesAPkErrorWithTheStatusKept) {
     const int rc = mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), &sig_len, no_rng,
                                    nullptr);
     EXPECT_EQ(rc, MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE);
-    EXPECT_EQ(rc, tls::to_mbedtls_error(tls::se_key_last_error(key)));
-    EXPECT_EQ(tls::se_key_last_error(key).code(), Errc::not_permitted);
-    EXPECT_EQ(tls::se_key_last_error(key).device_status(), 0x0B);
-    EXPECT_EQ(tls::se_key_signatures(key), 1u);
+    EXPECT_EQ(rc, mbedtls_util::to_mbedtls_error(mbedtls_util::se_key_last_error(key)));
+    EXPECT_EQ(mbedtls_util::se_key_last_error(key).code(), Errc::not_permitted);
+    EXPECT_EQ(mbedtls_util::se_key_last_error(key).device_status(), 0x0B);
+    EXPECT_EQ(mbedtls_util::se_key_signatures(key), 1u);
 }
 
 TEST_F(SeKey, DeadBusAndBadDigestBecomePkErrors) {
-    ASSERT_TRUE(tls::setup_se_key(key, se, kSlotUser, generate(Curve::p256)).ok());
+    ASSERT_TRUE(mbedtls_util::setup_se_key(key, se, kSlotUser, generate(Curve::p256)).ok());
     std::vector<unsigned char> sig(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
     std::size_t sig_len = 0;
     // An all-zero digest hangs real A110s (§9): refused before the chip, as bad input.
@@ -207,15 +207,15 @@ TEST_F(SeKey, DeadBusAndBadDigestBecomePkErrors) {
     EXPECT_EQ(
         mbedtls_pk_sign(&key, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), &sig_len, no_rng, nullptr),
         MBEDTLS_ERR_PK_HW_ACCEL_FAILED);
-    const Errc e = tls::se_key_last_error(key).code();
+    const Errc e = mbedtls_util::se_key_last_error(key).code();
     EXPECT_TRUE(e == Errc::busy || e == Errc::communication_failure || e == Errc::timeout) << to_string(e);
     chip->set_faults({});
 }
 
 TEST(SeKeyErrors, EveryFailureIsANegativePkOrEcpCode) {
-    EXPECT_EQ(tls::to_mbedtls_error(Status::success()), 0);
+    EXPECT_EQ(mbedtls_util::to_mbedtls_error(Status::success()), 0);
     for (int e = static_cast<int>(Errc::communication_failure); e <= static_cast<int>(Errc::expired); ++e) {
-        const int rc = tls::to_mbedtls_error(Status(static_cast<Errc>(e)));
+        const int rc = mbedtls_util::to_mbedtls_error(Status(static_cast<Errc>(e)));
         EXPECT_LT(rc, 0) << e;
         // High-level pk (0x3880..0x3F80) or ECP (0x4880..0x4F80) module codes.
         const bool pk = -rc >= 0x3880 && -rc <= 0x3F80;
@@ -224,7 +224,7 @@ TEST(SeKeyErrors, EveryFailureIsANegativePkOrEcpCode) {
     }
     // Bus and chip failures are "hardware", never "bad input": mbedTLS callers must not retry
     // with different data.
-    EXPECT_EQ(tls::to_mbedtls_error(Status(Errc::communication_failure)), MBEDTLS_ERR_PK_HW_ACCEL_FAILED);
-    EXPECT_EQ(tls::to_mbedtls_error(Status(Errc::integrity_failure)), MBEDTLS_ERR_PK_HW_ACCEL_FAILED);
-    EXPECT_EQ(tls::to_mbedtls_error(Status(Errc::not_permitted, 0x0B)), MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE);
+    EXPECT_EQ(mbedtls_util::to_mbedtls_error(Status(Errc::communication_failure)), MBEDTLS_ERR_PK_HW_ACCEL_FAILED);
+    EXPECT_EQ(mbedtls_util::to_mbedtls_error(Status(Errc::integrity_failure)), MBEDTLS_ERR_PK_HW_ACCEL_FAILED);
+    EXPECT_EQ(mbedtls_util::to_mbedtls_error(Status(Errc::not_permitted, 0x0B)), MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE);
 }

@@ -7,7 +7,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
-#include "sebind/tls/sebind_mbedtls.h"
+#include "sebind/tls_mbedtls/sebind_mbedtls.h"
 
 struct c_api_run {
     int open, read_chain, setup_key, verify_pair, sign, verify_with_certificate;

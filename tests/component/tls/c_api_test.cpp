@@ -14,9 +14,9 @@
 #include "sebind/core/clock.hpp"
 #include "sebind/emu/emulator.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/tls/chip_ecdhe.hpp"
-#include "sebind/tls/client.hpp"
-#include "sebind/tls/sebind_mbedtls.h"
+#include "sebind/tls_mbedtls/chip_ecdhe.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
+#include "sebind/tls_mbedtls/sebind_mbedtls.h"
 
 using namespace sebind;
 
@@ -252,7 +252,7 @@ TEST(CApi, EveryCodeHasItsOwnText) {
 TEST(CApi, ChipEcdheNeedsTheHook) {
     // This test program does not link sebind::tls_mbedtls_ecdhe_hook: asking for chip ECDHE must
     // fail at setup with the fix, not silently compute ECDHE on the host.
-    EXPECT_FALSE(tls::chip_ecdhe_available());
+    EXPECT_FALSE(tls_mbedtls::chip_ecdhe_available());
     CChip c;
     sebind_mbedtls_se* se = c.open();
     ASSERT_NE(se, nullptr);
@@ -261,13 +261,13 @@ TEST(CApi, ChipEcdheNeedsTheHook) {
     ASSERT_EQ(sebind_mbedtls_setup_key(se, 0, 0, &o.key), 0);
     test::TempDir dir;
     ASSERT_TRUE(emu::init_chip(dir.file("ca"), {}).ok());
-    tls::ClientOptions options;
+    tls_mbedtls::ClientOptions options;
     options.host = "localhost";
     options.ca_file = dir.file("ca/factory-ca.pem");
     options.own_chain = &o.chain;
     options.own_key = &o.key;
     options.chip_ecdhe = true;
-    tls::ClientContext context;
+    tls_mbedtls::ClientContext context;
     tls::Diagnosis why;
     EXPECT_EQ(context.setup(options, &why).code(), Errc::not_supported);
     EXPECT_EQ(why.failure, tls::Failure::not_supported);

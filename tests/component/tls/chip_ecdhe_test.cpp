@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "harness.hpp"
-#include "sebind/tls/chip_ecdhe.hpp"
+#include "sebind/tls_mbedtls/chip_ecdhe.hpp"
 
 using namespace sebind;
 
@@ -87,8 +87,8 @@ TEST_P(ChipEcdhe, ChipAndHostAgreeOnTheSecret) {
     Point chip_q;
     Mpi z;
     const auto before = chip->stats().key_establishments;
-    ASSERT_TRUE(tls::chip_ecdhe_public(se, GetParam(), chip_q.p).ok());
-    ASSERT_TRUE(tls::chip_ecdhe_shared(se, GetParam(), host.q, z.v).ok());
+    ASSERT_TRUE(tls_mbedtls::chip_ecdhe_public(se, GetParam(), chip_q.p).ok());
+    ASSERT_TRUE(tls_mbedtls::chip_ecdhe_shared(se, GetParam(), host.q, z.v).ok());
     EXPECT_EQ(bytes_of(z.v, (host.grp.pbits + 7) / 8), host.shared_with(chip_q.p));
     EXPECT_EQ(chip->stats().key_establishments - before, 1u);
 }
@@ -103,18 +103,18 @@ TEST(ChipEcdheSlot, SingleUseVolatileAndNeverSigns) {
     HostSide host(MBEDTLS_ECP_DP_SECP256R1);
     Point q;
     Mpi z;
-    ASSERT_TRUE(tls::chip_ecdhe_public(se, MBEDTLS_ECP_DP_SECP256R1, q.p).ok());
+    ASSERT_TRUE(tls_mbedtls::chip_ecdhe_public(se, MBEDTLS_ECP_DP_SECP256R1, q.p).ok());
     // The ephemeral key was generated for key establishment only: the chip refuses to sign (§4.15).
     std::uint8_t digest[32];
     std::fill(std::begin(digest), std::end(digest), 0x5A);
     EXPECT_EQ(se.generate_signature(stsafe::kSlotEphemeral, digest).status().code(), Errc::not_permitted);
-    ASSERT_TRUE(tls::chip_ecdhe_shared(se, MBEDTLS_ECP_DP_SECP256R1, host.q, z.v).ok());
+    ASSERT_TRUE(tls_mbedtls::chip_ecdhe_shared(se, MBEDTLS_ECP_DP_SECP256R1, host.q, z.v).ok());
     // Used once, then erased (§5.1).
-    EXPECT_EQ(tls::chip_ecdhe_shared(se, MBEDTLS_ECP_DP_SECP256R1, host.q, z.v).code(), Errc::does_not_exist);
+    EXPECT_EQ(tls_mbedtls::chip_ecdhe_shared(se, MBEDTLS_ECP_DP_SECP256R1, host.q, z.v).code(), Errc::does_not_exist);
     // A reset between the two halves loses the key (the handshake must not be interleaved with one).
-    ASSERT_TRUE(tls::chip_ecdhe_public(se, MBEDTLS_ECP_DP_SECP256R1, q.p).ok());
+    ASSERT_TRUE(tls_mbedtls::chip_ecdhe_public(se, MBEDTLS_ECP_DP_SECP256R1, q.p).ok());
     ASSERT_TRUE(se.reset().ok());
-    EXPECT_EQ(tls::chip_ecdhe_shared(se, MBEDTLS_ECP_DP_SECP256R1, host.q, z.v).code(), Errc::does_not_exist);
+    EXPECT_EQ(tls_mbedtls::chip_ecdhe_shared(se, MBEDTLS_ECP_DP_SECP256R1, host.q, z.v).code(), Errc::does_not_exist);
 }
 
 TEST(ChipEcdheSlot, RefusalsBeforeTheChip) {
@@ -124,17 +124,18 @@ TEST(ChipEcdheSlot, RefusalsBeforeTheChip) {
     Mpi z;
     // X25519 is not an A110 curve (A120 only, §5.2): refused without a command.
     const auto commands = chip->stats().commands;
-    EXPECT_EQ(tls::chip_ecdhe_public(se, MBEDTLS_ECP_DP_CURVE25519, q.p).code(), Errc::not_supported);
+    EXPECT_EQ(tls_mbedtls::chip_ecdhe_public(se, MBEDTLS_ECP_DP_CURVE25519, q.p).code(), Errc::not_supported);
     EXPECT_EQ(chip->stats().commands, commands);
     // A peer point off the curve is refused on the host and leaves the ephemeral key usable.
-    ASSERT_TRUE(tls::chip_ecdhe_public(se, MBEDTLS_ECP_DP_SECP256R1, q.p).ok());
+    ASSERT_TRUE(tls_mbedtls::chip_ecdhe_public(se, MBEDTLS_ECP_DP_SECP256R1, q.p).ok());
     Point bogus;
     ASSERT_EQ(mbedtls_mpi_lset(&bogus.p.X, 5), 0);
     ASSERT_EQ(mbedtls_mpi_lset(&bogus.p.Y, 7), 0);
     ASSERT_EQ(mbedtls_mpi_lset(&bogus.p.Z, 1), 0);
-    EXPECT_EQ(tls::chip_ecdhe_shared(se, MBEDTLS_ECP_DP_SECP256R1, bogus.p, z.v).code(), Errc::invalid_argument);
+    EXPECT_EQ(tls_mbedtls::chip_ecdhe_shared(se, MBEDTLS_ECP_DP_SECP256R1, bogus.p, z.v).code(),
+              Errc::invalid_argument);
     HostSide host(MBEDTLS_ECP_DP_SECP256R1, 9);
-    ASSERT_TRUE(tls::chip_ecdhe_shared(se, MBEDTLS_ECP_DP_SECP256R1, host.q, z.v).ok());
+    ASSERT_TRUE(tls_mbedtls::chip_ecdhe_shared(se, MBEDTLS_ECP_DP_SECP256R1, host.q, z.v).ok());
     EXPECT_EQ(bytes_of(z.v, 32), host.shared_with(q.p));
 }
 
@@ -149,9 +150,9 @@ TEST(ChipEcdheSlot, CostsGenerateKeyPlusEstablishKeyOnTheChip) {
     Mpi z;
     Clock& clock = chip->clock();
     const std::uint32_t t0 = clock.now_ms();
-    ASSERT_TRUE(tls::chip_ecdhe_public(chip->device(), MBEDTLS_ECP_DP_SECP256R1, q.p).ok());
+    ASSERT_TRUE(tls_mbedtls::chip_ecdhe_public(chip->device(), MBEDTLS_ECP_DP_SECP256R1, q.p).ok());
     const std::uint32_t t1 = clock.now_ms();
-    ASSERT_TRUE(tls::chip_ecdhe_shared(chip->device(), MBEDTLS_ECP_DP_SECP256R1, host.q, z.v).ok());
+    ASSERT_TRUE(tls_mbedtls::chip_ecdhe_shared(chip->device(), MBEDTLS_ECP_DP_SECP256R1, host.q, z.v).ok());
     const std::uint32_t t2 = clock.now_ms();
     EXPECT_GE(t1 - t0, 160u);
     EXPECT_LT(t1 - t0, 160u + 20u);  // polling granularity only
@@ -160,10 +161,10 @@ TEST(ChipEcdheSlot, CostsGenerateKeyPlusEstablishKeyOnTheChip) {
 }
 
 TEST(ChipEcdheHook, MbedtlsEcdhApiReachesTheChip) {
-    ASSERT_TRUE(tls::chip_ecdhe_available());
+    ASSERT_TRUE(tls_mbedtls::chip_ecdhe_available());
     auto chip = test::make_test_chip();
     std::uint32_t seed = 3;
-    tls::ChipEcdheBinding binding;
+    tls_mbedtls::ChipEcdheBinding binding;
     binding.device = &chip->device();
     binding.f_rng = test_rng;
     binding.p_rng = &seed;
@@ -178,9 +179,9 @@ TEST(ChipEcdheHook, MbedtlsEcdhApiReachesTheChip) {
     const unsigned char* p = params;
     ASSERT_EQ(mbedtls_ecdh_read_params(&client, &p, params + params_len), 0);
     const auto before = chip->stats().key_establishments;
-    ASSERT_EQ(mbedtls_ecdh_make_public(&client, &pub_len, pub, sizeof pub, tls::chip_ecdhe_rng, &binding), 0);
+    ASSERT_EQ(mbedtls_ecdh_make_public(&client, &pub_len, pub, sizeof pub, tls_mbedtls::chip_ecdhe_rng, &binding), 0);
     ASSERT_EQ(mbedtls_ecdh_read_public(&server, pub, pub_len), 0);
-    ASSERT_EQ(mbedtls_ecdh_calc_secret(&client, &s1_len, s1, sizeof s1, tls::chip_ecdhe_rng, &binding), 0);
+    ASSERT_EQ(mbedtls_ecdh_calc_secret(&client, &s1_len, s1, sizeof s1, tls_mbedtls::chip_ecdhe_rng, &binding), 0);
     ASSERT_EQ(mbedtls_ecdh_calc_secret(&server, &s2_len, s2, sizeof s2, test_rng, &seed), 0);
     EXPECT_EQ(std::vector<unsigned char>(s1, s1 + s1_len), std::vector<unsigned char>(s2, s2 + s2_len));
     EXPECT_EQ(s1_len, 32u);
@@ -189,7 +190,7 @@ TEST(ChipEcdheHook, MbedtlsEcdhApiReachesTheChip) {
     EXPECT_EQ(chip->stats().key_establishments - before, 1u);
     EXPECT_EQ(mbedtls_mpi_cmp_int(&client.d, 0), 0);  // no private scalar on the host
     // A second calc_secret has no key left in the chip: the error surfaces, with its cause.
-    EXPECT_NE(mbedtls_ecdh_calc_secret(&client, &s1_len, s1, sizeof s1, tls::chip_ecdhe_rng, &binding), 0);
+    EXPECT_NE(mbedtls_ecdh_calc_secret(&client, &s1_len, s1, sizeof s1, tls_mbedtls::chip_ecdhe_rng, &binding), 0);
     EXPECT_EQ(binding.last_error.code(), Errc::does_not_exist);
     mbedtls_ecdh_free(&server);
     mbedtls_ecdh_free(&client);

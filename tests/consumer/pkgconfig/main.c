@@ -12,7 +12,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
-#include "sebind/tls/sebind_mbedtls.h"
+#include "sebind/tls_mbedtls/sebind_mbedtls.h"
 #include "sebind/version.h"
 
 static int no_rng(void* ctx, unsigned char* out, size_t len) {

@@ -17,8 +17,8 @@
 #include "peer.hpp"
 #include "process.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/tls/client.hpp"
-#include "sebind/tls/se_key.hpp"
+#include "sebind/mbedtls_util/se_key.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
 
 namespace sebind::test {
 
@@ -28,7 +28,8 @@ protected:
         auto cert = identity::read_certificate(*se, 0);
         ASSERT_TRUE(cert);
         ASSERT_EQ(mbedtls_x509_crt_parse_der(&chain, cert->der.data(), cert->der.size()), 0);
-        ASSERT_TRUE(tls::setup_se_key(key, *se, stsafe::kSlotFactory, *tls::public_key_of(chain.pk)).ok());
+        ASSERT_TRUE(
+            mbedtls_util::setup_se_key(key, *se, stsafe::kSlotFactory, *mbedtls_util::public_key_of(chain.pk)).ok());
     }
     void TearDown() override {
         mbedtls_pk_free(&key);
@@ -91,8 +92,8 @@ protected:
     }
 
     /// Client options with the factory identity, trusting `ca`.
-    tls::ClientOptions options(int port, const std::string& ca) {
-        tls::ClientOptions o;
+    tls_mbedtls::ClientOptions options(int port, const std::string& ca) {
+        tls_mbedtls::ClientOptions o;
         o.host = "localhost";
         o.port = static_cast<std::uint16_t>(port);
         o.ca_file = ca;

@@ -5,8 +5,8 @@
 
 #include <random>
 
-#include "sebind/port_linux/daemon.hpp"
-#include "sebind/port_linux/daemon_protocol.hpp"
+#include "sebind/emud/daemon.hpp"
+#include "sebind/emud/daemon_protocol.hpp"
 
 using namespace sebind;
 using namespace sebind::port_linux;

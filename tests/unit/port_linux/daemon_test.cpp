@@ -13,9 +13,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "sebind/port_linux/daemon.hpp"
-#include "sebind/port_linux/daemon_protocol.hpp"
-#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/emud/daemon.hpp"
+#include "sebind/emud/daemon_protocol.hpp"
+#include "sebind/se_uri/se_uri.hpp"
 #include "sebind/stsafe/device.hpp"
 
 using namespace sebind;

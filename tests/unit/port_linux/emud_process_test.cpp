@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sebind/port_linux/daemon.hpp"
-#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/emud/daemon.hpp"
+#include "sebind/se_uri/se_uri.hpp"
 #include "sebind/stsafe/device.hpp"
 
 extern char** environ;

@@ -7,7 +7,7 @@
 #include <string>
 
 #ifdef SEBIND_CONSUMER_ANY_URI
-#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/se_uri/se_uri.hpp"
 #else
 #include "sebind/port_linux/se_connection.hpp"
 #endif

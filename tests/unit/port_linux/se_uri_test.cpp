@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "sebind/port_linux/se_uri.hpp"
+#include "sebind/se_uri/se_uri.hpp"
 
 using namespace sebind;
 using namespace sebind::port_linux;

@@ -18,7 +18,7 @@
 #include "sebind/tls/report.hpp"
 #include "sebind/tls/stream.hpp"
 
-namespace sebind::tls {
+namespace sebind::tls_mbedtls {
 
 struct ClientOptions {
     std::string
@@ -49,13 +49,13 @@ struct ClientOptions {
 /// Appends the certificates of the PEM file `path` to `into` (tls::read_pem_certificates, then
 /// mbedTLS's parser). `what` names the file in the diagnosis ("CA file"). false: `d` says
 /// "cannot read <what> <path>: <reason>" (file_not_found, file_invalid).
-bool load_certificate_file(const std::string& what, const std::string& path, mbedtls_x509_crt& into, Diagnosis& d);
+bool load_certificate_file(const std::string& what, const std::string& path, mbedtls_x509_crt& into, tls::Diagnosis& d);
 
 /// Appends the intermediate CA certificates of the PEM file `path` to `chain`, which holds the
 /// device certificate (the leaf): they go out with it in the handshake, so a broker that trusts
 /// only the root accepts a device certificate issued by an intermediate. A copy of the leaf in
 /// the file (a "full chain" file) is skipped. false: `d` says why, as load_certificate_file.
-bool append_chain_file(const std::string& path, mbedtls_x509_crt& chain, Diagnosis& d);
+bool append_chain_file(const std::string& path, mbedtls_x509_crt& chain, tls::Diagnosis& d);
 
 /// What connections to one server share: the trusted CAs (parsed once), one DRBG (seeded once)
 /// and the TLS configuration. A device that reconnects keeps one and passes it to every
@@ -63,9 +63,9 @@ bool append_chain_file(const std::string& path, mbedtls_x509_crt& chain, Diagnos
 /// heap at its peak on Debian's mbedTLS 2.28) instead of also a 37 KB entropy context, the CA
 /// and a DRBG each time (docs/tls-mbedtls.md, "Memory").
 ///
-///   tls::ClientContext context;
+///   tls_mbedtls::ClientContext context;
 ///   if (!context.setup(options, &why).ok()) ...        // once
-///   tls::Client client;
+///   tls_mbedtls::Client client;
 ///   auto info = client.connect(context, &cache);       // every (re)connection
 ///
 /// Not thread-safe (the DRBG): one connection handshaking at a time. It must outlive every Client
@@ -82,7 +82,7 @@ public:
     /// Client may still be connected with it). Errors: invalid_argument (CA file missing, unreadable
     /// or without a usable certificate: tls::read_pem_certificates, diagnosis file_not_found or
     /// file_invalid; no entropy; a bad client certificate); `diagnosis` then says why.
-    Status setup(const ClientOptions& options, Diagnosis* diagnosis = nullptr);
+    Status setup(const ClientOptions& options, tls::Diagnosis* diagnosis = nullptr);
     bool ready() const noexcept;
     const ClientOptions& options() const noexcept;
 
@@ -110,7 +110,7 @@ private:
     bool m_valid = false;
 };
 
-class Client final : public Stream {
+class Client final : public tls::Stream {
 public:
     Client();
     ~Client();
@@ -123,11 +123,11 @@ public:
     /// (no TLS answer in time), not_permitted (the handshake failed).
     /// This one-shot form builds a context for this connection alone (CA parsed, DRBG seeded,
     /// then the entropy context freed); reconnecting devices should keep a ClientContext.
-    Result<HandshakeInfo> connect(const ClientOptions& options, SessionCache* cache = nullptr);
+    Result<tls::HandshakeInfo> connect(const ClientOptions& options, SessionCache* cache = nullptr);
     /// Connects with a shared context (see ClientContext). Errors as above, plus invalid_argument
     /// (context not set up) and buffer_too_small (no memory for the record buffers).
-    Result<HandshakeInfo> connect(ClientContext& context, SessionCache* cache = nullptr);
-    const Diagnosis& diagnosis() const noexcept { return m_diagnosis; }
+    Result<tls::HandshakeInfo> connect(ClientContext& context, SessionCache* cache = nullptr);
+    const tls::Diagnosis& diagnosis() const noexcept { return m_diagnosis; }
 
     /// Writes all of `data`. Errors: communication_failure (peer gone).
     Status write(Bytes data) override;
@@ -140,7 +140,7 @@ public:
 private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
-    Diagnosis m_diagnosis;
+    tls::Diagnosis m_diagnosis;
 };
 
-}  // namespace sebind::tls
+}  // namespace sebind::tls_mbedtls

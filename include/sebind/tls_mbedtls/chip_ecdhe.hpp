@@ -6,8 +6,8 @@
 // the chip", for what it buys and how it reaches mbedTLS 2.28's handshake.
 //
 //   mbedtls_ecp_point q;  mbedtls_mpi z;                 // (initialised)
-//   tls::chip_ecdhe_public(device, MBEDTLS_ECP_DP_SECP256R1, q);     // send q to the peer
-//   tls::chip_ecdhe_shared(device, MBEDTLS_ECP_DP_SECP256R1, peer_q, z);  // z = premaster
+//   tls_mbedtls::chip_ecdhe_public(device, MBEDTLS_ECP_DP_SECP256R1, q);     // send q to the peer
+//   tls_mbedtls::chip_ecdhe_shared(device, MBEDTLS_ECP_DP_SECP256R1, peer_q, z);  // z = premaster
 #pragma once
 
 #include <cstddef>
@@ -20,7 +20,7 @@
 #include "sebind/stsafe/device.hpp"
 #include "sebind/stsafe/types.hpp"
 
-namespace sebind::tls {
+namespace sebind::tls_mbedtls {
 
 /// The A110 curve of an mbedTLS group (P-256, P-384, brainpoolP256r1/P384r1), if it is one.
 std::optional<stsafe::Curve> curve_of_group(mbedtls_ecp_group_id group) noexcept;
@@ -59,4 +59,4 @@ int chip_ecdhe_rng(void* binding, unsigned char* out, std::size_t size);
 /// MBEDTLS_ECDH_GEN_PUBLIC_ALT and MBEDTLS_ECDH_COMPUTE_SHARED_ALT and the hook compiled in.
 bool chip_ecdhe_available() noexcept;
 
-}  // namespace sebind::tls
+}  // namespace sebind::tls_mbedtls
