@@ -17,6 +17,7 @@
 #include "sebind/host/files.hpp"
 
 #include "sebind/mqtt/codec/topic.hpp"
+#include "sebind/mqtt/session/session.hpp"
 
 namespace sebind::agent {
 
@@ -339,9 +340,11 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
     cfg.keep_alive_s = static_cast<std::uint16_t>(
         r.integer(*broker, b, "keep_alive", 0, 65535).value_or(cfg.keep_alive_s));
     cfg.client_id = r.string(*broker, b, "client_id").value_or(cfg.client_id);
-    if (cfg.client_id.size() > 65535 || !mqtt::is_valid_utf8(cfg.client_id))
-        r.fail(broker->get("client_id")->source(), "[broker] client_id is not a valid MQTT client id",
-               "use at most 65535 bytes of UTF-8, or remove it to use the CN");
+    // The session's own rule, so an id this file accepts is never refused at CONNECT time.
+    if (mqtt::check_client_id(cfg.client_id) != mqtt::Error::ok)
+        r.fail(
+            broker->get("client_id")->source(), "[broker] client_id is not a valid MQTT client id",
+            "use at most " + std::to_string(mqtt::kMaxClientIdBytes) + " bytes of UTF-8, or remove it to use the CN");
     if (const toml::node* p = broker->get("protocol")) {
         // 5 may be written as a number; 3.1.1 can only be a string.
         const auto text = p->is_integer() ? std::optional<std::string>(std::to_string(*p->value<std::int64_t>()))

@@ -9,6 +9,7 @@
 
 #include "scratch_dir.hpp"
 #include "sebind/agent/config.hpp"
+#include "sebind/mqtt/session/session.hpp"
 
 using namespace sebind;
 using namespace sebind::agent;
@@ -345,6 +346,19 @@ TEST_F(Config, CaFileThatIsNotAPemCertificateIsRefusedAtLoadNamingTheKey) {
     EXPECT_NE(error_of("[broker]\nca_file = \"cadir\"\n" + sensor).find("is a directory"), std::string::npos);
     dir.put("huge.pem", std::string(256 * 1024 + 1, 'A'));
     EXPECT_NE(error_of("[broker]\nca_file = \"huge.pem\"\n" + sensor).find("256 KiB"), std::string::npos);
+}
+
+TEST_F(Config, ClientIdLongerThanTheSessionSendsIsRefusedWhenTheFileIsRead) {
+    // The MQTT session refuses ids over kMaxClientIdBytes at CONNECT time; the file must refuse
+    // them first, so a device does not start and then fail every connection.
+    const std::string sensor = "[[sensor]]\ntype = \"loadavg\"\n";
+    const auto with_id = [&](std::size_t n) {
+        return "[broker]\nca_file = \"ca.pem\"\nclient_id = \"" + std::string(n, 'd') + "\"\n" + sensor;
+    };
+    const std::string e = error_of(with_id(mqtt::kMaxClientIdBytes + 1));
+    EXPECT_NE(e.find("[broker] client_id"), std::string::npos) << e;
+    EXPECT_NE(e.find(std::to_string(mqtt::kMaxClientIdBytes)), std::string::npos) << e;
+    EXPECT_EQ(parse(with_id(mqtt::kMaxClientIdBytes)).client_id.size(), mqtt::kMaxClientIdBytes);
 }
 
 TEST_F(Config, HostLongerThanADnsNameIsRefusedNamingTheLimit) {
