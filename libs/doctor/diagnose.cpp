@@ -166,19 +166,17 @@ std::vector<Feature> missing(const MbedtlsConfig& c, const std::vector<Feature>&
     return out;
 }
 
-/// "SHA-384: define MBEDTLS_SHA384_C; GCM: define MBEDTLS_GCM_C".
+/// "define MBEDTLS_SHA384_C; define MBEDTLS_GCM_C".
 std::string fixes(const MbedtlsConfig& c, const std::vector<Feature>& lacking) {
     std::string text;
-    for (const Feature f : lacking) {
-        if (!text.empty()) text += "; ";
-        text += std::string(macros(f).what) + ": " + fix(c, f);
-    }
+    for (const Feature f : lacking) text += (text.empty() ? "" : "; ") + fix(c, f);
     return text;
 }
 
-std::string joined(const std::vector<std::string>& items) {
+std::string joined(const std::vector<std::string>& items, const char* last = ", ") {
     std::string text;
-    for (const auto& i : items) text += (text.empty() ? "" : ", ") + i;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == items.size() ? last : ", ") + items[i];
     return text;
 }
 
@@ -210,7 +208,8 @@ bool version_works(const VersionProbe& v, const char* version, const MbedtlsConf
                                      ? std::string("the server's only ") + version + " suite " + best->name
                                      : std::string("none of the server's ") + version + " suites (" + joined(names) +
                                            ") works with this configuration; the nearest, " + best->name + ",";
-        out.push_back({Finding::Level::gap, "suite", lead + " needs " + joined(what) + ": " + fixes(c, best_missing)});
+        out.push_back(
+            {Finding::Level::gap, "suite", lead + " needs " + joined(what, " and ") + ": " + fixes(c, best_missing)});
     }
     if (!group_ok && !v.groups.empty()) {
         std::vector<Feature> lacking;

@@ -74,6 +74,14 @@ constexpr SchemeName kSchemes[] = {
     {0x080B, "rsa_pss_pss_sha512"},
     {0x081A, "ecdsa_brainpoolP256r1tls13_sha256"},
     {0x081B, "ecdsa_brainpoolP384r1tls13_sha384"},
+    // TLS 1.2 hash/signature pairs (RFC 5246 §7.4.1.4.1) without a TLS 1.3 name.
+    {0x0303, "ecdsa_sha224"},
+    {0x0301, "rsa_pkcs1_sha224"},
+    {0x0302, "dsa_sha224"},
+    {0x0202, "dsa_sha1"},
+    {0x0402, "dsa_sha256"},
+    {0x0502, "dsa_sha384"},
+    {0x0602, "dsa_sha512"},
 };
 
 constexpr std::uint8_t kHelloRetryRandom[32] = {0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C,
