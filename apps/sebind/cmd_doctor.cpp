@@ -98,57 +98,59 @@ json report_json(const Args& a, const doctor::ServerProbe& p, const doctor::Serv
             {"gaps", gaps}};
 }
 
+/// One line of the text report: a label in a column of its own, then the text.
+void row(const std::string& label, const std::string& text) { std::printf("%-15s%s\n", label.c_str(), text.c_str()); }
+
 void print_text(const json& r) {
     const json& s = r["server"];
-    std::printf("server       %s:%u\n", s["host"].get<std::string>().c_str(), s["port"].get<unsigned>());
-    for (const char* v : {"tls1_2", "tls1_3"}) {
-        const json& x = s[v];
-        const char* name = std::string(v) == "tls1_2" ? "TLS 1.2" : "TLS 1.3";
-        if (x["accepted"].get<bool>())
-            std::printf("  %s    suites %s\n               groups %s\n", name, list(x["suites"]).c_str(),
-                        list(x["groups"]).c_str());
-        else
-            std::printf("  %s    refused%s\n", name,
-                        x.contains("refusal") ? (" (" + x["refusal"].get<std::string>() + ")").c_str() : "");
+    row("server", s["host"].get<std::string>() + ":" + std::to_string(s["port"].get<unsigned>()));
+    for (const auto& [key, name] : {std::pair{"tls1_2", "  TLS 1.2"}, std::pair{"tls1_3", "  TLS 1.3"}}) {
+        const json& x = s[key];
+        if (x["accepted"].get<bool>()) {
+            row(name, "suites " + list(x["suites"]));
+            row("", "groups " + list(x["groups"]));
+        } else {
+            row(name, "refused" + (x.contains("refusal") ? " (" + x["refusal"].get<std::string>() + ")" : ""));
+        }
     }
     if (s.contains("certificate")) {
         const json& c = s["certificate"];
-        std::printf(
-            "  certificate  %s (%s), issued by %s\n               verifies against --ca: %s; names the host: %s\n",
-            c["subject"].get<std::string>().c_str(), c["key"].get<std::string>().c_str(),
-            c["issuer"].get<std::string>().c_str(), c["verifies"].get<bool>() ? "yes" : "no",
-            c["names_host"].get<bool>() ? "yes" : "no");
+        row("  certificate", c["subject"].get<std::string>() + " (" + c["key"].get<std::string>() + "), issued by " +
+                                 c["issuer"].get<std::string>());
+        row("", std::string("verifies against --ca: ") + (c["verifies"].get<bool>() ? "yes" : "no") +
+                    "; names the host: " + (c["names_host"].get<bool>() ? "yes" : "no"));
     } else if (s["tls1_3"]["accepted"].get<bool>()) {
-        std::printf("  certificate  not seen: TLS 1.3 encrypts it (and the CertificateRequest)\n");
+        row("  certificate", "not seen: TLS 1.3 encrypts it (and the CertificateRequest)");
     }
-    if (s.contains("signature_algorithm"))
-        std::printf("  signs with   %s\n", s["signature_algorithm"].get<std::string>().c_str());
+    if (s.contains("signature_algorithm")) row("  signs with", s["signature_algorithm"].get<std::string>());
     if (s.contains("client_certificate_request")) {
         const json& q = s["client_certificate_request"];
-        if (q.is_null())
-            std::printf("  client cert  not requested\n");
-        else
-            std::printf("  client cert  requested from CA %s\n               signatures %s\n",
-                        list(q["certificate_authorities"]).c_str(), list(q["signature_algorithms"]).c_str());
+        if (q.is_null()) {
+            row("  client cert", "not requested");
+        } else {
+            row("  client cert", "requested from CA " + list(q["certificate_authorities"]));
+            row("", "signatures " + list(q["signature_algorithms"]));
+        }
     }
     const json& chip = r["chip"];
     if (chip.is_null()) {
-        std::printf("chip         not inspected (no --se and no SEBIND_SE)\n");
+        row("chip", "not inspected (no --se and no SEBIND_SE)");
     } else {
-        std::printf("chip         slot %u: %s", chip["slot"].get<unsigned>(),
-                    chip["curve"].is_null() ? "no key" : (chip["curve"].get<std::string>() + " key").c_str());
-        if (chip.contains("certificate"))
-            std::printf("; zone %u: %s, issued by %s; %s", chip["zone"].get<unsigned>(),
-                        chip["certificate"]["subject"].get<std::string>().c_str(),
-                        chip["certificate"]["issuer"].get<std::string>().c_str(),
-                        chip["pairs"].get<bool>() ? "pairs with the key" : "does not pair with the key");
-        std::printf("\n");
+        std::string text = "slot " + std::to_string(chip["slot"].get<unsigned>()) + ": " +
+                           (chip["curve"].is_null() ? "no key" : chip["curve"].get<std::string>() + " key");
+        row("chip", text);
+        if (chip.contains("certificate")) {
+            row("", "zone " + std::to_string(chip["zone"].get<unsigned>()) + ": " +
+                        chip["certificate"]["subject"].get<std::string>() + ", issued by " +
+                        chip["certificate"]["issuer"].get<std::string>());
+            row("", chip["pairs"].get<bool>() ? "pairs with the key (chip-signed challenge)"
+                                              : "does not pair with the key");
+        }
     }
-    std::printf("config       %s (%s style)\n", r["config"]["source"].get<std::string>().c_str(),
-                r["config"]["style"].get<std::string>().c_str());
+    row("config",
+        r["config"]["source"].get<std::string>() + " (" + r["config"]["style"].get<std::string>() + " style)");
     for (const auto& x : r["findings"])
-        std::printf("%s %s\n", x["level"].get<std::string>() == "gap" ? "GAP     " : "WARNING ",
-                    x["text"].get<std::string>().c_str());
+        row(x["level"].get<std::string>() == "gap" ? "GAP" : "WARNING", x["text"].get<std::string>());
     if (r["gaps"].get<std::size_t>() == 0) std::printf("OK: nothing blocks a handshake\n");
 }
 
@@ -175,7 +177,7 @@ void add_doctor_command(CLI::App& app, GlobalOptions& global) {
                                                  ? doctor::build_mbedtls_config()
                                                  : doctor::parse_mbedtls_config(
                                                        read_file_or_fail(a->config, "an Mbed TLS configuration header",
-                                                                         doctor::kMaxConfigBytes),
+                                                                         doctor::kMaxConfigBytes, nullptr),
                                                        a->config);
         tls::Diagnosis d;
         doctor::ServerProbe probe;
