@@ -189,7 +189,10 @@ bool version_works(const VersionProbe& v, const char* version, const MbedtlsConf
         const SuiteInfo* s = suite_info(id);
         if (s == nullptr) continue;
         const auto m = missing(c, needs(*s));
-        if (best == nullptr || m.size() < best_missing.size()) best = s, best_missing = m;
+        if (best == nullptr || m.size() < best_missing.size()) {
+            best = s;
+            best_missing = m;
+        }
     }
     std::vector<std::string> groups;
     bool group_ok = false;

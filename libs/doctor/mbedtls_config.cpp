@@ -57,11 +57,14 @@ MbedtlsConfig parse_mbedtls_config(std::string_view text, std::string source) {
         // Drop /* ... */ comments (they may span lines); what is left of the line is code.
         std::string code;
         for (std::size_t i = 0; i < line.size(); ++i) {
-            if (in_block_comment) {
-                if (line.substr(i, 2) == "*/") in_block_comment = false, ++i;
-            } else if (line.substr(i, 2) == "/*") {
-                in_block_comment = true, ++i;
-            } else {
+            const std::string_view two = line.substr(i, 2);
+            if (in_block_comment && two == "*/") {
+                in_block_comment = false;
+                ++i;
+            } else if (!in_block_comment && two == "/*") {
+                in_block_comment = true;
+                ++i;
+            } else if (!in_block_comment) {
                 code.push_back(line[i]);
             }
         }

@@ -67,14 +67,15 @@ Exchange exchange(const ProbeOptions& o, const HelloOffer& offer) {
     if (parsed.state == ParseState::malformed) {
         x.outcome = Outcome::malformed;
         x.error = parsed.error;
-    } else if (x.flight.server_hello && (parsed.state == ParseState::complete || x.flight.alert)) {
-        x.outcome = Outcome::answered;
-    } else if (x.flight.server_hello || (in.empty() && x.tcp == tls::TcpError::timeout)) {
-        // A ServerHello without the rest of its flight, or no answer at all within the time.
+    } else if (parsed.state == ParseState::complete) {
+        x.outcome = x.flight.server_hello ? Outcome::answered : Outcome::refused;  // else an alert alone
+    } else if (in.empty() && x.tcp != tls::TcpError::timeout) {
+        x.outcome = Outcome::refused;  // closed without a word
+    } else {
         x.outcome = Outcome::malformed;
-        x.error = x.flight.server_hello ? "the server's first flight ended early"
-                                        : "no answer to the ClientHello within " + std::to_string(o.timeout_ms) + " ms";
-        if (!x.flight.server_hello) x.tcp = tls::TcpError::timeout;
+        x.error = x.tcp == tls::TcpError::timeout
+                      ? "no complete answer to the ClientHello within " + std::to_string(o.timeout_ms) + " ms"
+                      : "the connection closed in the middle of the server's answer";
     }
     return x;
 }
@@ -86,8 +87,9 @@ bool fail(const ProbeOptions& o, const Exchange& x, tls::Diagnosis& d) {
         tls::diagnoses::tcp_failure(d, x.tcp, o.connect_to.empty() ? o.host : o.connect_to, where, o.timeout_ms,
                                     x.resolver_error);
     } else if (x.tcp == tls::TcpError::timeout) {
-        tls::set_diagnosis(d, tls::Failure::timeout, where + " gave no TLS answer: " + x.error,
-                           "check that a TLS server listens on this port (a plain MQTT port does not answer TLS)");
+        tls::set_diagnosis(d, tls::Failure::timeout, where + ": " + x.error,
+                           "check that a TLS server listens on this port (a plain MQTT port does not answer TLS), or "
+                           "raise --timeout-ms");
     } else {
         tls::set_diagnosis(d, tls::Failure::protocol_error, where + " does not answer like a TLS server: " + x.error,
                            "check --port: it must be the server's TLS port");

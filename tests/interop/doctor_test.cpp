@@ -5,6 +5,7 @@
 // set-up reports nothing wrong and exits 0.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <regex>
 
@@ -240,6 +241,19 @@ TEST_F(Doctor, NothingListeningIsTheConnectExitCode) {
     const Outcome o = doctor({});
     EXPECT_EQ(o.exit_code, 20) << o.output;
     EXPECT_NE(o.output.find("tls_not_listening"), std::string::npos) << o.output;
+}
+
+TEST_F(Doctor, ServerThatNeverFinishesItsAnswerTimesOut) {
+    // The start of a TLS record, one byte a second: each read gets something, the answer never ends.
+    test::DribblingServer dribbler(1000, 12000);
+    ASSERT_GT(dribbler.port(), 0);
+    port = dribbler.port();
+    const auto begun = std::chrono::steady_clock::now();
+    const Outcome o = doctor({"--timeout-ms", "1500"});
+    const auto took = std::chrono::steady_clock::now() - begun;
+    EXPECT_EQ(o.exit_code, 22) << o.output;
+    EXPECT_NE(o.output.find("no complete answer to the ClientHello within 1500 ms"), std::string::npos) << o.output;
+    EXPECT_LT(took, std::chrono::seconds(8)) << o.output;
 }
 
 }  // namespace
