@@ -264,13 +264,17 @@ std::vector<Finding> diagnose(const ServerProbe& server, const ServerCertificate
                                      "): no forward secrecy, and the device does ECDHE only — enable ECDHE suites "
                                      "on the server");
     } else {
-        const bool can12 = enabled(c, Feature::tls12), can13 = enabled(c, Feature::tls13);
+        const bool can12 = enabled(c, Feature::tls12);
+        const bool can13 = enabled(c, Feature::tls13);
         if (!v12.accepted && !can13) {
             gap("tls_version", "the server accepts only TLS 1.3 and the configuration lacks " +
                                    macro_name(c, Feature::tls13) + ": " + fix(c, Feature::tls13));
         } else if (!v13.accepted && !can12) {
             gap("tls_version", "the server accepts only TLS 1.2 and the configuration lacks " +
                                    macro_name(c, Feature::tls12) + ": " + fix(c, Feature::tls12));
+        } else if (!can12 && !can13) {
+            gap("tls_version", "the server accepts TLS 1.2 and TLS 1.3 and the configuration enables neither: " +
+                                   fix(c, Feature::tls12));
         } else {
             std::vector<Finding> why12, why13;
             const bool ok12 = can12 && v12.accepted && version_works(v12, "TLS 1.2", c, why12);

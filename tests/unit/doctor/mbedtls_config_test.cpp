@@ -168,3 +168,15 @@ TEST(DoctorConfig, GroupsSlotCurveAndTls13Gaps) {
               std::string::npos)
         << t[0].text;
 }
+
+TEST(DoctorConfig, NoTlsVersionInTheConfigurationIsAGap) {
+    ServerProbe both = sha384_only_server();
+    both.tls13.accepted = true;
+    both.tls13.suites = {0x1301};
+    both.tls13.groups = {0x0017};
+    std::string text = without(without(kFull36, "MBEDTLS_SSL_PROTO_TLS1_2"), "MBEDTLS_SSL_PROTO_TLS1_3");
+    const auto g = diagnose(both, ServerCertificate{}, ChipSlot{}, parse_mbedtls_config(text, "f"), "ca", "h");
+    ASSERT_EQ(g.size(), 1u);
+    EXPECT_EQ(g[0].code, "tls_version");
+    EXPECT_NE(g[0].text.find("enables neither: define MBEDTLS_SSL_PROTO_TLS1_2"), std::string::npos) << g[0].text;
+}
