@@ -195,12 +195,12 @@ bool version_works(const VersionProbe& v, const char* version, const MbedtlsConf
         }
     }
     std::vector<std::string> groups;
-    bool group_ok = false;
+    bool group_ok = v.groups.empty();  // none seen: nothing to hold against the configuration
     for (const auto g : v.groups) {
         groups.push_back(group_name(g));
         if (const auto f = group_feature(g); f && enabled(c, *f)) group_ok = true;
     }
-    const bool suite_ok = best != nullptr && best_missing.empty();
+    const bool suite_ok = best == nullptr || best_missing.empty();  // only unknown suites: no verdict
     if (suite_ok && group_ok) return true;
     if (!suite_ok && best != nullptr) {
         std::vector<std::string> names;
