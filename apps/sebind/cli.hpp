@@ -2,6 +2,7 @@
 // Shared plumbing of the sebind CLI: global options, exit codes, failures, opening the SE.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -12,6 +13,10 @@
 #include "sebind/core/hex.hpp"
 #include "sebind/core/status.hpp"
 #include "sebind/se_uri/se_uri.hpp"
+
+namespace sebind::tls {
+enum class Failure : std::uint8_t;  // include/sebind/tls/report.hpp
+}
 
 namespace sebind::cli {
 
@@ -30,6 +35,8 @@ struct Failure : std::runtime_error {
 
 /// Exit class for a library Status.
 Exit exit_for(Status s) noexcept;
+/// Exit class for a TLS failure (20-29, see `sebind --help`); in cmd_connect.cpp.
+Exit exit_for(tls::Failure f);
 /// Throws a Failure for a failed Status: "<what>: <cause> — <fix>".
 [[noreturn]] void fail(Status s, const std::string& what);
 inline void check(Status s, const std::string& what) {
@@ -81,5 +88,6 @@ void add_verify_pair_command(CLI::App& app, GlobalOptions& global);
 void add_pki_commands(CLI::App& app, GlobalOptions& global);
 void add_connect_command(CLI::App& app, GlobalOptions& global);
 void add_run_command(CLI::App& app, GlobalOptions& global);
+void add_doctor_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace sebind::cli

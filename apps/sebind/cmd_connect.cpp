@@ -26,29 +26,6 @@ namespace {
 
 using nlohmann::json;
 
-/// Exit code per TLS failure (20-29, see `sebind --help`).
-Exit exit_for(tls::Failure f) {
-    switch (f) {
-        case tls::Failure::not_listening: return Exit::tls_not_listening;
-        case tls::Failure::unknown_host: return Exit::tls_unknown_host;
-        case tls::Failure::timeout: return Exit::tls_timeout;
-        case tls::Failure::untrusted_server: return Exit::tls_untrusted_server;
-        case tls::Failure::hostname_mismatch: return Exit::tls_hostname;
-        case tls::Failure::server_cert_expired: return Exit::tls_server_expired;
-        case tls::Failure::rsa_key_exchange_only: return Exit::tls_server_rsa;
-        case tls::Failure::no_shared_cipher:
-        case tls::Failure::no_common_version: return Exit::tls_no_common_suite;
-        case tls::Failure::client_cert_rejected: return Exit::tls_client_rejected;
-        case tls::Failure::chip_error: return Exit::se_unreachable;
-        case tls::Failure::not_supported: return Exit::usage;
-        case tls::Failure::file_not_found: return Exit::not_found;
-        case tls::Failure::file_invalid: return Exit::invalid_input;
-        case tls::Failure::none:
-        case tls::Failure::protocol_error: break;
-    }
-    return Exit::tls_protocol;
-}
-
 const char* connack_meaning(std::uint8_t rc) {
     switch (rc) {
         case 0: return "accepted";
@@ -174,6 +151,28 @@ json run_mqtt(tls::Stream& stream, const Args& a, const std::string& client_id, 
 }
 
 }  // namespace
+
+Exit exit_for(tls::Failure f) {
+    switch (f) {
+        case tls::Failure::not_listening: return Exit::tls_not_listening;
+        case tls::Failure::unknown_host: return Exit::tls_unknown_host;
+        case tls::Failure::timeout: return Exit::tls_timeout;
+        case tls::Failure::untrusted_server: return Exit::tls_untrusted_server;
+        case tls::Failure::hostname_mismatch: return Exit::tls_hostname;
+        case tls::Failure::server_cert_expired: return Exit::tls_server_expired;
+        case tls::Failure::rsa_key_exchange_only: return Exit::tls_server_rsa;
+        case tls::Failure::no_shared_cipher:
+        case tls::Failure::no_common_version: return Exit::tls_no_common_suite;
+        case tls::Failure::client_cert_rejected: return Exit::tls_client_rejected;
+        case tls::Failure::chip_error: return Exit::se_unreachable;
+        case tls::Failure::not_supported: return Exit::usage;
+        case tls::Failure::file_not_found: return Exit::not_found;
+        case tls::Failure::file_invalid: return Exit::invalid_input;
+        case tls::Failure::none:
+        case tls::Failure::protocol_error: break;
+    }
+    return Exit::tls_protocol;
+}
 
 void add_connect_command(CLI::App& app, GlobalOptions& global) {
     auto a = std::make_shared<Args>();

@@ -15,14 +15,15 @@ namespace sebind::cli {
 namespace st = stsafe;
 using nlohmann::json;
 
-std::string read_file_or_fail(const std::string& path, const char* kind, std::size_t limit) {
+std::string read_file_or_fail(const std::string& path, const char* kind, std::size_t limit, const char* formats) {
     std::string text;
     const int err = host::read_file(path, limit, text);
     switch (err) {
         case 0: return text;
         case EFBIG:
             throw Failure(Exit::too_large, path + " is larger than " + host::size_text(limit) + ", the limit for " +
-                                               kind + " — pass " + kind + " file (PEM or DER)");
+                                               kind + " — pass " + kind + " file" +
+                                               (formats != nullptr ? std::string(" (") + formats + ")" : ""));
         case EISDIR: throw Failure(Exit::invalid_input, path + " is a directory — pass " + kind + " file");
         case EAGAIN:
             throw Failure(Exit::invalid_input,

@@ -45,6 +45,8 @@ enum class Exit : int {
     mqtt_refused_credentials = 34,
     mqtt_refused_not_authorized = 35,
     agent_config = 36,
+    // 40-49: diagnosis
+    doctor_gaps = 40,
 };
 
 struct ExitCodeInfo {
@@ -87,6 +89,7 @@ inline constexpr ExitCodeInfo kExitCodes[] = {
      "the broker refused CONNECT: bad user name or password"},
     {Exit::mqtt_refused_not_authorized, "mqtt_refused_not_authorized", "the broker refused CONNECT: not authorized"},
     {Exit::agent_config, "agent_config", "`sebind run`: device.toml unreadable or invalid"},
+    {Exit::doctor_gaps, "doctor_gaps", "`sebind doctor`: something blocks a handshake (each gap is listed)"},
 };
 
 /// The row of `code`, or nullptr for a number that is no exit code.

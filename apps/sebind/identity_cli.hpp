@@ -16,9 +16,10 @@ namespace sebind::cli {
 
 /// The whole file, at most `limit` bytes (host::limits); `kind` names it in messages ("a
 /// certificate"). Failure naming the file: not_found when it cannot be read, invalid_input for a
-/// directory or a device with nothing to read, too_large over the limit.
+/// directory or a device with nothing to read, too_large over the limit. `formats` is what the
+/// fix asks for ("PEM or DER"), nullptr for a text file that has no choice of format.
 std::string read_file_or_fail(const std::string& path, const char* kind = "a certificate",
-                              std::size_t limit = host::limits::certificate);
+                              std::size_t limit = host::limits::certificate, const char* formats = "PEM or DER");
 
 /// An output given by -o (replaced atomically: host::FileReplacement) or stdout ("" or "-").
 /// Opening it first finds an unwritable directory before anything irreversible happens.

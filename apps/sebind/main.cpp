@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     add_pki_commands(app, global);
     add_connect_command(app, global);
     add_run_command(app, global);
+    add_doctor_command(app, global);
     add_global_options(app, global);
 
     const auto report = [&](Exit code, const std::string& message) {

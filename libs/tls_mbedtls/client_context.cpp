@@ -181,10 +181,8 @@ Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_
     return Status::success();
 }
 
-/// The names the server's leaf certificate presents: subjectAltName dNSName and iPAddress
-/// entries (mbedTLS 2.28 keeps every entry with its tag, though it checks only dNSName) and the
-/// subject's CNs.
-static CertificateNames names_of(const mbedtls_x509_crt& crt) {
+// mbedTLS 2.28 keeps every subjectAltName entry with its tag, though it checks only dNSName.
+CertificateNames certificate_names(const mbedtls_x509_crt& crt) {
     CertificateNames names;
     constexpr int kDns = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME;
     constexpr int kIp = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7;  // iPAddress [7] (RFC 5280 §4.2.1.6)
@@ -210,7 +208,7 @@ static int verify_leaf(void* ctx, mbedtls_x509_crt* crt, int depth, std::uint32_
     c->peer_valid_to = crt->valid_to;
     c->peer_seen = true;
     *flags &= ~static_cast<std::uint32_t>(MBEDTLS_X509_BADCERT_CN_MISMATCH);
-    if (!certificate_names_host(names_of(*crt), c->host)) *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    if (!certificate_names_host(certificate_names(*crt), c->host)) *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
     return 0;
 }
 
