@@ -783,6 +783,37 @@ TEST_F(ConnectCli, ServerRefusingOurCertificateIsExit28OnEveryStackAndVersion) {
             "--chain, or chain_file in device.toml)");
 }
 
+TEST_F(ConnectCli, BrainpoolKeyRefusedByMosquittoIsNamedAsItsCurveOnEveryStack) {
+    // mosquitto (OpenSSL 3.0, default groups) refuses a client key on brainpoolP256r1 with alert
+    // illegal_parameter ("wrong curve" in its log), whatever the CA: the line names the curve, not the CA.
+    const auto sebind = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {SEBIND_BIN, "--se", "emu:" + scratch.file("bp")});
+        const auto r = run(args);
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    };
+    sebind({"emu", "init", scratch.file("bp"), "--cn", "factory-bp"});
+    sebind({"keygen", "--slot", "1", "--curve", "bp256"});
+    sebind({"csr", "--slot", "1", "--subject", "CN=device-bp", "-o", scratch.file("bp.csr")});
+    sebind({"pki", "sign", "--ca", file("pki"), scratch.file("bp.csr"), "-o", scratch.file("bp.crt")});
+    sebind({"cert", "store", "--slot", "1", scratch.file("bp.crt")});
+    start_broker();
+    // (wolfSSL 5.5 cannot sign with a brainpool key in TLS 1.3 at all: `--tls 1.3` is refused
+    // before connecting, and its default falls back to TLS 1.2.)
+    for (const Stack& stack : {kMbedtls, kWolfssl12}) {
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--slot", "1"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args, "emu:" + scratch.file("bp"));
+        SCOPED_TRACE(stack.name);
+        expect_failure(r, 28, "the server does not accept our key's curve brainpoolP256r1");
+        EXPECT_EQ(std::regex_replace(failure_line(r), std::regex(" \\(alert illegal_parameter\\)"), ""),
+                  "sebind: the server does not accept our key's curve brainpoolP256r1: OpenSSL-based brokers such as "
+                  "mosquitto take client keys on P-256 and P-384 only — generate the device key on P-256 or P-384 "
+                  "(`sebind keygen --slot 1 --curve p256 --force`, then a new CSR and certificate), or allow the curve "
+                  "on the broker");
+    }
+    EXPECT_NE(broker->output().find("wrong curve"), std::string::npos) << broker->output();
+}
+
 TEST_F(ConnectCli, Tls13ServerThatSendsNoTicketIsWaitedForBoundedly) {
     // A server that accepted us but sends no ticket and no data gives no verdict: connect waits
     // for one at most max(1 s, twice the handshake), not the whole timeout, then goes on.
