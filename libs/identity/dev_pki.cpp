@@ -147,7 +147,7 @@ std::string conf_text(const Layout& l) {
            "set_tcp_nodelay true\n"
            "connection_messages true\n"
            "log_dest stderr\n"
-           "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+           "log_type error\nlog_type warning\nlog_type notice\nlog_type information\nlog_type subscribe\n"
            "\n"
            "# To accept devices from the network, bind to this host's address instead of 127.0.0.1\n"
            "# (`sebind pki dev --listen ADDR`) and name the host with --host so the certificate carries it.\n"
