@@ -265,6 +265,23 @@ TEST_F(Agent, CommandsChangeTheIntervalAndTriggerAReadingNow) {
     EXPECT_EQ(agent->output().find("PRIVATE"), std::string::npos);
 }
 
+TEST_F(Agent, TheCommandPkiDevsReadmeSuggestsIsOneTheAgentObeys) {
+    // pki/README.txt shows a mosquitto_pub line for sending a command: run as written, it reaches
+    // the agent (its topic is the one the agent subscribes to, its payload a command it knows).
+    start_broker();
+    auto agent = start_agent(write_config({}));
+    ASSERT_TRUE(agent->wait_for("subscribed to " + kCommands)) << agent->output();
+    std::istringstream readme(test::read_text(pki() + "/README.txt"));
+    std::string command;
+    for (std::string line; std::getline(readme, line);)
+        if (line.rfind("  mosquitto_pub ", 0) == 0) command = line;
+    ASSERT_FALSE(command.empty()) << test::read_text(pki() + "/README.txt");
+    const auto r = run({"sh", "-c", command});
+    ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.output;
+    EXPECT_TRUE(agent->wait_for("command publish_now: taking a reading now")) << command << "\n" << agent->output();
+    EXPECT_EQ(stop_with(*agent, SIGTERM), 0) << agent->output();
+}
+
 class AgentSession : public Agent, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(AgentSession, CommandsSentWhileOfflineArriveAtReconnect) {
