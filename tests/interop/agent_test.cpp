@@ -5,6 +5,7 @@
 // commands come from mosquitto_pub; processes are stopped by PID; waits are on output.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -280,6 +281,43 @@ TEST_F(Agent, TheCommandPkiDevsReadmeSuggestsIsOneTheAgentObeys) {
     ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.output;
     EXPECT_TRUE(agent->wait_for("command publish_now: taking a reading now")) << command << "\n" << agent->output();
     EXPECT_EQ(stop_with(*agent, SIGTERM), 0) << agent->output();
+}
+
+TEST_F(Agent, TheShippedExampleConfigRunsOnAMachineWithoutThermalZones) {
+    // examples/device.toml with only what a reader must change (chip, broker, CA, outbox) and its
+    // thermal entry looking at a sysfs tree without zones: the agent starts, says which line's
+    // sensor it skips, and publishes the other sensors' readings.
+    std::string toml = test::read_text(SEBIND_EXAMPLE_CONFIG);
+    const auto replace = [&toml](const std::string& pattern, const std::string& with) {
+        const std::string before = toml;
+        toml = std::regex_replace(toml, std::regex(pattern), with);
+        EXPECT_NE(toml, before) << pattern;
+    };
+    replace("\nuri = \"[^\"]*\"", "\nuri = \"emu:" + dir.file("se") + "\"");
+    replace("\nhost = \"[^\"]*\"", "\nhost = \"localhost\"");
+    replace("\nport = [0-9]+", "\nport = " + std::to_string(port));
+    replace("\nca_file = \"[^\"]*\"", "\nca_file = \"" + pki() + "/ca.pem\"");
+    replace("\ndir = \"[^\"]*\"", "\ndir = \"" + dir.file("outbox") + "\"");
+    std::filesystem::create_directories(dir.file("no-thermal"));
+    replace("(\ntype = \"thermal\"[^\n]*)", "$1\nroot = \"" + dir.file("no-thermal") + "\"");
+    test::write_file(dir.file("device.toml"), toml);
+    const int thermal_line = [&toml] {
+        const std::size_t at = toml.rfind("[[sensor]]", toml.find("type = \"thermal\""));
+        return static_cast<int>(std::count(toml.begin(), toml.begin() + static_cast<std::ptrdiff_t>(at), '\n')) + 1;
+    }();
+
+    start_broker();
+    auto sub = subscribe(kTelemetry);
+    auto agent = start_agent(dir.file("device.toml"), {"--count", "1"});
+    EXPECT_EQ(agent->wait_exit(30000), 0) << agent->output();
+    EXPECT_NE(agent->output().find("warning: " + dir.file("device.toml") + ":" + std::to_string(thermal_line) +
+                                   ": [[sensor]] \"soc\": no thermal_zone*/temp under " + dir.file("no-thermal")),
+              std::string::npos)
+        << agent->output();
+    EXPECT_NE(agent->output().find("; the sensor is skipped"), std::string::npos) << agent->output();
+    ASSERT_TRUE(sub->wait_for("\"sensor\":\"load/1m\"")) << sub->output();
+    EXPECT_NE(sub->output().find("\"sensor\":\"sim-temperature\""), std::string::npos) << sub->output();
+    EXPECT_EQ(sub->output().find("\"sensor\":\"soc"), std::string::npos) << sub->output();
 }
 
 class AgentSession : public Agent, public ::testing::WithParamInterface<const char*> {};
