@@ -176,6 +176,7 @@ Connector Agent::Impl::make_connector(stsafe::Device& device) {
     o.alpn = config.alpn;
     o.timeout_ms = config.timeout_ms;
     o.session_tickets = config.session_tickets;
+    o.chip_ecdhe = config.chip_ecdhe;
     o.chain = identity->chain();
     o.key = identity->key();
     o.device = &device;

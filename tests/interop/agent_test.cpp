@@ -22,6 +22,7 @@
 #include "sebind/identity/identity.hpp"
 #include "sebind/mqtt/outbox/outbox.hpp"
 #include "sebind/mqtt/outbox/posix_storage.hpp"
+#include "sebind/port_linux/daemon.hpp"
 
 #ifndef SEBIND_BIN
 #error "SEBIND_BIN must name the sebind executable"
@@ -90,6 +91,7 @@ struct ConfigOptions {
     double timeout_s = 5;
     std::string stack = "mbedtls";
     std::string se_uri;  // default: the emulated chip in process (emu:)
+    bool chip_ecdhe = false;
 };
 
 class Agent : public ::testing::Test {
@@ -127,6 +129,7 @@ protected:
           << "protocol = \"" << o.protocol << "\"\nclean_start = " << (o.clean_start ? "true" : "false") << "\n"
           << "keep_alive = 30\ntimeout_s = " << o.timeout_s << "\nreconnect_initial_s = 0.1\nreconnect_max_s = 0.5\n"
           << "stack = \"" << o.stack << "\"\n"
+          << (o.chip_ecdhe ? "chip_ecdhe = true\n" : "")
           << "[outbox]\ndir = \"outbox\"\ndrain_timeout_s = " << o.drain_timeout_s << "\n"
           << "[telemetry]\ninterval_s = " << o.interval_s << "\nqos = " << o.qos << "\n";
         if (!o.topic.empty()) c << "topic = \"" << o.topic << "\"\n";
@@ -181,6 +184,16 @@ protected:
         argv.insert(argv.end(), extra.begin(), extra.end());
         return std::make_unique<test::Peer>(argv);
     }
+
+#ifdef SEBIND_EMUD_BIN
+    /// sebind-emud serving the fixture's chip on `socket`, once it says so.
+    std::unique_ptr<test::Peer> serve_chip(const std::string& socket) {
+        auto p = std::make_unique<test::Peer>(
+            std::vector<std::string>{SEBIND_EMUD_BIN, "--socket", socket, dir.file("se")});
+        EXPECT_TRUE(p->wait_for("serving")) << p->output();
+        return p;
+    }
+#endif
 
     test::TempDir dir;
     int port = 0;
@@ -491,15 +504,14 @@ TEST_F(Agent, AChipThatStaysAwayEndsTheAgentWithAnExitCodeSystemdRestartsOn) {
     GTEST_SKIP() << "built without sebind-emud";
 #else
     const std::string socket = dir.file("emud.sock");
-    test::Peer emud({SEBIND_EMUD_BIN, "--socket", socket, dir.file("se")});
-    ASSERT_TRUE(emud.wait_for("serving")) << emud.output();
+    auto emud = serve_chip(socket);
     start_broker();
     ConfigOptions o;
     o.se_uri = "emud:" + socket;
     o.drain_timeout_s = 0.5;
     auto agent = start_agent(write_config(o), {"--interval-ms", "100"});
     ASSERT_TRUE(agent->wait_for("uplink: connected")) << agent->output();
-    EXPECT_EQ(stop_with(emud, SIGKILL), -1);
+    EXPECT_EQ(stop_with(*emud, SIGKILL), -1);
     broker->stop();
     start_broker();  // the next handshake needs a signature, and the chip does not come back
     // Exit 4 (secure element unreachable): the unit's Restart=on-failure starts a new process.
@@ -509,6 +521,44 @@ TEST_F(Agent, AChipThatStaysAwayEndsTheAgentWithAnExitCodeSystemdRestartsOn) {
         << out;
     EXPECT_GE(occurrences(out, "uplink: TLS failed: the secure element"), 10u) << out;
     EXPECT_NE(out.find("sebind: agent: "), std::string::npos) << out;
+#endif
+}
+
+TEST_F(Agent, ChipEcdheFromDeviceTomlIsDoneByTheChip) {
+#ifndef SEBIND_EMUD_BIN
+    GTEST_SKIP() << "built without sebind-emud";
+#else
+    // chip_ecdhe = true: each full handshake's ECDHE is an Establish Key of the chip, as the chip
+    // behind sebind-emud counts it (not what the agent says about itself).
+    const std::string socket = dir.file("emud.sock");
+    auto emud = serve_chip(socket);
+    std::string why;
+    auto control = port_linux::DaemonControl::connect(socket, "", &why);
+    ASSERT_TRUE(control) << why;
+    start_broker();
+    auto sub = subscribe(kTelemetry);
+    ConfigOptions o;
+    o.se_uri = "emud:" + socket;
+    for (const bool on : {false, true}) {
+        o.chip_ecdhe = on;
+        const auto before = (*control)->stats();
+        ASSERT_TRUE(before);
+        auto agent = start_agent(write_config(o), {"--count", "1"});
+        EXPECT_EQ(agent->wait_exit(30000), 0) << agent->output();
+        const auto after = (*control)->stats();
+        ASSERT_TRUE(after);
+        EXPECT_EQ(after->key_establishments - before->key_establishments, on ? 1u : 0u) << agent->output();
+        // The pairing check at start and the handshake's CertificateVerify.
+        EXPECT_EQ(after->signatures - before->signatures, 2u) << agent->output();
+    }
+    // Only the mbedTLS stack can hand its ECDHE to the chip: one line naming the key.
+    test::write_file(dir.file("wolf.toml"), "[broker]\nca_file = \"" + pki() +
+                                                "/ca.pem\"\nstack = \"wolfssl\"\nchip_ecdhe = true\n[[sensor]]\n"
+                                                "type = \"loadavg\"\n");
+    const auto wolf = run({SEBIND_BIN, "run", "--config", dir.file("wolf.toml")});
+    EXPECT_EQ(wolf.exit_code, 36) << wolf.output;
+    EXPECT_NE(wolf.output.find("wolf.toml:4: [broker] chip_ecdhe = true needs stack = \"mbedtls\""), std::string::npos)
+        << wolf.output;
 #endif
 }
 

@@ -814,6 +814,29 @@ TEST_F(ConnectCli, BrainpoolKeyRefusedByMosquittoIsNamedAsItsCurveOnEveryStack) 
     EXPECT_NE(broker->output().find("wrong curve"), std::string::npos) << broker->output();
 }
 
+TEST_F(ConnectCli, ChipEcdheFromTheCommandLineIsDoneByTheChip) {
+    // --chip-ecdhe: the handshake's ECDHE is the chip's Establish Key, counted by the chip behind
+    // sebind-emud and in the report; off by default; refused with the wolfSSL stack.
+    const std::string ca = server_pki("ec");
+    auto emud = serve_chip();
+    ASSERT_TRUE(emud.control);
+    for (const bool on : {false, true}) {
+        auto server = s_server({});
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--slot", "0", "--no-mqtt"};
+        if (on) args.push_back("--chip-ecdhe");
+        const auto before = emud.control->stats();
+        ASSERT_TRUE(before);
+        const auto r = connect(args, emud.uri());
+        ASSERT_EQ(r.exit_code, 0) << r.output << server->output();
+        const auto after = emud.control->stats();
+        ASSERT_TRUE(after);
+        EXPECT_EQ(after->key_establishments - before->key_establishments, on ? 1u : 0u);
+        EXPECT_EQ(report(r)["connections"][0]["chip_key_establishments"], on ? 1 : 0) << r.output;
+    }
+    const auto wolf = connect({"--port", "1", "--ca", ca, "--slot", "0", "--chip-ecdhe", "--stack", "wolfssl"});
+    expect_failure(wolf, 2, "--chip-ecdhe needs --stack mbedtls");
+}
+
 TEST_F(ConnectCli, Tls13ServerThatSendsNoTicketIsWaitedForBoundedly) {
     // A server that accepted us but sends no ticket and no data gives no verdict: connect waits
     // for one at most max(1 s, twice the handshake), not the whole timeout, then goes on.
