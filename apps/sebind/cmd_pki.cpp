@@ -70,7 +70,7 @@ void run_dev(const DevArgs& a, const GlobalOptions& global) {
                 a.listen.c_str(), a.port);
     std::printf("sign a device CSR: sebind pki sign --ca %s device.csr -o device.crt\n", dir.c_str());
     std::printf(
-        "note: mbedTLS 2.28 checks DNS names only — devices connect to 'localhost' or a --host name, not an IP\n");
+        "devices connect to 'localhost', a --host name or 127.0.0.1 (the names the broker certificate carries)\n");
 }
 
 /// Reads the issued certificate back for the summary (subject, serial, expiry, SANs).

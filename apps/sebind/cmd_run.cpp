@@ -78,11 +78,24 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
         std::string error;
         auto config = agent::load_config(a->config, &error);
         if (!config) throw Failure(Exit::agent_config, error);
-        // Sensors are configuration: a machine without the named hardware is a config error.
+        // Sensors are configuration: a machine without the named hardware is a config error. An
+        // entry that takes whatever the machine has (thermal, hwmon) where it has none is skipped
+        // by the agent with a warning, unless no other sensor is left.
+        std::size_t usable = 0;
+        std::string missing;
         for (const auto& sc : config->sensors) {
             std::string why;
-            if (!agent::open_sensor(sc, &why)) throw Failure(Exit::agent_config, a->config + ": " + why);
+            const auto sensor = agent::open_sensor(sc, &why);
+            const std::string at = a->config + ":" + std::to_string(sc.line) + ": ";
+            if (sensor)
+                ++usable;
+            else if (sensor.status().code() != Errc::does_not_exist)
+                throw Failure(Exit::agent_config, at + why);
+            else if (missing.empty())
+                missing = at + why;
         }
+        if (usable == 0 && !missing.empty())
+            throw Failure(Exit::agent_config, missing + " (no other sensor is configured)");
         GlobalOptions se_options = global;
         if (se_options.se_uri.empty()) se_options.se_uri = config->se_uri;  // empty: open_se falls back to SEBIND_SE
         auto se = open_se(se_options);

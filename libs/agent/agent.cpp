@@ -51,10 +51,26 @@ Status Agent::Impl::start(stsafe::Device& device, std::string* detail) {
             "if "
             "the clock is right: renew it (docs/provisioning.md)");
 
+    std::string skipped;
     for (const auto& sc : config.sensors) {
-        auto s = open_sensor(sc, detail);
-        if (!s) return s.status();
+        std::string why;
+        auto s = open_sensor(sc, &why);
+        // A thermal or hwmon entry that takes whatever the machine has, on a machine that has none
+        // (a VM, a container, a board without sensors): the readings come without it.
+        if (!s && s.status().code() == Errc::does_not_exist) {
+            skipped = config.source + ":" + std::to_string(sc.line) + ": " + why;
+            say("warning: " + skipped + "; the sensor is skipped");
+            continue;
+        }
+        if (!s) {
+            set(why);
+            return s.status();
+        }
         sensors.push_back(std::move(*s));
+    }
+    if (sensors.empty() && !skipped.empty()) {
+        set(skipped + " (no other sensor is configured)");
+        return Status(Errc::does_not_exist);
     }
     std::string list;
     for (const auto& s : sensors)
@@ -160,6 +176,7 @@ Connector Agent::Impl::make_connector(stsafe::Device& device) {
     o.alpn = config.alpn;
     o.timeout_ms = config.timeout_ms;
     o.session_tickets = config.session_tickets;
+    o.chip_ecdhe = config.chip_ecdhe;
     o.chain = identity->chain();
     o.key = identity->key();
     o.device = &device;

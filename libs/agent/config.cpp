@@ -311,10 +311,10 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
     if (!broker)
         r.fail_missing("no [broker] section", "add [broker] with at least ca_file = \"ca.pem\" (see docs/agent.md)");
     const std::string b = "[broker]";
-    r.check_keys(
-        *broker, b,
-        {"host", "port", "ca_file", "chain_file", "alpn", "keep_alive", "client_id", "protocol", "stack", "tls",
-         "session_tickets", "clean_start", "session_expiry_s", "timeout_s", "reconnect_initial_s", "reconnect_max_s"});
+    r.check_keys(*broker, b,
+                 {"host", "port", "ca_file", "chain_file", "alpn", "keep_alive", "client_id", "protocol", "stack",
+                  "tls", "session_tickets", "chip_ecdhe", "clean_start", "session_expiry_s", "timeout_s",
+                  "reconnect_initial_s", "reconnect_max_s"});
     cfg.host = r.string(*broker, b, "host").value_or(cfg.host);
     if (cfg.host.size() > kMaxHostName)
         r.fail(broker->get("host")->source(),
@@ -373,6 +373,10 @@ AgentConfig read_config(const Reader& r, const toml::table& root, const std::str
                    "add stack = \"wolfssl\" or use tls = \"1.2\"");
     }
     cfg.session_tickets = r.boolean(*broker, b, "session_tickets").value_or(cfg.session_tickets);
+    cfg.chip_ecdhe = r.boolean(*broker, b, "chip_ecdhe").value_or(cfg.chip_ecdhe);
+    if (cfg.chip_ecdhe && cfg.stack != TlsStack::mbedtls)
+        r.fail(broker->get("chip_ecdhe")->source(), "[broker] chip_ecdhe = true needs stack = \"mbedtls\"",
+               "use stack = \"mbedtls\" or leave chip_ecdhe out");
     cfg.clean_start = r.boolean(*broker, b, "clean_start").value_or(cfg.clean_start);
     cfg.session_expiry_s = static_cast<std::uint32_t>(
         r.integer(*broker, b, "session_expiry_s", 0, 0xFFFFFFFF).value_or(cfg.session_expiry_s));

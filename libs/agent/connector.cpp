@@ -40,6 +40,7 @@ Connector make_connector(const ConnectorOptions& options, ConnectorCaches& cache
     to.own_chain = options.chain;
     to.own_key = options.key;
     to.session_tickets = options.session_tickets;
+    to.chip_ecdhe = options.chip_ecdhe;
     return mbedtls_connector(std::move(to), &caches.mbedtls);
 }
 

@@ -147,7 +147,7 @@ std::string conf_text(const Layout& l) {
            "set_tcp_nodelay true\n"
            "connection_messages true\n"
            "log_dest stderr\n"
-           "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+           "log_type error\nlog_type warning\nlog_type notice\nlog_type information\nlog_type subscribe\n"
            "\n"
            "# To accept devices from the network, bind to this host's address instead of 127.0.0.1\n"
            "# (`sebind pki dev --listen ADDR`) and name the host with --host so the certificate carries it.\n"
@@ -196,16 +196,17 @@ std::string readme_text(const Layout& l) {
            l.abs +
            " device-001.csr -o device-001.crt\n"
            "  sebind cert store --slot 1 device-001.crt\n"
-           "It connects to \"localhost\" (or a --host name) port " +
+           "It connects to \"localhost\", a --host name or 127.0.0.1, port " +
            l.port +
-           ": mbedTLS 2.28 checks DNS names only.\n"
+           " (the names and addresses broker.pem carries).\n"
            "\n"
-           "Watch the data / send a command:\n"
+           "Watch the data / send a command (the agent, `sebind run`, takes JSON commands on devices/<CN>/commands\n"
+           "and answers on devices/<CN>/status; docs/agent.md):\n"
            "  mosquitto_sub -h localhost -p " +
            l.port + " " + m +
            " -t 'devices/#' -v\n"
            "  mosquitto_pub -h localhost -p " +
-           l.port + " " + m + " -t devices/device-001/commands/reboot -m now\n";
+           l.port + " " + m + " -t devices/device-001/commands -m '{\"cmd\":\"publish_now\"}'\n";
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "client_internal.hpp"
 #include "sebind/mbedtls_util/cert_text.hpp"
+#include "sebind/mbedtls_util/curves.hpp"
 #include "sebind/mbedtls_util/se_key.hpp"
 #include "sebind/tls/host_name.hpp"
 
@@ -52,6 +53,13 @@ void probe_server(const ClientOptions& o, Diagnosis& d) {
         diagnoses::no_shared_cipher(d, suite,
                                     "allow an ECDHE AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256, "
                                     "or ECDHE-RSA-AES128-GCM-SHA256 for an RSA certificate)");
+}
+
+/// The curve of our certificate's key ("P-256", "brainpoolP256r1"), or "" when not a chip curve.
+std::string own_key_curve(const ClientOptions& o) {
+    if (o.own_chain == nullptr || mbedtls_pk_get_type(&o.own_chain->pk) != MBEDTLS_PK_ECKEY) return "";
+    const auto curve = mbedtls_util::curve_of(mbedtls_pk_ec(o.own_chain->pk)->grp.id);
+    return curve ? stsafe::curve_info(*curve).name : "";
 }
 
 }  // namespace
@@ -100,6 +108,11 @@ void diagnose(const ClientOptions& o, Connection& c, int rc, Diagnosis& d) {
     if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && c.ssl.in_msg) d.alert = c.ssl.in_msg[1];
     if (sent_our_certificate && (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || rc == MBEDTLS_ERR_NET_CONN_RESET ||
                                  rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)) {
+        const std::string curve = own_key_curve(o);
+        if (diagnoses::curve_refused(curve, d.alert)) {
+            diagnoses::client_curve_refused(d, curve, d.alert ? alert_name(d.alert) : "");
+            return;
+        }
         diagnoses::client_cert_rejected(d, d.alert ? alert_name(d.alert) : "");
         return;
     }

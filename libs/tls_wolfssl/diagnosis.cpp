@@ -77,6 +77,12 @@ void client_cert_rejected(const ClientOptions& o, int alert, tls::Diagnosis& d) 
             "give the client the device certificate and its chip slot");
         return;
     }
+    const auto leaf = leaf_key(o.chain.front());
+    const std::string curve = leaf ? stsafe::curve_info(leaf->curve).name : "";
+    if (tls::diagnoses::curve_refused(curve, static_cast<std::uint8_t>(alert))) {
+        tls::diagnoses::client_curve_refused(d, curve, alert ? alert_name(alert) : std::string());
+        return;
+    }
     tls::diagnoses::client_cert_rejected(d, alert ? alert_name(alert) : std::string());
 }
 

@@ -5,6 +5,7 @@
 // commands come from mosquitto_pub; processes are stopped by PID; waits are on output.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -21,6 +22,7 @@
 #include "sebind/identity/identity.hpp"
 #include "sebind/mqtt/outbox/outbox.hpp"
 #include "sebind/mqtt/outbox/posix_storage.hpp"
+#include "sebind/emud/daemon.hpp"
 
 #ifndef SEBIND_BIN
 #error "SEBIND_BIN must name the sebind executable"
@@ -89,6 +91,7 @@ struct ConfigOptions {
     double timeout_s = 5;
     std::string stack = "mbedtls";
     std::string se_uri;  // default: the emulated chip in process (emu:)
+    bool chip_ecdhe = false;
 };
 
 class Agent : public ::testing::Test {
@@ -126,6 +129,7 @@ protected:
           << "protocol = \"" << o.protocol << "\"\nclean_start = " << (o.clean_start ? "true" : "false") << "\n"
           << "keep_alive = 30\ntimeout_s = " << o.timeout_s << "\nreconnect_initial_s = 0.1\nreconnect_max_s = 0.5\n"
           << "stack = \"" << o.stack << "\"\n"
+          << (o.chip_ecdhe ? "chip_ecdhe = true\n" : "")
           << "[outbox]\ndir = \"outbox\"\ndrain_timeout_s = " << o.drain_timeout_s << "\n"
           << "[telemetry]\ninterval_s = " << o.interval_s << "\nqos = " << o.qos << "\n";
         if (!o.topic.empty()) c << "topic = \"" << o.topic << "\"\n";
@@ -180,6 +184,16 @@ protected:
         argv.insert(argv.end(), extra.begin(), extra.end());
         return std::make_unique<test::Peer>(argv);
     }
+
+#ifdef SEBIND_EMUD_BIN
+    /// sebind-emud serving the fixture's chip on `socket`, once it says so.
+    std::unique_ptr<test::Peer> serve_chip(const std::string& socket) {
+        auto p = std::make_unique<test::Peer>(
+            std::vector<std::string>{SEBIND_EMUD_BIN, "--socket", socket, dir.file("se")});
+        EXPECT_TRUE(p->wait_for("serving")) << p->output();
+        return p;
+    }
+#endif
 
     test::TempDir dir;
     int port = 0;
@@ -263,6 +277,60 @@ TEST_F(Agent, CommandsChangeTheIntervalAndTriggerAReadingNow) {
     // Each line of the agent is one state change: no line is empty or carries PEM/key material.
     EXPECT_EQ(agent->output().find("\n\n"), std::string::npos);
     EXPECT_EQ(agent->output().find("PRIVATE"), std::string::npos);
+}
+
+TEST_F(Agent, TheCommandPkiDevsReadmeSuggestsIsOneTheAgentObeys) {
+    // pki/README.txt shows a mosquitto_pub line for sending a command: run as written, it reaches
+    // the agent (its topic is the one the agent subscribes to, its payload a command it knows).
+    start_broker();
+    auto agent = start_agent(write_config({}));
+    ASSERT_TRUE(agent->wait_for("subscribed to " + kCommands)) << agent->output();
+    std::istringstream readme(test::read_text(pki() + "/README.txt"));
+    std::string command;
+    for (std::string line; std::getline(readme, line);)
+        if (line.rfind("  mosquitto_pub ", 0) == 0) command = line;
+    ASSERT_FALSE(command.empty()) << test::read_text(pki() + "/README.txt");
+    const auto r = run({"sh", "-c", command});
+    ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.output;
+    EXPECT_TRUE(agent->wait_for("command publish_now: taking a reading now")) << command << "\n" << agent->output();
+    EXPECT_EQ(stop_with(*agent, SIGTERM), 0) << agent->output();
+}
+
+TEST_F(Agent, TheShippedExampleConfigRunsOnAMachineWithoutThermalZones) {
+    // examples/device.toml with only what a reader must change (chip, broker, CA, outbox) and its
+    // thermal entry looking at a sysfs tree without zones: the agent starts, says which line's
+    // sensor it skips, and publishes the other sensors' readings.
+    std::string toml = test::read_text(SEBIND_EXAMPLE_CONFIG);
+    const auto replace = [&toml](const std::string& pattern, const std::string& with) {
+        const std::string before = toml;
+        toml = std::regex_replace(toml, std::regex(pattern), with);
+        EXPECT_NE(toml, before) << pattern;
+    };
+    replace("\nuri = \"[^\"]*\"", "\nuri = \"emu:" + dir.file("se") + "\"");
+    replace("\nhost = \"[^\"]*\"", "\nhost = \"localhost\"");
+    replace("\nport = [0-9]+", "\nport = " + std::to_string(port));
+    replace("\nca_file = \"[^\"]*\"", "\nca_file = \"" + pki() + "/ca.pem\"");
+    replace("\ndir = \"[^\"]*\"", "\ndir = \"" + dir.file("outbox") + "\"");
+    std::filesystem::create_directories(dir.file("no-thermal"));
+    replace("(\ntype = \"thermal\"[^\n]*)", "$1\nroot = \"" + dir.file("no-thermal") + "\"");
+    test::write_file(dir.file("device.toml"), toml);
+    const int thermal_line = [&toml] {
+        const std::size_t at = toml.rfind("[[sensor]]", toml.find("type = \"thermal\""));
+        return static_cast<int>(std::count(toml.begin(), toml.begin() + static_cast<std::ptrdiff_t>(at), '\n')) + 1;
+    }();
+
+    start_broker();
+    auto sub = subscribe(kTelemetry);
+    auto agent = start_agent(dir.file("device.toml"), {"--count", "1"});
+    EXPECT_EQ(agent->wait_exit(30000), 0) << agent->output();
+    EXPECT_NE(agent->output().find("warning: " + dir.file("device.toml") + ":" + std::to_string(thermal_line) +
+                                   ": [[sensor]] \"soc\": no thermal_zone*/temp under " + dir.file("no-thermal")),
+              std::string::npos)
+        << agent->output();
+    EXPECT_NE(agent->output().find("; the sensor is skipped"), std::string::npos) << agent->output();
+    ASSERT_TRUE(sub->wait_for("\"sensor\":\"load/1m\"")) << sub->output();
+    EXPECT_NE(sub->output().find("\"sensor\":\"sim-temperature\""), std::string::npos) << sub->output();
+    EXPECT_EQ(sub->output().find("\"sensor\":\"soc"), std::string::npos) << sub->output();
 }
 
 class AgentSession : public Agent, public ::testing::WithParamInterface<const char*> {};
@@ -436,15 +504,14 @@ TEST_F(Agent, AChipThatStaysAwayEndsTheAgentWithAnExitCodeSystemdRestartsOn) {
     GTEST_SKIP() << "built without sebind-emud";
 #else
     const std::string socket = dir.file("emud.sock");
-    test::Peer emud({SEBIND_EMUD_BIN, "--socket", socket, dir.file("se")});
-    ASSERT_TRUE(emud.wait_for("serving")) << emud.output();
+    auto emud = serve_chip(socket);
     start_broker();
     ConfigOptions o;
     o.se_uri = "emud:" + socket;
     o.drain_timeout_s = 0.5;
     auto agent = start_agent(write_config(o), {"--interval-ms", "100"});
     ASSERT_TRUE(agent->wait_for("uplink: connected")) << agent->output();
-    EXPECT_EQ(stop_with(emud, SIGKILL), -1);
+    EXPECT_EQ(stop_with(*emud, SIGKILL), -1);
     broker->stop();
     start_broker();  // the next handshake needs a signature, and the chip does not come back
     // Exit 4 (secure element unreachable): the unit's Restart=on-failure starts a new process.
@@ -454,6 +521,44 @@ TEST_F(Agent, AChipThatStaysAwayEndsTheAgentWithAnExitCodeSystemdRestartsOn) {
         << out;
     EXPECT_GE(occurrences(out, "uplink: TLS failed: the secure element"), 10u) << out;
     EXPECT_NE(out.find("sebind: agent: "), std::string::npos) << out;
+#endif
+}
+
+TEST_F(Agent, ChipEcdheFromDeviceTomlIsDoneByTheChip) {
+#ifndef SEBIND_EMUD_BIN
+    GTEST_SKIP() << "built without sebind-emud";
+#else
+    // chip_ecdhe = true: each full handshake's ECDHE is an Establish Key of the chip, as the chip
+    // behind sebind-emud counts it (not what the agent says about itself).
+    const std::string socket = dir.file("emud.sock");
+    auto emud = serve_chip(socket);
+    std::string why;
+    auto control = port_linux::DaemonControl::connect(socket, "", &why);
+    ASSERT_TRUE(control) << why;
+    start_broker();
+    auto sub = subscribe(kTelemetry);
+    ConfigOptions o;
+    o.se_uri = "emud:" + socket;
+    for (const bool on : {false, true}) {
+        o.chip_ecdhe = on;
+        const auto before = (*control)->stats();
+        ASSERT_TRUE(before);
+        auto agent = start_agent(write_config(o), {"--count", "1"});
+        EXPECT_EQ(agent->wait_exit(30000), 0) << agent->output();
+        const auto after = (*control)->stats();
+        ASSERT_TRUE(after);
+        EXPECT_EQ(after->key_establishments - before->key_establishments, on ? 1u : 0u) << agent->output();
+        // The pairing check at start and the handshake's CertificateVerify.
+        EXPECT_EQ(after->signatures - before->signatures, 2u) << agent->output();
+    }
+    // Only the mbedTLS stack can hand its ECDHE to the chip: one line naming the key.
+    test::write_file(dir.file("wolf.toml"), "[broker]\nca_file = \"" + pki() +
+                                                "/ca.pem\"\nstack = \"wolfssl\"\nchip_ecdhe = true\n[[sensor]]\n"
+                                                "type = \"loadavg\"\n");
+    const auto wolf = run({SEBIND_BIN, "run", "--config", dir.file("wolf.toml")});
+    EXPECT_EQ(wolf.exit_code, 36) << wolf.output;
+    EXPECT_NE(wolf.output.find("wolf.toml:4: [broker] chip_ecdhe = true needs stack = \"mbedtls\""), std::string::npos)
+        << wolf.output;
 #endif
 }
 

@@ -783,6 +783,60 @@ TEST_F(ConnectCli, ServerRefusingOurCertificateIsExit28OnEveryStackAndVersion) {
             "--chain, or chain_file in device.toml)");
 }
 
+TEST_F(ConnectCli, BrainpoolKeyRefusedByMosquittoIsNamedAsItsCurveOnEveryStack) {
+    // mosquitto (OpenSSL 3.0, default groups) refuses a client key on brainpoolP256r1 with alert
+    // illegal_parameter ("wrong curve" in its log), whatever the CA: the line names the curve, not the CA.
+    const auto sebind = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {SEBIND_BIN, "--se", "emu:" + scratch.file("bp")});
+        const auto r = run(args);
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    };
+    sebind({"emu", "init", scratch.file("bp"), "--cn", "factory-bp"});
+    sebind({"keygen", "--slot", "1", "--curve", "bp256"});
+    sebind({"csr", "--slot", "1", "--subject", "CN=device-bp", "-o", scratch.file("bp.csr")});
+    sebind({"pki", "sign", "--ca", file("pki"), scratch.file("bp.csr"), "-o", scratch.file("bp.crt")});
+    sebind({"cert", "store", "--slot", "1", scratch.file("bp.crt")});
+    start_broker();
+    // (wolfSSL 5.5 cannot sign with a brainpool key in TLS 1.3 at all: `--tls 1.3` is refused
+    // before connecting, and its default falls back to TLS 1.2.)
+    for (const Stack& stack : {kMbedtls, kWolfssl12}) {
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", file("pki/ca.pem"), "--slot", "1"};
+        args.insert(args.end(), stack.args.begin(), stack.args.end());
+        const auto r = connect(args, "emu:" + scratch.file("bp"));
+        SCOPED_TRACE(stack.name);
+        expect_failure(r, 28, "the server does not accept our key's curve brainpoolP256r1");
+        EXPECT_EQ(std::regex_replace(failure_line(r), std::regex(" \\(alert illegal_parameter\\)"), ""),
+                  "sebind: the server does not accept our key's curve brainpoolP256r1: OpenSSL-based brokers such as "
+                  "mosquitto take client keys on P-256 and P-384 only — generate the device key on P-256 or P-384 "
+                  "(`sebind keygen --slot 1 --curve p256 --force`, then a new CSR and certificate), or allow the curve "
+                  "on the broker");
+    }
+    EXPECT_NE(broker->output().find("wrong curve"), std::string::npos) << broker->output();
+}
+
+TEST_F(ConnectCli, ChipEcdheFromTheCommandLineIsDoneByTheChip) {
+    // --chip-ecdhe: the handshake's ECDHE is the chip's Establish Key, counted by the chip behind
+    // sebind-emud and in the report; off by default; refused with the wolfSSL stack.
+    const std::string ca = server_pki("ec");
+    auto emud = serve_chip();
+    ASSERT_TRUE(emud.control);
+    for (const bool on : {false, true}) {
+        auto server = s_server({});
+        std::vector<std::string> args = {"--port", std::to_string(port), "--ca", ca, "--slot", "0", "--no-mqtt"};
+        if (on) args.push_back("--chip-ecdhe");
+        const auto before = emud.control->stats();
+        ASSERT_TRUE(before);
+        const auto r = connect(args, emud.uri());
+        ASSERT_EQ(r.exit_code, 0) << r.output << server->output();
+        const auto after = emud.control->stats();
+        ASSERT_TRUE(after);
+        EXPECT_EQ(after->key_establishments - before->key_establishments, on ? 1u : 0u);
+        EXPECT_EQ(report(r)["connections"][0]["chip_key_establishments"], on ? 1 : 0) << r.output;
+    }
+    const auto wolf = connect({"--port", "1", "--ca", ca, "--slot", "0", "--chip-ecdhe", "--stack", "wolfssl"});
+    expect_failure(wolf, 2, "--chip-ecdhe needs --stack mbedtls");
+}
+
 TEST_F(ConnectCli, Tls13ServerThatSendsNoTicketIsWaitedForBoundedly) {
     // A server that accepted us but sends no ticket and no data gives no verdict: connect waits
     // for one at most max(1 s, twice the handshake), not the whole timeout, then goes on.

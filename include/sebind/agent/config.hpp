@@ -65,6 +65,7 @@ struct AgentConfig {
     TlsStack stack = TlsStack::mbedtls;
     TlsVersion tls_version = TlsVersion::any;
     bool session_tickets = true;            ///< false: resume by session id only (mbedTLS stack)
+    bool chip_ecdhe = false;                ///< ECDHE in the chip (mbedTLS stack; docs/tls-mbedtls.md)
     bool clean_start = false;               ///< false: the broker keeps our subscription and queued commands
     std::uint32_t session_expiry_s = 3600;  ///< MQTT 5: how long the broker keeps that session
     std::uint32_t timeout_ms = 10'000;      ///< TCP connect, TLS handshake, CONNACK

@@ -33,6 +33,9 @@ struct ConnectorOptions {
     std::vector<std::string> alpn;
     std::uint32_t timeout_ms = 10'000;
     bool session_tickets = true;  ///< mbedTLS only; false: resume by session id
+    /// mbedTLS only: the ECDHE key pair made and used in the chip (tls_mbedtls::ClientOptions::chip_ecdhe;
+    /// the program must link sebind::tls_mbedtls_ecdhe_hook).
+    bool chip_ecdhe = false;
     /// The device certificate, then any intermediates (both stacks send this chain).
     const mbedtls_x509_crt* chain = nullptr;
     /// mbedTLS: the chip key bound to the certificate (mbedtls_util::setup_se_key).

@@ -85,6 +85,24 @@ void untrusted_server(Diagnosis& d, const std::string& issuer, const std::string
 /// `alert` empty: the server closed without one.
 void client_cert_rejected(Diagnosis& d, const std::string& alert);
 
+/// True when a server that ends the handshake after our certificate (with `alert`, 0: none, or
+/// illegal_parameter) most likely refuses the curve of our key, `key_curve` ("brainpoolP256r1"):
+/// OpenSSL-based brokers (mosquitto) accept client keys only on the groups they allow, which by
+/// default are not the brainpool curves, and answer illegal_parameter ("wrong curve").
+inline bool curve_refused(const std::string& key_curve, std::uint8_t alert) {
+    return key_curve.rfind("brainpool", 0) == 0 && (alert == 0 || alert == 47);
+}
+
+/// The server refused our certificate because of its key's curve (see curve_refused).
+inline void client_curve_refused(Diagnosis& d, const std::string& key_curve, const std::string& alert) {
+    set_diagnosis(d, Failure::client_cert_rejected,
+                  "the server does not accept our key's curve " + key_curve +
+                      (alert.empty() ? std::string() : " (alert " + alert + ")") +
+                      ": OpenSSL-based brokers such as mosquitto take client keys on P-256 and P-384 only",
+                  "generate the device key on P-256 or P-384 (`sebind keygen --slot 1 --curve p256 --force`, then a "
+                  "new CSR and certificate), or allow the curve on the broker");
+}
+
 /// The server chose `chosen`, a static RSA suite, when allowed every suite: it has no ECDHE.
 void rsa_key_exchange_only(Diagnosis& d, const std::string& chosen);
 
