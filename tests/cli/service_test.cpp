@@ -3,7 +3,9 @@
 // and log lines with journald priority prefixes when stderr is the journal ($JOURNAL_STREAM).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
+#include <sstream>
 #include <string>
 
 #include <sys/stat.h>
@@ -111,4 +113,50 @@ TEST_F(Service, IntoTheJournalAFailureLineCarriesTheErrorPriority) {
     const auto other = run(argv);
     ::unsetenv("JOURNAL_STREAM");
     EXPECT_EQ(other.output.rfind("sebind: no emulated chip in ", 0), 0u) << other.output;
+}
+
+TEST_F(Service, VerboseShowsTheFaultsTheDriverRecoversFromAndQuietShowsNothing) {
+    const std::string sock = dir.file("emud.sock");
+    // Damaged responses and commands and NACK bursts, fixed seed: the driver re-reads, re-sends and
+    // polls through them, and the command still succeeds.
+    Emud emud({SEBIND_EMUD_BIN, "--socket", sock, "--faults", "seed=7,crc=0.2,cmd=0.1,nack=0.1,nacklen=3", "--ready-fd",
+               "{ready}", dir.file("se")});
+    ASSERT_TRUE(emud.running());
+    const auto verbose = run_sebind({"-v", "--se", "emud:" + sock, "info"});
+    EXPECT_EQ(verbose.exit_code, 0) << verbose.output;
+    const bool reread = verbose.output.find(": response damaged (") != std::string::npos &&
+                        verbose.output.find("), reading it again (1 of 4)") != std::string::npos;
+    const bool nacked = verbose.output.find(" NACK(s) before it answered") != std::string::npos;
+    EXPECT_TRUE(reread && nacked) << verbose.output;
+    EXPECT_NE(verbose.output.find("sebind: stsafe: "), std::string::npos) << verbose.output;
+
+    const auto quiet = run_sebind({"--se", "emud:" + sock, "info"});
+    EXPECT_EQ(quiet.exit_code, 0) << quiet.output;
+    EXPECT_EQ(quiet.output.find("stsafe:"), std::string::npos) << quiet.output;
+    EXPECT_EQ(quiet.output.find("reading it again"), std::string::npos) << quiet.output;
+}
+
+TEST_F(Service, RecoveryLinesAreRateLimitedWithACountOfWhatWasLeftOut) {
+    const std::string sock = dir.file("emud.sock");
+    // Realistic latency: every command is NACKed while the chip works, plus damaged frames.
+    Emud emud({SEBIND_EMUD_BIN, "--socket", sock, "--latency", "realistic", "--faults", "seed=3,crc=0.3,cmd=0.2",
+               "--ready-fd", "{ready}", dir.file("se")});
+    ASSERT_TRUE(emud.running());
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = run_sebind({"-v", "--se", "emud:" + sock, "info"});
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::size_t recovery = 0, summaries = 0;
+    std::istringstream in(r.output);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("sebind: stsafe: ", 0) != 0) continue;
+        if (line.find("left out") != std::string::npos) ++summaries;
+        if (line.find("NACK(s) before it answered") != std::string::npos ||
+            line.find("reading it again") != std::string::npos || line.find("sending it again") != std::string::npos)
+            ++recovery;
+    }
+    // At most 10 a second (one window per started second), and what was left out is counted.
+    EXPECT_GE(recovery, 10u) << r.output;
+    EXPECT_LE(recovery, 10u * (static_cast<std::size_t>(seconds.count()) + 1)) << r.output;
+    EXPECT_GE(summaries, 1u) << r.output;
 }
