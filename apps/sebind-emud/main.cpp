@@ -36,7 +36,11 @@ extern "C" void on_stop_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"sebind-emud: emulated STSAFE-A110 chips on a Unix socket (EMULATED — development only)"};
+    CLI::App app{"sebind-emud: emulated STSAFE-A110 chips on a Unix socket (EMULATED — development only)",
+                 "sebind-emud"};
+    app.footer(
+        "Also `sebind emu serve ...`. Control a served chip: `sebind emu power-cycle|faults|latency|stats "
+        "--socket PATH [--chip NAME]` (docs/emud-protocol.md).");
     std::string socket_path, latency = "zero", faults_spec;
     std::vector<std::string> dirs;
     int ready_fd = -1;

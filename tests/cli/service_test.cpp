@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "cli_support.hpp"
 #include "process.hpp"
 
@@ -159,4 +161,93 @@ TEST_F(Service, RecoveryLinesAreRateLimitedWithACountOfWhatWasLeftOut) {
     EXPECT_GE(recovery, 10u) << r.output;
     EXPECT_LE(recovery, 10u * (static_cast<std::size_t>(seconds.count()) + 1)) << r.output;
     EXPECT_GE(summaries, 1u) << r.output;
+}
+
+// `sebind emu power-cycle|faults|latency|stats`: the daemon's control messages from the CLI.
+using EmuControl = sebind::test::CliTest;
+
+TEST_F(EmuControl, PowerCycleRevivesAChipDarkenedByAPowerLossSetThroughFaults) {
+    const std::string sock = dir.file("emud.sock");
+    Emud emud({SEBIND_EMUD_BIN, "--socket", sock, "--ready-fd", "{ready}", dir.file("se")});
+    ASSERT_TRUE(emud.running());
+    const std::string se = "emud:" + sock;
+    auto stats = run_sebind({"emu", "stats", "--socket", sock, "--json"});
+    ASSERT_EQ(stats.exit_code, 0) << stats.output;
+    const auto before = nlohmann::json::parse(stats.output);
+    EXPECT_EQ(before["chip"], "se");
+    const auto writes = before["nvm_writes"].get<std::uint64_t>();
+    // Power is lost at the next NVM write: the key generation's.
+    auto faults = run_sebind(
+        {"emu", "faults", "--socket", sock, "--chip", "se", "powerloss=" + std::to_string(writes + 1)});
+    ASSERT_EQ(faults.exit_code, 0) << faults.output;
+    EXPECT_NE(faults.output.find("chip se: faults set to powerloss="), std::string::npos) << faults.output;
+    auto keygen = run_sebind({"--se", se, "keygen", "--slot", "1", "--curve", "p256"});
+    EXPECT_EQ(keygen.exit_code, 4) << keygen.output;
+    auto dark = run_sebind({"--se", se, "random", "4", "--hex"});
+    EXPECT_EQ(dark.exit_code, 4) << "unpowered until a power cycle: " << dark.output;
+
+    auto cycle = run_sebind({"emu", "power-cycle", "--socket", sock});
+    ASSERT_EQ(cycle.exit_code, 0) << cycle.output;
+    EXPECT_NE(cycle.output.find("chip se power-cycled"), std::string::npos) << cycle.output;
+    auto alive = run_sebind({"--se", se, "random", "4", "--hex"});
+    EXPECT_EQ(alive.exit_code, 0) << alive.output;
+    EXPECT_EQ(alive.output.size(), 9u) << alive.output;
+    stats = run_sebind({"--json", "emu", "stats", "--socket", sock});
+    ASSERT_EQ(stats.exit_code, 0) << stats.output;
+    EXPECT_GT(nlohmann::json::parse(stats.output)["commands"].get<std::uint64_t>(),
+              before["commands"].get<std::uint64_t>());
+}
+
+TEST_F(EmuControl, FaultsAndLatencySetAndClearedChangeWhatTheDriverMeets) {
+    const std::string sock = dir.file("emud.sock");
+    Emud emud({SEBIND_EMUD_BIN, "--socket", sock, "--ready-fd", "{ready}", dir.file("se")});
+    ASSERT_TRUE(emud.running());
+    const std::vector<std::string> info = {"-v", "--se", "emud:" + sock, "info"};
+    auto clean = run_sebind(info);
+    ASSERT_EQ(clean.exit_code, 0) << clean.output;
+    EXPECT_EQ(clean.output.find("sebind: stsafe: "), std::string::npos) << clean.output;
+
+    ASSERT_EQ(run_sebind({"emu", "faults", "--socket", sock, "seed=5,crc=0.3"}).exit_code, 0);
+    auto damaged = run_sebind(info);
+    EXPECT_EQ(damaged.exit_code, 0) << damaged.output;
+    EXPECT_NE(damaged.output.find("reading it again"), std::string::npos) << damaged.output;
+
+    auto cleared = run_sebind({"emu", "faults", "--socket", sock, "none"});
+    ASSERT_EQ(cleared.exit_code, 0) << cleared.output;
+    EXPECT_NE(cleared.output.find("chip se: faults cleared"), std::string::npos) << cleared.output;
+    ASSERT_EQ(run_sebind({"emu", "latency", "--socket", sock, "realistic"}).exit_code, 0);
+    auto slow = run_sebind(info);
+    EXPECT_EQ(slow.exit_code, 0) << slow.output;
+    EXPECT_EQ(slow.output.find("reading it again"), std::string::npos) << slow.output;
+    EXPECT_NE(slow.output.find("NACK(s) before it answered"), std::string::npos) << slow.output;
+    ASSERT_EQ(run_sebind({"emu", "latency", "--socket", sock, "zero"}).exit_code, 0);
+    auto fast = run_sebind(info);
+    EXPECT_EQ(fast.output.find("sebind: stsafe: "), std::string::npos) << fast.output;
+}
+
+TEST_F(EmuControl, FailuresNameTheCauseAndTheFix) {
+    const std::string sock = dir.file("emud.sock");
+    auto none = run_sebind({"emu", "power-cycle", "--socket", sock});
+    EXPECT_EQ(none.exit_code, 4) << none.output;
+    EXPECT_NE(none.output.find("start it with `sebind-emud --socket " + sock), std::string::npos) << none.output;
+    EXPECT_EQ(lines(none.output), 1) << none.output;
+
+    Emud emud({SEBIND_EMUD_BIN, "--socket", sock, "--ready-fd", "{ready}", dir.file("se")});
+    ASSERT_TRUE(emud.running());
+    auto chip = run_sebind({"emu", "stats", "--socket", sock, "--chip", "nosuch"});
+    EXPECT_EQ(chip.exit_code, 6) << chip.output;
+    EXPECT_NE(chip.output.find("nosuch"), std::string::npos) << chip.output;
+    auto spec = run_sebind({"emu", "faults", "--socket", sock, "crc=2"});
+    EXPECT_EQ(spec.exit_code, 2) << spec.output;
+    EXPECT_NE(spec.output.find("bad fault specification 'crc=2'"), std::string::npos) << spec.output;
+    auto mode = run_sebind({"emu", "latency", "--socket", sock, "slow"});
+    EXPECT_EQ(mode.exit_code, 2) << mode.output;
+}
+
+TEST(EmuServe, HelpShowsTheSocketAndTheChipDirectories) {
+    const auto help = run_sebind({"emu", "serve", "--help"});
+    EXPECT_EQ(help.exit_code, 0) << help.output;
+    for (const char* item : {"--socket", "--socket-group", "--socket-mode", "--faults", "--latency", "dirs",
+                             "Chip state directories", "sebind emu power-cycle"})
+        EXPECT_NE(help.output.find(item), std::string::npos) << item << " missing from: " << help.output;
 }
