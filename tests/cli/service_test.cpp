@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <sstream>
 #include <string>
 
@@ -42,8 +43,13 @@ private:
     pid_t m_pid;
 };
 
-/// `argv` as another user: nobody (uid and gid 65534) when we are root, else ourselves.
-std::vector<std::string> as_unprivileged(std::vector<std::string> argv) {
+/// `argv` as another user: nobody (uid and gid 65534) when we are root, else ourselves. Its
+/// program is copied into `dir` (made searchable) first, as the build tree may be closed to others.
+std::vector<std::string> as_unprivileged(const sebind::test::TempDir& dir, std::vector<std::string> argv) {
+    if (::chmod(dir.path().c_str(), 0711) != 0) return {};
+    std::filesystem::copy_file(argv[0], dir.file("sebind-copy"), std::filesystem::copy_options::overwrite_existing);
+    ::chmod(dir.file("sebind-copy").c_str(), 0755);
+    argv[0] = dir.file("sebind-copy");
     if (::geteuid() != 0) return argv;
     argv.insert(argv.begin(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
     return argv;
@@ -67,7 +73,7 @@ TEST_F(Service, ARefusedDaemonSocketSaysPermissionDeniedAndHowToOpenIt) {
     if (::geteuid() != 0) {
         ASSERT_EQ(::chmod(sock.c_str(), 0), 0);
     }
-    const auto r = run(as_unprivileged({SEBIND_BIN, "--se", "emud:" + sock, "info"}));
+    const auto r = run(as_unprivileged(dir, {SEBIND_BIN, "--se", "emud:" + sock, "info"}));
     EXPECT_EQ(r.exit_code, 5) << r.output;  // se_refused, as a /dev/i2c-N the user may not open
     EXPECT_EQ(lines(r.output), 1) << r.output;
     EXPECT_NE(r.output.find("cannot connect to sebind-emud at " + sock + ": permission denied"), std::string::npos)
@@ -88,7 +94,7 @@ TEST_F(Service, ASocketGroupAndModeLetTheGroupsMembersIn) {
     ASSERT_EQ(::stat(sock.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0660u);
     EXPECT_EQ(st.st_gid, 65534u);
-    const auto r = run(as_unprivileged({SEBIND_BIN, "--se", "emud:" + sock, "random", "8", "--hex"}));
+    const auto r = run(as_unprivileged(dir, {SEBIND_BIN, "--se", "emud:" + sock, "random", "8", "--hex"}));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_EQ(r.output.size(), 17u) << r.output;
 }
