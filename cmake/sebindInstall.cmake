@@ -166,3 +166,25 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/sebindConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/sebindConfig.cmake ${PROJECT_BINARY_DIR}/sebindConfigVersion.cmake
         ${PROJECT_SOURCE_DIR}/cmake/sebindDependencies.cmake DESTINATION ${SEBIND_INSTALL_CMAKEDIR})
+
+# The agent as a service (docs/agent.md, "systemd"): units, the udev rule and the group for
+# /dev/i2c-*, where systemd and udev look under the prefix (/usr/local/lib/systemd/system,
+# /usr/local/lib/udev/rules.d, /usr/local/lib/sysusers.d are on their search paths), and the docs
+# the units' Documentation= names. The units say /usr/local; installed, they say the prefix.
+set(SEBIND_UNIT_DIR lib/systemd/system)
+set(SEBIND_SYSTEMD_SRC ${PROJECT_SOURCE_DIR}/examples/systemd)
+set(SEBIND_SYSTEMD_OUT ${PROJECT_BINARY_DIR}/systemd)
+foreach(file sebind-agent.service sebind-emud.service sebind-agent.service.d/emulator.conf)
+  install(CODE "file(READ \"${SEBIND_SYSTEMD_SRC}/${file}\" text)
+string(REPLACE \"/usr/local/\" \"\${CMAKE_INSTALL_PREFIX}/\" text \"\${text}\")
+file(WRITE \"${SEBIND_SYSTEMD_OUT}/${file}\" \"\${text}\")")
+endforeach()
+install(FILES ${SEBIND_SYSTEMD_OUT}/sebind-agent.service ${SEBIND_SYSTEMD_OUT}/sebind-emud.service
+        DESTINATION ${SEBIND_UNIT_DIR})
+install(FILES ${SEBIND_SYSTEMD_OUT}/sebind-agent.service.d/emulator.conf
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/sebind/examples/systemd/sebind-agent.service.d)
+install(FILES ${SEBIND_SYSTEMD_SRC}/60-sebind-i2c.rules DESTINATION lib/udev/rules.d)
+install(FILES ${SEBIND_SYSTEMD_SRC}/sebind.sysusers DESTINATION lib/sysusers.d RENAME sebind.conf)
+install(FILES ${PROJECT_SOURCE_DIR}/examples/device.toml DESTINATION ${CMAKE_INSTALL_DATADIR}/sebind/examples)
+file(GLOB SEBIND_DOC_PAGES ${PROJECT_SOURCE_DIR}/docs/*.md)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${SEBIND_DOC_PAGES} DESTINATION ${CMAKE_INSTALL_DOCDIR})

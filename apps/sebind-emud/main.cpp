@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <grp.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -35,13 +36,29 @@ extern "C" void on_stop_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"sebind-emud: emulated STSAFE-A110 chips on a Unix socket (EMULATED — development only)"};
+    CLI::App app{"sebind-emud: emulated STSAFE-A110 chips on a Unix socket (EMULATED — development only)",
+                 "sebind-emud"};
+    app.footer(
+        "Also `sebind emu serve ...`. Control a served chip: `sebind emu power-cycle|faults|latency|stats "
+        "--socket PATH [--chip NAME]` (docs/emud-protocol.md).");
     std::string socket_path, latency = "zero", faults_spec;
     std::vector<std::string> dirs;
     int ready_fd = -1;
     bool no_persist = false;
     app.set_version_flag("--version", "sebind-emud " SEBIND_VERSION_STRING, "Print the version and exit");
+    std::string socket_group, socket_mode = "0600";
     app.add_option("--socket", socket_path, "Unix socket path to listen on (created with mode 0600)")->required();
+    app.add_option(
+        "--socket-group", socket_group,
+        "Group of the socket file (name or number), so that its members may connect with --socket-mode 0660");
+    app.add_option("--socket-mode", socket_mode, "Permission bits of the socket file, octal (default 0600: owner only)")
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+                if (!text.empty() && text.size() <= 4 && text.find_first_not_of("01234567") == std::string::npos)
+                    return {};
+                return "takes octal permission bits such as 0600 or 0660, got '" + text + "'";
+            },
+            "MODE"));
     app.add_option("--latency", latency, "zero | realistic (the chip NACKs for the A110 command times)")
         ->check(CLI::IsMember({"zero", "realistic"}));
     app.add_option("--faults", faults_spec,
@@ -106,7 +123,23 @@ int main(int argc, char** argv) {
     // file keeps its last complete write) instead of killing every chip with SIGXFSZ.
     std::signal(SIGXFSZ, SIG_IGN);
 
-    if (auto st = (*daemon)->listen(socket_path, &why); !st.ok()) {
+    sebind::port_linux::EmuDaemon::SocketAccess access;
+    access.mode = static_cast<unsigned>(std::stoul(socket_mode, nullptr, 8));
+    if (!socket_group.empty()) {
+        const group* g = ::getgrnam(socket_group.c_str());
+        if (g) {
+            access.group = static_cast<long>(g->gr_gid);
+        } else if (socket_group.find_first_not_of("0123456789") == std::string::npos && socket_group.size() <= 9) {
+            access.group = std::stol(socket_group);
+        } else {
+            std::fprintf(stderr,
+                         "sebind-emud: --socket-group '%s' is no group on this system — create it (groupadd --system "
+                         "%s) or give a group number\n",
+                         socket_group.c_str(), socket_group.c_str());
+            return kExitUsage;
+        }
+    }
+    if (auto st = (*daemon)->listen(socket_path, access, &why); !st.ok()) {
         std::fprintf(stderr, "sebind-emud: %s\n", why.c_str());
         return st.code() == sebind::Errc::invalid_argument ? kExitUsage
                : st.code() == sebind::Errc::already_exists ? kExitAlreadyExists

@@ -8,11 +8,14 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "sebind/core/log.hpp"
 #include "sebind/emu/emulator.hpp"
 #include "sebind/host/files.hpp"
+#include "sebind/host/journal.hpp"
 #include "sebind/stsafe/protocol.hpp"
 
 namespace sebind::cli {
@@ -175,7 +178,11 @@ std::string cause_and_fix(Status s) {
     return cause + " — " + fix;
 }
 
-void log_to_stderr(void*, LogLevel, const char* message) { std::fprintf(stderr, "sebind: %s\n", message); }
+/// The driver's log on stderr; `journal` (non-null) when stderr is the journal: each line then
+/// carries its level as a priority prefix.
+void log_to_stderr(void* journal, LogLevel level, const char* message) {
+    std::fprintf(stderr, "%ssebind: %s\n", journal ? host::journal_prefix(level) : "", message);
+}
 
 }  // namespace
 
@@ -217,7 +224,8 @@ void finish_stdout() {
 std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global,
                                                   const port_linux::ConnectOptions& options) {
     if (global.verbose) {
-        set_log_sink(log_to_stderr, nullptr);
+        static int journal = 0;  // only its address is used: non-null = stderr is the journal
+        set_log_sink(log_to_stderr, host::is_journal_stream(STDERR_FILENO) ? &journal : nullptr);
         set_log_level(LogLevel::debug);
     }
     std::string text = global.se_uri;
@@ -252,6 +260,8 @@ std::unique_ptr<port_linux::SeConnection> open_se(const GlobalOptions& global,
                                   "sebind-emud at " + uri->path + " has no chip named '" + uri->chip + "'");
                 // The path or chip name can never work (e.g. longer than a socket address holds).
                 if (s.code() == Errc::invalid_argument) throw Failure(Exit::invalid_input, "--se: " + detail);
+                // Running, but its socket's permissions keep us out: say so, not "start it".
+                if (s.code() == Errc::not_permitted) throw Failure(Exit::se_refused, detail);
                 throw Failure(Exit::se_unreachable,
                               "cannot connect to sebind-emud at " + uri->path + " (" + to_string(s.code()) +
                                   ") — start it with `sebind-emud --socket " + uri->path + " DIR` or check the path");

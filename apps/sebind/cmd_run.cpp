@@ -13,6 +13,8 @@
 #include "sebind/agent/config.hpp"
 #include "sebind/agent/messages.hpp"
 #include "sebind/agent/sensors.hpp"
+#include "sebind/host/journal.hpp"
+#include "service_notify.hpp"
 
 namespace sebind::cli {
 
@@ -48,7 +50,12 @@ private:
 };
 
 void print_line(const std::string& line) {
-    std::printf("%s %s\n", agent::rfc3339_utc(agent::unix_now_ms()).c_str(), line.c_str());
+    // Into the journal, a line says its priority: warnings as such, the rest as information.
+    static const bool journal = host::is_journal_stream(STDOUT_FILENO);
+    const char* priority = !journal                         ? ""
+                           : line.rfind("warning:", 0) == 0 ? host::journal_prefix(LogLevel::warning)
+                                                            : host::journal_prefix(LogLevel::info);
+    std::printf("%s%s %s\n", priority, agent::rfc3339_utc(agent::unix_now_ms()).c_str(), line.c_str());
     std::fflush(stdout);    // one line at a time into journald or a pipe
     std::clearerr(stdout);  // the log is best effort: a lost line must not fail the agent at exit
 }
@@ -104,6 +111,9 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
         options.count = a->count;
         options.interval_ms = a->interval_ms;
         options.stop_fd = signals.fd();
+        options.on_stopping = notify_stopping;
+        options.on_alive = notify_watchdog;
+        options.alive_interval_ms = watchdog_interval_ms();
         print_line("sebind agent starting: " + a->config);
         std::string detail;
         auto created = agent::Agent::create(*config, se->device(), options, print_line, &detail);
@@ -112,6 +122,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
             throw Failure(exit_for(st),
                           detail.empty() ? std::string("agent start-up failed: ") + to_string(st.code()) : detail);
         }
+        notify_ready();  // checked and about to connect: systemd starts what is ordered after us
         if (const Status st = (*created)->run(); !st.ok()) fail(st, "agent");
     });
 }

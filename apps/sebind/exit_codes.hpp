@@ -92,6 +92,35 @@ inline constexpr ExitCodeInfo kExitCodes[] = {
     {Exit::doctor_gaps, "doctor_gaps", "`sebind doctor`: something blocks a handshake (each gap is listed)"},
 };
 
+/// The codes a restart cannot cure: a person has to change the configuration, the chip, its
+/// certificate or the broker first (a full disk, a chip that stopped answering or a lost network
+/// may clear by themselves and are left out). The systemd unit
+/// (examples/systemd/sebind-agent.service) lists exactly these in RestartPreventExitStatus, and a
+/// test checks that it does.
+inline constexpr Exit kExitNeedsPerson[] = {
+    Exit::usage,
+    Exit::no_se,
+    Exit::se_refused,
+    Exit::not_found,
+    Exit::already_exists,
+    Exit::invalid_input,
+    Exit::mismatch,
+    Exit::integrity,
+    Exit::expired,
+    Exit::too_large,
+    Exit::tls_untrusted_server,
+    Exit::tls_hostname,
+    Exit::tls_server_expired,
+    Exit::tls_server_rsa,
+    Exit::tls_no_common_suite,
+    Exit::tls_client_rejected,
+    Exit::mqtt_refused_version,
+    Exit::mqtt_refused_client_id,
+    Exit::mqtt_refused_credentials,
+    Exit::mqtt_refused_not_authorized,
+    Exit::agent_config,
+};
+
 /// The row of `code`, or nullptr for a number that is no exit code.
 constexpr const ExitCodeInfo* exit_code_info(int code) noexcept {
     for (const ExitCodeInfo& e : kExitCodes)

@@ -4,7 +4,10 @@
 #include <cstring>
 #include <exception>
 
+#include <unistd.h>
+
 #include "cli.hpp"
+#include "sebind/host/journal.hpp"
 #include "sebind/version.h"
 
 namespace {
@@ -55,7 +58,10 @@ int main(int argc, char** argv) {
     add_global_options(app, global);
 
     const auto report = [&](Exit code, const std::string& message) {
-        std::fprintf(stderr, "%s\n", failure_line(code, message, global.json || json_requested(argc, argv)).c_str());
+        std::fprintf(
+            stderr, "%s%s\n",
+            sebind::host::is_journal_stream(STDERR_FILENO) ? sebind::host::journal_prefix(sebind::LogLevel::error) : "",
+            failure_line(code, message, global.json || json_requested(argc, argv)).c_str());
         return static_cast<int>(code);
     };
     try {

@@ -203,7 +203,14 @@ Status Agent::Impl::run() {
     next_sample_ms = start_ms;
     std::string stop_reason;
     Status result = Status::success();
+    std::uint32_t alive_ms = start_ms;
+    if (options.on_alive && options.alive_interval_ms > 0) options.on_alive();
     for (;;) {
+        if (options.on_alive && options.alive_interval_ms > 0 &&
+            elapsed_ms(alive_ms, clock.now_ms()) >= options.alive_interval_ms) {
+            alive_ms = clock.now_ms();
+            options.on_alive();
+        }
         if (uplink->stats().chip_failures_in_a_row >= kChipFailuresBeforeExit) {
             stop_reason = "the secure element failed " + std::to_string(uplink->stats().chip_failures_in_a_row) +
                           " connection attempts in a row (a new process starts it afresh)";
@@ -239,12 +246,16 @@ Status Agent::Impl::run() {
         std::uint32_t wait = std::min(uplink->ms_until_next_step(), until(clock.now_ms(), next_sample_ms));
         if (!uplink_settled) wait = std::min<std::uint32_t>(wait, 50);
         if (publish_now || !status_queue.empty()) wait = 0;
+        if (options.on_alive && options.alive_interval_ms > 0)
+            wait = std::min(wait, options.alive_interval_ms -
+                                      std::min(options.alive_interval_ms, elapsed_ms(alive_ms, clock.now_ms())));
         if (stop_requested(wait)) {
             stop_reason = "stop requested (signal)";
             break;
         }
     }
 
+    if (options.on_stopping) options.on_stopping();
     say("stopping: " + stop_reason + "; sampling stopped, delivering what is stored (up to " +
         seconds_text(config.drain_timeout_ms / 1000.0) + ")");
     for (auto& [fields, retain] : status_queue) publish_status(fields, retain);

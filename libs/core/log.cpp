@@ -32,4 +32,26 @@ void log(LogLevel level, const char* format, ...) noexcept {
     if (LogSink sink = g_sink.load()) sink(g_context.load(), level, line);
 }
 
+bool LogRateLimit::allow(std::uint32_t now_ms, unsigned& suppressed) noexcept {
+    suppressed = 0;
+    if (!m_started || now_ms - m_window_start >= m_window_ms) {
+        m_started = true;
+        m_window_start = now_ms;
+        m_in_window = 0;
+    }
+    if (m_in_window >= m_max) {
+        ++m_suppressed;
+        return false;
+    }
+    ++m_in_window;
+    suppressed = take_suppressed();
+    return true;
+}
+
+unsigned LogRateLimit::take_suppressed() noexcept {
+    const unsigned n = m_suppressed;
+    m_suppressed = 0;
+    return n;
+}
+
 }  // namespace sebind

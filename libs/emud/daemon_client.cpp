@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The client side of sebind-emud: DaemonLink (connect + HELLO + request/reply), DaemonBus and
 // DaemonControl on top of it.
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -24,6 +27,22 @@ Status failure(Errc code, std::string* detail, std::string text) {
 }
 
 std::string start_hint(const std::string& path) { return " — start it with `sebind-emud --socket " + path + " DIR`"; }
+
+/// The daemon is running but its socket file (or a directory above it) does not let us in.
+std::string permission_denied(const std::string& path) {
+    std::string who = "the socket";
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        who = "the socket (owner uid " + std::to_string(st.st_uid) + ", group gid " + std::to_string(st.st_gid) +
+              ", mode " + mode + ")";
+    }
+    return "cannot connect to sebind-emud at " + path + ": permission denied — " + who + " does not let uid " +
+           std::to_string(::geteuid()) +
+           " in: run as its owner, or start sebind-emud with --socket-group GROUP --socket-mode 0660 and add "
+           "this user to GROUP (and check the directories above it can be searched)";
+}
 
 }  // namespace
 
@@ -46,9 +65,11 @@ Result<std::unique_ptr<DaemonLink>> DaemonLink::connect(const std::string& path,
     std::unique_ptr<DaemonLink> link(new DaemonLink(fd));
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+        if (errno == EACCES) return failure(Errc::not_permitted, detail, permission_denied(path));
         return failure(Errc::communication_failure, detail,
                        "cannot connect to sebind-emud at " + path + ": " + posix::errno_text(errno) + start_hint(path));
+    }
     // A hung daemon must surface as a bus fault, not as a driver blocked forever.
     const timeval tv{kDaemonReplyTimeoutMs / 1000, (kDaemonReplyTimeoutMs % 1000) * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

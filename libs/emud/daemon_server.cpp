@@ -283,7 +283,9 @@ EmuDaemon::~EmuDaemon() {
 std::size_t EmuDaemon::chip_count() const noexcept { return m_impl->chips.size(); }
 const std::vector<std::string>& EmuDaemon::chip_names() const noexcept { return m_impl->names; }
 
-Status EmuDaemon::listen(const std::string& path, std::string* detail) {
+Status EmuDaemon::listen(const std::string& path, std::string* detail) { return listen(path, SocketAccess{}, detail); }
+
+Status EmuDaemon::listen(const std::string& path, const SocketAccess& access, std::string* detail) {
     Impl& s = *m_impl;
     sockaddr_un addr{};
     if (s.listen_fd >= 0) return failure(Errc::invalid_argument, detail, "already listening on " + s.socket_path);
@@ -320,9 +322,17 @@ Status EmuDaemon::listen(const std::string& path, std::string* detail) {
             Errc::communication_failure, detail,
             "cannot bind " + path + ": " + posix::errno_text(e) + " — check the directory exists and is writable");
     }
-    // Only the owner may drive the chips (connect() needs write permission on the socket file);
-    // nobody can connect before listen(), so there is no window with looser permissions.
-    if (::chmod(path.c_str(), 0600) != 0 || ::lstat(path.c_str(), &st) != 0 || ::listen(fd, 64) != 0) {
+    // Only the owner (by default) may drive the chips (connect() needs write permission on the
+    // socket file); nobody can connect before listen(), so there is no window with other permissions.
+    if (access.group >= 0 && ::chown(path.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(access.group)) != 0) {
+        const int e = errno;
+        ::close(fd);
+        ::unlink(path.c_str());
+        return failure(Errc::communication_failure, detail,
+                       "cannot give " + path + " the group " + std::to_string(access.group) + ": " +
+                           posix::errno_text(e) + " — the daemon must be a member of that group (or root)");
+    }
+    if (::chmod(path.c_str(), access.mode & 0777) != 0 || ::lstat(path.c_str(), &st) != 0 || ::listen(fd, 64) != 0) {
         const int e = errno;
         ::close(fd);
         ::unlink(path.c_str());

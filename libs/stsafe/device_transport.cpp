@@ -2,6 +2,8 @@
 // Device transaction engine: frame exchange, NACK polling, re-reads, resends, R-MAC checking,
 // response decryption and the host secure channel's sequence counter (§1.6, §7).
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 
 #include "sebind/core/log.hpp"
@@ -32,7 +34,28 @@ constexpr std::size_t padded_size(std::size_t n) noexcept { return (n / 16 + 1) 
 
 Device::Device(Bus& bus, Clock& clock, DeviceConfig config) noexcept : m_bus(bus), m_clock(clock), m_config(config) {}
 
-Device::~Device() { wipe_buffers(); }
+Device::~Device() {
+    if (const unsigned left_out = m_recovery_log.take_suppressed())
+        log(LogLevel::info, "stsafe: %u more recovery line(s) were left out (at most %u a second)", left_out,
+            kRecoveryLinesPerSecond);
+    wipe_buffers();
+}
+
+void Device::log_recovery(const char* format, ...) noexcept {
+    if (!log_enabled(LogLevel::info)) return;
+    unsigned left_out = 0;
+    if (!m_recovery_log.allow(m_clock.now_ms(), left_out)) return;
+    char line[200];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    if (left_out > 0)
+        log(LogLevel::info, "stsafe: %s (%u similar line(s) left out before it: at most %u a second)", line, left_out,
+            kRecoveryLinesPerSecond);
+    else
+        log(LogLevel::info, "stsafe: %s", line);
+}
 
 void Device::set_host_keys(const HostKeys& keys) noexcept {
     m_host_keys.emplace();
@@ -224,6 +247,7 @@ Result<Bytes> Device::exchange(Command command, Bytes payload, Protection p, std
     const std::size_t first_read = expected > 0 ? 3 + expected_wire + (p.mac ? kMacSize : 0) + kCrcSize : 5;
 
     for (unsigned attempt = 0;; ++attempt) {
+        const std::uint64_t nacks_before = m_stats.nacks;
         Bytes sent = payload;
         Mac cmac{};
         std::uint32_t counter = 0;
@@ -262,7 +286,12 @@ Result<Bytes> Device::exchange(Command command, Bytes payload, Protection p, std
         std::optional<std::uint8_t> device_status;  // from the last frame whose CRC was right
         std::optional<Bytes> accepted;              // response payload, R-MAC checked
         for (unsigned read_no = 0; read_no <= m_config.response_reread_attempts; ++read_no) {
-            if (read_no > 0) ++m_stats.response_rereads;
+            if (read_no > 0) {
+                ++m_stats.response_rereads;
+                log_recovery("%s: response damaged (%s), reading it again (%u of %u)", to_string(command),
+                             to_string(failure.code()), read_no,
+                             static_cast<unsigned>(m_config.response_reread_attempts));
+            }
             if (Status st = read_response(first_read, start); !st.ok()) {
                 failure = st;
                 if (st.code() == Errc::busy || st.code() == Errc::communication_failure) break;
@@ -301,9 +330,14 @@ Result<Bytes> Device::exchange(Command command, Bytes payload, Protection p, std
             log(LogLevel::debug, "stsafe: %s: no valid response (%s)", to_string(command), to_string(failure.code()));
             return failure;
         }
+        if (m_stats.nacks > nacks_before)
+            log_recovery("%s: chip busy, %llu NACK(s) before it answered", to_string(command),
+                         static_cast<unsigned long long>(m_stats.nacks - nacks_before));
         if (*device_status == kCommunicationError && attempt < m_config.command_resend_attempts) {
             // The chip saw a damaged command and did not execute it: sending it again is safe.
             ++m_stats.command_resends;
+            log_recovery("%s: the chip received a damaged command (COMMUNICATION_ERROR), sending it again (%u of %u)",
+                         to_string(command), attempt + 1, static_cast<unsigned>(m_config.command_resend_attempts));
             continue;
         }
         if (*device_status != 0) {

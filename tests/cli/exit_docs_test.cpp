@@ -4,8 +4,11 @@
 // names codes that exist with their class, and every "exit N" in their prose is a code.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "exit_codes.hpp"
@@ -178,4 +181,39 @@ TEST(ExitCodeDocs, EveryExitCodeInTheProseExists) {
         }
     }
     EXPECT_GT(seen, 10);
+}
+
+TEST(ExitCodeDocs, TheUnitPreventsARestartForExactlyTheCodesThatNeedAPerson) {
+    // systemd reads every RestartPreventExitStatus= line of [Service]; an empty one resets the list.
+    const std::string unit = SEBIND_SOURCE_DIR "/examples/systemd/sebind-agent.service";
+    std::istringstream in(read_text(unit));
+    std::set<int> in_unit;
+    int lines_seen = 0;
+    for (std::string line; std::getline(in, line);) {
+        const std::string key = "RestartPreventExitStatus=";
+        if (line.rfind(key, 0) != 0) continue;
+        ++lines_seen;
+        std::istringstream values(line.substr(key.size()));
+        std::string value;
+        if (line.size() == key.size()) in_unit.clear();
+        while (values >> value) {
+            ASSERT_TRUE(std::all_of(value.begin(), value.end(), ::isdigit))
+                << unit << ": '" << value << "' is not an exit status number";
+            const int code = std::stoi(value);
+            EXPECT_NE(sebind::cli::exit_code_info(code), nullptr) << unit << ": " << code << " is no exit code";
+            in_unit.insert(code);
+        }
+    }
+    ASSERT_GT(lines_seen, 0) << unit << " has no RestartPreventExitStatus=";
+    std::set<int> needs_person;
+    for (const auto code : sebind::cli::kExitNeedsPerson) needs_person.insert(static_cast<int>(code));
+    for (const int code : needs_person)
+        EXPECT_TRUE(in_unit.count(code)) << unit << ": exit " << code << " (" << sebind::cli::exit_code_info(code)->name
+                                         << ") needs a person but is missing from RestartPreventExitStatus";
+    for (const int code : in_unit)
+        EXPECT_TRUE(needs_person.count(code))
+            << unit << ": exit " << code << " is in RestartPreventExitStatus but kExitNeedsPerson "
+            << "(apps/sebind/exit_codes.hpp) says a restart may cure it";
+    // The ones the agent itself is documented to stop with for a person's sake.
+    for (const int code : {6, 9, 36}) EXPECT_TRUE(needs_person.count(code)) << code;
 }

@@ -6,13 +6,20 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -809,4 +816,97 @@ TEST_F(Agent, ADeviceCertificateFromAnIntermediateGoesOutWithChainFile) {
     EXPECT_NE(missing.output.find("cannot read chain file " + dir.file("none.pem") + ": no such file"),
               std::string::npos)
         << missing.output;
+}
+
+namespace {
+
+/// The service manager's end of sd_notify(3): a Unix datagram socket, as systemd's $NOTIFY_SOCKET.
+class NotifySocket {
+public:
+    explicit NotifySocket(const std::string& path) : m_path(path) {
+        m_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        if (m_fd < 0 || path.size() >= sizeof addr.sun_path) return;
+        std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+        if (::bind(m_fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+            ::close(m_fd);
+            m_fd = -1;
+        }
+    }
+    ~NotifySocket() {
+        if (m_fd >= 0) ::close(m_fd);
+    }
+    NotifySocket(const NotifySocket&) = delete;
+    NotifySocket& operator=(const NotifySocket&) = delete;
+    bool ok() const { return m_fd >= 0; }
+
+    /// Receives datagrams until `count` of them were `message` (each may hold several
+    /// newline-separated assignments) or `timeout_ms` passes.
+    bool wait_for(const std::string& message, std::size_t count = 1, int timeout_ms = 15000) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        for (;;) {
+            if (seen(message) >= count) return true;
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                                    std::chrono::steady_clock::now());
+            if (left.count() <= 0) return false;
+            pollfd p{m_fd, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+            char buf[4096];
+            const ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
+            if (n <= 0) continue;
+            std::istringstream lines(std::string(buf, static_cast<std::size_t>(n)));
+            for (std::string line; std::getline(lines, line);) received.push_back(line);
+        }
+    }
+    std::size_t seen(const std::string& message) const {
+        return static_cast<std::size_t>(std::count(received.begin(), received.end(), message));
+    }
+
+    std::vector<std::string> received;
+
+private:
+    std::string m_path;
+    int m_fd = -1;
+};
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += s + " ";
+    return out;
+}
+
+}  // namespace
+
+TEST_F(Agent, UnderSystemdItNotifiesReadyWatchdogAndStoppingAndLogsWithPriorities) {
+    NotifySocket notify(dir.file("notify.sock"));
+    ASSERT_TRUE(notify.ok());
+    start_broker();
+    // As systemd starts a Type=notify unit with WatchdogSec=0.3: $NOTIFY_SOCKET, $WATCHDOG_USEC,
+    // and stdout/stderr connected to the journal ($JOURNAL_STREAM = that stream's device:inode).
+    ASSERT_EQ(::setenv("NOTIFY_SOCKET", dir.file("notify.sock").c_str(), 1), 0);
+    ASSERT_EQ(::setenv("WATCHDOG_USEC", "300000", 1), 0);
+    auto agent = start_agent(write_config({}), {},
+                             {"sh", "-c", "JOURNAL_STREAM=$(stat -L -c %d:%i /dev/stderr) exec \"$0\" \"$@\""});
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+
+    ASSERT_TRUE(notify.wait_for("READY=1")) << joined(notify.received) << agent->output();
+    // Ready means checked: the pairing proof was logged before it.
+    EXPECT_TRUE(agent->wait_for("slot 1 key paired", 5000)) << agent->output();
+    EXPECT_EQ(notify.seen("STOPPING=1"), 0u);
+    // The interval is an hour: only the watchdog cuts the agent's waits to a third of 300 ms.
+    ASSERT_TRUE(agent->wait_for("uplink: connected")) << agent->output();
+    EXPECT_TRUE(notify.wait_for("WATCHDOG=1", 5)) << joined(notify.received);
+
+    EXPECT_EQ(stop_with(*agent, SIGTERM), 0) << agent->output();
+    EXPECT_TRUE(notify.wait_for("STOPPING=1", 1, 2000)) << joined(notify.received);
+    EXPECT_EQ(notify.seen("READY=1"), 1u) << joined(notify.received);
+
+    // Every line into the journal starts with its priority: information, warnings as such.
+    std::istringstream out(agent->output());
+    std::size_t lines = 0;
+    for (std::string line; std::getline(out, line); ++lines)
+        EXPECT_TRUE(line.rfind("<6>20", 0) == 0 || line.rfind("<4>20", 0) == 0) << "no priority: " << line;
+    EXPECT_GE(lines, 5u) << agent->output();
 }

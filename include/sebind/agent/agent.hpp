@@ -27,6 +27,13 @@ struct AgentOptions {
     /// Becomes readable when the agent must stop (a signalfd for SIGTERM/SIGINT, an eventfd, a
     /// pipe); -1 = only --count stops it. The agent never reads it.
     int stop_fd = -1;
+    /// Called once when run() stops sampling (stop_fd, `count`, a chip that stays away), before
+    /// the outbox is drained: a service manager's "stopping" notice.
+    std::function<void()> on_stopping;
+    /// Called while run() loops, at least every `alive_interval_ms` (its waits are cut to fit):
+    /// a watchdog's keep-alive. 0 = never.
+    std::function<void()> on_alive;
+    std::uint32_t alive_interval_ms = 0;
 };
 
 /// One line per state change, without a line break and without key material.

@@ -51,11 +51,19 @@ public:
     EmuDaemon(const EmuDaemon&) = delete;
     EmuDaemon& operator=(const EmuDaemon&) = delete;
 
+    /// Who may connect to the socket (connect() needs write permission on the socket file).
+    struct SocketAccess {
+        unsigned mode = 0600;  ///< permission bits of the socket file
+        long group = -1;       ///< its group (a gid), -1 = the daemon's own
+    };
     /// Binds and listens on `socket_path` (mode 0600). A stale socket file (nobody listening) is
     /// replaced; a live one or a file that is not a socket is left alone. Errors:
     /// invalid_argument (empty or longer than sun_path), already_exists (another daemon serves
     /// there, or the path is not a socket), communication_failure (socket/bind/listen failed).
     Status listen(const std::string& socket_path, std::string* detail = nullptr);
+    /// The same with the socket file's mode and group set before anyone can connect; a group
+    /// the daemon may not give it (not one of its groups) is communication_failure too.
+    Status listen(const std::string& socket_path, const SocketAccess& access, std::string* detail = nullptr);
     /// Serves until stop(): single thread, poll()-based, any number of clients up to
     /// kMaxDaemonClients. Errors: invalid_argument (not listening), communication_failure.
     Status run();

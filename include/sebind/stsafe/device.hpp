@@ -15,6 +15,7 @@
 
 #include "sebind/core/bytes.hpp"
 #include "sebind/core/clock.hpp"
+#include "sebind/core/log.hpp"
 #include "sebind/core/result.hpp"
 #include "sebind/stsafe/bus.hpp"
 #include "sebind/stsafe/protocol.hpp"
@@ -71,6 +72,9 @@ struct DeviceStats {
 ///   invalid_response       a response whose layout or size is not the command's
 ///   any category of status_from_device(), with the chip's raw code in Status::device_status()
 /// Results that are views (transceive) stay valid until the next call.
+/// Lines a second the driver logs about faults it recovers from (NACKs, re-reads, re-sends).
+inline constexpr unsigned kRecoveryLinesPerSecond = 10;
+
 class Device {
 public:
     /// `bus` and `clock` must outlive the Device. Nothing is sent until the first command.
@@ -225,6 +229,10 @@ private:
     Result<const KeyTable*> key_table() noexcept;
     /// Overwrites the frame buffers (they may hold keys, passwords, secrets or plaintext).
     void wipe_buffers() noexcept;
+    /// One "stsafe: ..." line about a fault the driver works around (NACKs, a re-read, a
+    /// re-send), at most kRecoveryLinesPerSecond a second; the lines left out are counted in the
+    /// next one and when the Device closes.
+    void log_recovery(const char* format, ...) noexcept __attribute__((format(printf, 2, 3)));
 
     Bus& m_bus;
     Clock& m_clock;
@@ -232,6 +240,7 @@ private:
     std::optional<HostKeys> m_host_keys;
     MacPolicy m_mac_policy = MacPolicy::as_required;
     DeviceStats m_stats;
+    LogRateLimit m_recovery_log{kRecoveryLinesPerSecond};
     // Caches of chip facts (invalidated when the chip may have changed them).
     std::optional<std::uint32_t> m_counter;  ///< next C-MAC counter, when known
     std::optional<CommandAuthorizationTable> m_command_table;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "sebind/core/hex.hpp"
+#include "sebind/core/log.hpp"
 #include "sebind/core/reader.hpp"
 #include "sebind/core/result.hpp"
 
@@ -86,4 +87,30 @@ TEST(ConstantTimeEqual, ComparesContentAndLength) {
     EXPECT_TRUE(constant_time_equal(a, a));
     EXPECT_FALSE(constant_time_equal(a, b));
     EXPECT_FALSE(constant_time_equal(Bytes(a).first(2), a));
+}
+
+TEST(LogRateLimit, AllowsTheBudgetPerWindowAndCountsWhatItLeftOut) {
+    sebind::LogRateLimit limit(3, 1000);
+    unsigned left_out = 99;
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(limit.allow(5000, left_out));
+        EXPECT_EQ(left_out, 0u);
+    }
+    EXPECT_FALSE(limit.allow(5100, left_out));
+    EXPECT_FALSE(limit.allow(5999, left_out));
+    // A new window: the first line carries the count of the two left out, once.
+    EXPECT_TRUE(limit.allow(6000, left_out));
+    EXPECT_EQ(left_out, 2u);
+    EXPECT_TRUE(limit.allow(6001, left_out));
+    EXPECT_EQ(left_out, 0u);
+    EXPECT_TRUE(limit.allow(6002, left_out));
+    EXPECT_FALSE(limit.allow(6003, left_out));
+    EXPECT_EQ(limit.take_suppressed(), 1u);
+    EXPECT_EQ(limit.take_suppressed(), 0u);
+    // The millisecond clock wraps: a window still ends 1000 ms later.
+    sebind::LogRateLimit wrap(1, 1000);
+    EXPECT_TRUE(wrap.allow(0xFFFFFF00u, left_out));
+    EXPECT_FALSE(wrap.allow(0xFFFFFFF0u, left_out));
+    EXPECT_TRUE(wrap.allow(0x00000300u, left_out));
+    EXPECT_EQ(left_out, 1u);
 }

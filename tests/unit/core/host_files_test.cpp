@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "sebind/host/files.hpp"
+#include "sebind/host/journal.hpp"
 
 namespace host = sebind::host;
 
@@ -127,4 +128,33 @@ TEST(HostText, LimitsAndFixesAsMessagesShowThem) {
     EXPECT_NE(std::string(host::write_fix(ENOSPC)).find("free space"), std::string::npos);
     EXPECT_NE(std::string(host::write_fix(EFBIG)).find("ulimit -f"), std::string::npos);
     EXPECT_NE(std::string(host::write_fix(EROFS)).find("writable"), std::string::npos);
+}
+
+TEST(Journal, AStreamIsTheJournalOnlyWhenJournalStreamNamesItsDeviceAndInode) {
+    char path[] = "/tmp/sebind-journal-XXXXXX";
+    const int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ::unlink(path);
+    struct stat st {};
+    ASSERT_EQ(::fstat(fd, &st), 0);
+    const std::string mine = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+    ::unsetenv("JOURNAL_STREAM");
+    EXPECT_FALSE(host::is_journal_stream(fd));
+    ASSERT_EQ(::setenv("JOURNAL_STREAM", mine.c_str(), 1), 0);
+    EXPECT_TRUE(host::is_journal_stream(fd));
+    // Another inode, trailing text, a missing part, garbage: not systemd's value for this stream.
+    for (const std::string& other :
+         {std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1), mine + "x", mine + ":1",
+          std::to_string(st.st_dev), ":" + std::to_string(st.st_ino), std::string("journal")}) {
+        ASSERT_EQ(::setenv("JOURNAL_STREAM", other.c_str(), 1), 0);
+        EXPECT_FALSE(host::is_journal_stream(fd)) << other;
+    }
+    ASSERT_EQ(::setenv("JOURNAL_STREAM", mine.c_str(), 1), 0);
+    EXPECT_FALSE(host::is_journal_stream(-1));
+    ::unsetenv("JOURNAL_STREAM");
+    ::close(fd);
+    EXPECT_STREQ(host::journal_prefix(sebind::LogLevel::error), "<3>");
+    EXPECT_STREQ(host::journal_prefix(sebind::LogLevel::warning), "<4>");
+    EXPECT_STREQ(host::journal_prefix(sebind::LogLevel::info), "<6>");
+    EXPECT_STREQ(host::journal_prefix(sebind::LogLevel::debug), "<7>");
 }
