@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+// The opaque driver's entry points (declared by psa/crypto_driver_stsafe.h, which
+// ports/mbedtls3/stsafe-opaque-driver.patch adds to Mbed TLS 3.6 with the dispatch to them) and
+// the platform function that makes the chip's slots built-in keys. All in this one translation
+// unit: a program that calls attach() links these definitions, which replace the library's weak
+// defaults.
+#include "sebind/psa_stsafe/driver.hpp"
+
+#include <array>
+#include <cstring>
+
+#include <psa/crypto_driver_stsafe.h>
+
+#include <mbedtls/ecp.h>
+
+#include "sebind/mbedtls_util/curves.hpp"
+
+namespace sebind::psa_stsafe {
+
+namespace {
+
+// Built-in key identifiers: a block inside MBEDTLS_PSA_KEY_ID_BUILTIN_MIN..MAX, slot added.
+constexpr psa_key_id_t kKeyIdBase = MBEDTLS_PSA_KEY_ID_BUILTIN_MIN + 0xA110u;  // 0x7fffa110, 0x7fffa111
+static_assert(kKeyIdBase + 1 <= MBEDTLS_PSA_KEY_ID_BUILTIN_MAX);
+constexpr std::uint8_t kSlots = 2;  // slot 0 (factory) and slot 1 (user)
+
+struct SlotBinding {
+    stsafe::Device* device = nullptr;
+    stsafe::PublicKey public_key;
+    std::uint32_t signatures = 0;
+    Status last_error;
+};
+
+std::array<SlotBinding, kSlots> g_slots;
+
+SlotBinding* binding(psa_drv_slot_number_t slot) noexcept {
+    if (slot >= kSlots || g_slots[slot].device == nullptr) return nullptr;
+    return &g_slots[slot];
+}
+
+psa_ecc_family_t family() noexcept { return PSA_ECC_FAMILY_SECP_R1; }
+
+std::size_t bits_of(stsafe::Curve curve) noexcept { return stsafe::curve_info(curve).coordinate_size * 8; }
+
+bool on_curve(const stsafe::PublicKey& key) noexcept {
+    mbedtls_ecp_group grp;
+    mbedtls_ecp_point q;
+    mbedtls_ecp_group_init(&grp);
+    mbedtls_ecp_point_init(&q);
+    const std::size_t n = stsafe::curve_info(key.curve).coordinate_size;
+    const bool ok = key.x.size() == n && key.y.size() == n &&
+                    mbedtls_ecp_group_load(&grp, mbedtls_util::group_of(key.curve)) == 0 &&
+                    mbedtls_util::read_point(key.x, key.y, q) == 0 && mbedtls_ecp_check_pubkey(&grp, &q) == 0;
+    mbedtls_ecp_point_free(&q);
+    mbedtls_ecp_group_free(&grp);
+    return ok;
+}
+
+bool read_slot_number(const std::uint8_t* key_buffer, std::size_t key_buffer_size,
+                      psa_drv_slot_number_t& slot) noexcept {
+    if (key_buffer == nullptr || key_buffer_size != sizeof(psa_drv_slot_number_t)) return false;
+    std::memcpy(&slot, key_buffer, sizeof slot);
+    return true;
+}
+
+}  // namespace
+
+psa_key_id_t key_id(std::uint8_t slot) noexcept { return kKeyIdBase + slot; }
+
+Status attach(stsafe::Device& device, std::uint8_t slot, const stsafe::PublicKey& public_key) noexcept {
+    if (slot >= kSlots || !on_curve(public_key)) return Status(Errc::invalid_argument);
+    if (psa_crypto_init() != PSA_SUCCESS) return Status(Errc::not_supported);
+    // A key PSA loaded before keeps its old attributes in its slot cache until purged.
+    (void)psa_purge_key(mbedtls_svc_key_id_t{key_id(slot)});
+    g_slots[slot] = SlotBinding{&device, public_key, 0, Status()};
+    return Status();
+}
+
+void detach(std::uint8_t slot) noexcept {
+    if (slot >= kSlots) return;
+    (void)psa_purge_key(mbedtls_svc_key_id_t{key_id(slot)});
+    g_slots[slot] = SlotBinding{};
+}
+
+std::uint32_t signatures(std::uint8_t slot) noexcept { return slot < kSlots ? g_slots[slot].signatures : 0; }
+
+Status last_error(std::uint8_t slot) noexcept { return slot < kSlots ? g_slots[slot].last_error : Status(); }
+
+psa_status_t to_psa_status(Status status) noexcept {
+    switch (status.code()) {
+        case Errc::ok: return PSA_SUCCESS;
+        case Errc::not_permitted: return PSA_ERROR_NOT_PERMITTED;
+        case Errc::does_not_exist: return PSA_ERROR_DOES_NOT_EXIST;
+        case Errc::invalid_argument:
+        case Errc::out_of_range: return PSA_ERROR_INVALID_ARGUMENT;
+        case Errc::buffer_too_small: return PSA_ERROR_BUFFER_TOO_SMALL;
+        case Errc::not_supported: return PSA_ERROR_NOT_SUPPORTED;
+        case Errc::communication_failure:
+        case Errc::busy:
+        case Errc::timeout: return PSA_ERROR_COMMUNICATION_FAILURE;
+        case Errc::integrity_failure:
+        case Errc::invalid_response:
+        case Errc::corrupted_data: return PSA_ERROR_CORRUPTION_DETECTED;
+        case Errc::invalid_signature: return PSA_ERROR_INVALID_SIGNATURE;
+        default: return PSA_ERROR_HARDWARE_FAILURE;
+    }
+}
+
+}  // namespace sebind::psa_stsafe
+
+using sebind::psa_stsafe::binding;
+using sebind::psa_stsafe::bits_of;
+using sebind::psa_stsafe::family;
+using sebind::psa_stsafe::kKeyIdBase;
+using sebind::psa_stsafe::kSlots;
+using sebind::psa_stsafe::read_slot_number;
+
+extern "C" {
+
+psa_status_t mbedtls_psa_platform_get_builtin_key(mbedtls_svc_key_id_t key_id, psa_key_lifetime_t* lifetime,
+                                                  psa_drv_slot_number_t* slot_number) {
+    const psa_key_id_t id = MBEDTLS_SVC_KEY_ID_GET_KEY_ID(key_id);
+    if (id < kKeyIdBase || id >= kKeyIdBase + kSlots || binding(id - kKeyIdBase) == nullptr)
+        return PSA_ERROR_DOES_NOT_EXIST;
+    *lifetime = PSA_KEY_LIFETIME_FROM_PERSISTENCE_AND_LOCATION(PSA_KEY_PERSISTENCE_READ_ONLY,
+                                                               MBEDTLS_PSA_CRYPTO_STSAFE_LOCATION);
+    *slot_number = id - kKeyIdBase;
+    return PSA_SUCCESS;
+}
+
+psa_status_t mbedtls_stsafe_opaque_get_builtin_key(psa_drv_slot_number_t slot_number, psa_key_attributes_t* attributes,
+                                                   std::uint8_t* key_buffer, std::size_t key_buffer_size,
+                                                   std::size_t* key_buffer_length) {
+    const auto* b = binding(slot_number);
+    if (b == nullptr) return PSA_ERROR_DOES_NOT_EXIST;
+    psa_set_key_type(attributes, PSA_KEY_TYPE_ECC_KEY_PAIR(family()));
+    psa_set_key_bits(attributes, bits_of(b->public_key.curve));
+    // Signing only; no PSA_KEY_USAGE_EXPORT: psa_export_key is refused before any driver.
+    psa_set_key_usage_flags(attributes, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_SIGN_MESSAGE);
+    // Randomized ECDSA with any hash, and the deterministic variant too: TLS 1.2 in Mbed TLS 3.6
+    // asks an opaque key for whichever the build prefers. The chip signs the same way for both
+    // (a verifier cannot tell them apart).
+    psa_set_key_algorithm(attributes, PSA_ALG_ECDSA(PSA_ALG_ANY_HASH));
+    psa_set_key_enrollment_algorithm(attributes, PSA_ALG_DETERMINISTIC_ECDSA(PSA_ALG_ANY_HASH));
+    if (key_buffer_size < sizeof(psa_drv_slot_number_t)) return PSA_ERROR_BUFFER_TOO_SMALL;
+    std::memcpy(key_buffer, &slot_number, sizeof slot_number);
+    *key_buffer_length = sizeof slot_number;
+    return PSA_SUCCESS;
+}
+
+psa_status_t mbedtls_stsafe_opaque_sign_hash(const psa_key_attributes_t* /*attributes*/, const std::uint8_t* key_buffer,
+                                             std::size_t key_buffer_size, psa_algorithm_t alg, const std::uint8_t* hash,
+                                             std::size_t hash_length, std::uint8_t* signature,
+                                             std::size_t signature_size, std::size_t* signature_length) {
+    psa_drv_slot_number_t slot = 0;
+    if (!read_slot_number(key_buffer, key_buffer_size, slot)) return PSA_ERROR_CORRUPTION_DETECTED;
+    auto* b = binding(slot);
+    if (b == nullptr) return PSA_ERROR_DOES_NOT_EXIST;
+    if (!PSA_ALG_IS_ECDSA(alg)) return PSA_ERROR_NOT_SUPPORTED;
+    const std::size_t n = sebind::stsafe::curve_info(b->public_key.curve).coordinate_size;
+    if (signature_size < 2 * n) return PSA_ERROR_BUFFER_TOO_SMALL;
+    // last_error describes this signature only.
+    b->last_error = sebind::Status();
+    // The driver fits the digest to the slot's curve (a SHA-384 suite hands a P-256 key 48 bytes).
+    auto s = b->device->generate_signature(static_cast<std::uint8_t>(slot), sebind::Bytes(hash, hash_length));
+    if (!s) {
+        b->last_error = s.status();
+        return sebind::psa_stsafe::to_psa_status(s.status());
+    }
+    if (s->r.size() != n || s->s.size() != n) return PSA_ERROR_HARDWARE_FAILURE;
+    ++b->signatures;
+    // PSA's ECDSA signature format: R then S, each the curve's size, big-endian.
+    std::memcpy(signature, s->r.data(), n);
+    std::memcpy(signature + n, s->s.data(), n);
+    *signature_length = 2 * n;
+    return PSA_SUCCESS;
+}
+
+psa_status_t mbedtls_stsafe_opaque_export_public_key(const psa_key_attributes_t* /*attributes*/,
+                                                     const std::uint8_t* key_buffer, std::size_t key_buffer_size,
+                                                     std::uint8_t* data, std::size_t data_size,
+                                                     std::size_t* data_length) {
+    psa_drv_slot_number_t slot = 0;
+    if (!read_slot_number(key_buffer, key_buffer_size, slot)) return PSA_ERROR_CORRUPTION_DETECTED;
+    const auto* b = binding(slot);
+    if (b == nullptr) return PSA_ERROR_DOES_NOT_EXIST;
+    const std::size_t n = b->public_key.x.size();
+    if (data_size < 1 + 2 * n) return PSA_ERROR_BUFFER_TOO_SMALL;
+    data[0] = 0x04;  // uncompressed point (SEC 1, 2.3.3)
+    std::memcpy(data + 1, b->public_key.x.data(), n);
+    std::memcpy(data + 1 + n, b->public_key.y.data(), n);
+    *data_length = 1 + 2 * n;
+    return PSA_SUCCESS;
+}
+
+}  // extern "C"
