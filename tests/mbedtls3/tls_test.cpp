@@ -10,16 +10,10 @@
 #include <string>
 #include <vector>
 
-#include <mbedtls/pk.h>
-#include <mbedtls/x509_crt.h>
-
-#include "emulated_chip.hpp"
+#include "chip_identity3.hpp"
 #include "peer.hpp"
 #include "pem.hpp"
 #include "process.hpp"
-#include "sebind/psa_stsafe/driver.hpp"
-#include "sebind/tls_mbedtls3/client.hpp"
-#include "sebind/tls_mbedtls3/csr.hpp"
 
 namespace sebind {
 namespace {
@@ -28,54 +22,21 @@ using stsafe::Curve;
 using stsafe::kSlotUser;
 namespace m3 = tls_mbedtls3;
 
-/// An emulated chip with a fresh slot-1 key on the test's curve, attached to PSA; a development
-/// CA (openssl) that certified it from the chip's own CSR; a self-signed localhost server.
+/// The chip identity (slot-1 key on the test's curve, attached to PSA, certified from its own CSR
+/// by an openssl CA) and a self-signed localhost server.
 class ChipTls3Test : public ::testing::TestWithParam<Curve> {
 protected:
-    void SetUp() override {
-        auto pub = se->generate_key_pair(kSlotUser, GetParam());
-        ASSERT_TRUE(pub);
-        public_key = *pub;
-        ASSERT_TRUE(psa_stsafe::attach(*se, kSlotUser, public_key).ok());
-        mbedtls_x509_crt_init(&chain);
-        mbedtls_pk_init(&key);
-    }
-    void TearDown() override {
-        mbedtls_pk_free(&key);
-        mbedtls_x509_crt_free(&chain);
-        psa_stsafe::detach(kSlotUser);
-    }
+    void SetUp() override { ASSERT_NO_FATAL_FAILURE(id.keygen(GetParam())); }
 
     bool p384() const { return GetParam() == Curve::p384; }
 
-    /// The chip's CSR, written to dev.csr.
-    std::string csr() {
-        auto pem = m3::chip_csr_pem(kSlotUser, "CN=dev-3,O=sebind test");
-        EXPECT_TRUE(pem) << (pem ? "" : to_string(pem.status().code()));
-        if (!pem) return {};
-        test::write_file(dir.file("dev.csr"), *pem);
-        return *pem;
-    }
-
-    /// CA, device certificate from the chip's CSR, server certificate; the client's key and chain.
     void pki() {
+        ASSERT_NO_FATAL_FAILURE(id.make_ca());
+        ASSERT_NO_FATAL_FAILURE(id.certify("CN=dev-3,O=sebind test"));
         auto r = test::run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                            "-keyout", dir.file("ca.key"), "-out", dir.file("ca.pem"), "-subj", "/CN=sebind test CA",
-                            "-days", "30"});
+                            "-keyout", dir.file("srv.key"), "-out", dir.file("srv.pem"), "-subj", "/CN=localhost",
+                            "-addext", "subjectAltName=DNS:localhost", "-days", "30"});
         ASSERT_EQ(r.exit_code, 0) << r.output;
-        ASSERT_FALSE(csr().empty());
-        r = test::openssl_issue(dir.file("dev.csr"), dir.file("ca.pem"), dir.file("ca.key"),
-                                "keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
-                                dir.file("dev.pem"));
-        ASSERT_EQ(r.exit_code, 0) << r.output;
-        r = test::run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                       "-keyout", dir.file("srv.key"), "-out", dir.file("srv.pem"), "-subj", "/CN=localhost", "-addext",
-                       "subjectAltName=DNS:localhost", "-days", "30"});
-        ASSERT_EQ(r.exit_code, 0) << r.output;
-        const std::string dev = test::read_text(dir.file("dev.pem"));  // no file I/O in the device config
-        ASSERT_EQ(mbedtls_x509_crt_parse(&chain, reinterpret_cast<const unsigned char*>(dev.c_str()), dev.size() + 1),
-                  0);
-        ASSERT_TRUE(m3::setup_chip_key(key, kSlotUser).ok());
     }
 
     std::unique_ptr<test::Peer> s_server(const std::vector<std::string>& extra, int naccept = 1) {
@@ -101,27 +62,16 @@ protected:
         return p;
     }
 
-    m3::ClientOptions options(m3::TlsVersions versions) {
-        m3::ClientOptions o;
-        o.host = "localhost";
-        o.port = static_cast<std::uint16_t>(port);
-        o.ca_file = dir.file("srv.pem");
-        o.own_chain = &chain;
-        o.own_key = &key;
-        o.chip_slot = kSlotUser;
-        o.versions = versions;
-        o.timeout_ms = 5000;
-        return o;
-    }
+    m3::ClientOptions options(m3::TlsVersions versions) { return id.options(port, dir.file("srv.pem"), versions); }
 
     /// One full handshake and a line of data the server must print; returns the handshake info.
     tls::HandshakeInfo handshake_and_say(test::Peer& server, m3::Client& client, const m3::ClientOptions& o,
                                          m3::SessionCache* cache = nullptr) {
-        const auto before = rig.chip->stats().signatures;
+        const auto before = chip->stats().signatures;
         auto info = client.connect(o, cache);
         EXPECT_TRUE(info) << client.diagnosis().cause << "\n" << server.output();
         if (!info) return {};
-        EXPECT_EQ(rig.chip->stats().signatures - before, info->chip_signatures);  // counted by the chip
+        EXPECT_EQ(chip->stats().signatures - before, info->chip_signatures);  // counted by the chip
         const std::string line = "hello from the chip key " + info->version;
         EXPECT_TRUE(client.write(Bytes(reinterpret_cast<const std::uint8_t*>(line.data()), line.size())).ok());
         EXPECT_TRUE(server.wait_for(line)) << server.output();
@@ -129,24 +79,21 @@ protected:
     }
 
     test::TempDir dir;
-    test::EmulatedChip rig{dir.file("se")};
-    stsafe::Device* se = rig.device.get();
-    stsafe::PublicKey public_key;
-    mbedtls_x509_crt chain;
-    mbedtls_pk_context key;
+    test::ChipIdentity3 id{dir};
+    emu::Chip* chip = id.rig.chip.get();
     int port = 0;
 };
 
 TEST_P(ChipTls3Test, CsrThroughTheOpaqueKeyPassesOpensslVerifyAndCarriesTheChipKey) {
-    const auto before = rig.chip->stats().signatures;
-    ASSERT_FALSE(csr().empty());
-    EXPECT_EQ(rig.chip->stats().signatures - before, 1u);
+    const auto before = chip->stats().signatures;
+    ASSERT_FALSE(id.csr("CN=dev-3,O=sebind test").empty());
+    EXPECT_EQ(chip->stats().signatures - before, 1u);
     auto r = test::run({"openssl", "req", "-verify", "-noout", "-in", dir.file("dev.csr")});
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("verify OK"), std::string::npos) << r.output;
     r = test::run({"openssl", "req", "-pubkey", "-noout", "-in", dir.file("dev.csr")});
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_EQ(r.output, test::public_key_pem(public_key));
+    EXPECT_EQ(r.output, test::public_key_pem(id.public_key));
     r = test::run({"openssl", "req", "-text", "-noout", "-in", dir.file("dev.csr")});
     EXPECT_NE(r.output.find(p384() ? "ecdsa-with-SHA384" : "ecdsa-with-SHA256"), std::string::npos) << r.output;
 
@@ -225,12 +172,12 @@ TEST_P(ChipTls3Test, UntrustedServerIsDiagnosedBeforeTheChipSigns) {
     auto server = s_server({"-no_tls1_3"});
     auto o = options(m3::TlsVersions::tls12);
     o.ca_file = dir.file("ca.pem");  // not the server's issuer
-    const auto before = rig.chip->stats().signatures;
+    const auto before = chip->stats().signatures;
     m3::Client client;
     auto info = client.connect(o);
     ASSERT_FALSE(info);
     EXPECT_EQ(client.diagnosis().failure, tls::Failure::untrusted_server) << client.diagnosis().cause;
-    EXPECT_EQ(rig.chip->stats().signatures, before);
+    EXPECT_EQ(chip->stats().signatures, before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Curves, ChipTls3Test, ::testing::Values(Curve::p256, Curve::p384),
