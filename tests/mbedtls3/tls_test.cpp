@@ -152,6 +152,29 @@ TEST_P(ChipTls3Test, Tls13ClientAuthenticationCostsOneChipSignatureAndTicketResu
     EXPECT_EQ(server->count_lines("Reused session-id"), 1u) << server->output();
 }
 
+TEST_P(ChipTls3Test, Tls12ResumptionByTicketOrSessionIdCostsNoChipSignature) {
+    ASSERT_NO_FATAL_FAILURE(pki());
+    for (bool tickets : {true, false}) {
+        SCOPED_TRACE(tickets ? "session ticket" : "session id");
+        auto server = s_server({"-no_tls1_3"}, 2);
+        auto o = options(m3::TlsVersions::tls12);
+        o.session_tickets = tickets;
+        m3::SessionCache cache;
+        {
+            m3::Client first;
+            EXPECT_EQ(handshake_and_say(*server, first, o, &cache).chip_signatures, 1u);
+            EXPECT_TRUE(cache.valid());
+        }
+        m3::Client again;
+        const auto resumed = handshake_and_say(*server, again, o, &cache);
+        EXPECT_TRUE(resumed.resumed);
+        EXPECT_EQ(resumed.chip_signatures, 0u);
+        again.close();
+        EXPECT_EQ(server->wait_exit(), 0) << server->output();
+        EXPECT_EQ(server->count_lines("Reused session-id"), 1u) << server->output();
+    }
+}
+
 TEST_P(ChipTls3Test, ServerTrustingAnotherCaRejectsTheClientWithTheSameDiagnosisAs228) {
     pki();
     // The server trusts only its own certificate as CA: our device certificate is not from it.
@@ -178,6 +201,35 @@ TEST_P(ChipTls3Test, UntrustedServerIsDiagnosedBeforeTheChipSigns) {
     ASSERT_FALSE(info);
     EXPECT_EQ(client.diagnosis().failure, tls::Failure::untrusted_server) << client.diagnosis().cause;
     EXPECT_EQ(chip->stats().signatures, before);
+}
+
+TEST_P(ChipTls3Test, HostNameTheCertificateDoesNotCarryIsRefusedAlsoForAnIpLiteral) {
+    ASSERT_NO_FATAL_FAILURE(pki());
+    auto server = s_server({"-no_tls1_3"}, 2);
+    for (const std::string host : {"127.0.0.1", "other.example"}) {
+        SCOPED_TRACE(host);
+        auto o = options(m3::TlsVersions::tls12);
+        o.host = host;                    // the certificate names only localhost
+        o.connect_address = "127.0.0.1";  // the name is never resolved
+        const auto before = chip->stats().signatures;
+        m3::Client client;
+        auto info = client.connect(o);
+        ASSERT_FALSE(info);
+        EXPECT_EQ(client.diagnosis().failure, tls::Failure::hostname_mismatch) << client.diagnosis().cause;
+        EXPECT_NE(client.diagnosis().cause.find(host), std::string::npos) << client.diagnosis().cause;
+        EXPECT_EQ(chip->stats().signatures, before);
+    }
+}
+
+TEST_P(ChipTls3Test, NothingListeningIsDiagnosedAsTheOtherStacksDo) {
+    ASSERT_NO_FATAL_FAILURE(pki());
+    port = test::free_port();
+    m3::Client client;
+    auto info = client.connect(options(m3::TlsVersions::tls12_and_13));
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.status().code(), Errc::communication_failure);
+    EXPECT_EQ(client.diagnosis().failure, tls::Failure::not_listening) << client.diagnosis().cause;
+    EXPECT_EQ(client.diagnosis().cause, "nothing accepts connections on localhost:" + std::to_string(port));
 }
 
 INSTANTIATE_TEST_SUITE_P(Curves, ChipTls3Test, ::testing::Values(Curve::p256, Curve::p384),
