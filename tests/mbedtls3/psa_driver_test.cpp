@@ -10,10 +10,14 @@
 #include <psa/crypto.h>
 #include <psa/crypto_driver_stsafe.h>
 
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+
 #include "emulated_chip.hpp"
 #include "pem.hpp"
 #include "process.hpp"
 #include "sebind/psa_stsafe/driver.hpp"
+#include "sebind/stsafe/responses.hpp"
 
 namespace sebind {
 namespace {
@@ -132,6 +136,54 @@ TEST(PsaKeyAttach, RefusesAPointOffTheCurveAndOtherSlots) {
     EXPECT_EQ(psa_stsafe::attach(*rig.device, kSlotUser, bad).code(), Errc::invalid_argument);
     psa_key_attributes_t attrs = PSA_KEY_ATTRIBUTES_INIT;
     EXPECT_NE(psa_get_key_attributes(mbedtls_svc_key_id_t{psa_stsafe::key_id(kSlotUser)}, &attrs), PSA_SUCCESS);
+}
+
+TEST(PsaFactoryKey, Slot0WithTheKeyOfItsZone0CertificateSignsWhatTheCertificateVerifies) {
+    test::TempDir dir;
+    test::EmulatedChip rig{dir.file("se")};
+    // The factory certificate: DER at offset 0 of zone 0, its length from its own header.
+    std::uint8_t head[4];
+    ASSERT_TRUE(rig.device->read(0, 0, head).ok());
+    auto total = stsafe::der_total_length(head);
+    ASSERT_TRUE(total);
+    std::vector<std::uint8_t> der(*total);
+    ASSERT_TRUE(rig.device->read(0, 0, der).ok());
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    ASSERT_EQ(mbedtls_x509_crt_parse_der(&crt, der.data(), der.size()), 0);
+    // Its public point, as mbedtls_pk_write_pubkey writes it (backwards from the end).
+    unsigned char buf[160];
+    unsigned char* p = buf + sizeof buf;
+    const int len = mbedtls_pk_write_pubkey(&p, buf, &crt.pk);
+    ASSERT_EQ(len, 65);  // the A110's factory key is P-256
+    stsafe::PublicKey key;
+    key.curve = Curve::p256;
+    key.x.assign(Bytes(p + 1, 32));
+    key.y.assign(Bytes(p + 33, 32));
+    ASSERT_TRUE(psa_stsafe::attach(*rig.device, stsafe::kSlotFactory, key).ok());
+
+    const auto digest = test::hash("SHA256", "factory identity");
+    std::vector<unsigned char> sig(PSA_SIGNATURE_MAX_SIZE);
+    std::size_t sig_len = 0;
+    const auto before = rig.chip->stats().signatures;
+    ASSERT_EQ(
+        psa_sign_hash(mbedtls_svc_key_id_t{psa_stsafe::key_id(stsafe::kSlotFactory)}, PSA_ALG_ECDSA(PSA_ALG_SHA_256),
+                      digest.data(), digest.size(), sig.data(), sig.size(), &sig_len),
+        PSA_SUCCESS);
+    EXPECT_EQ(rig.chip->stats().signatures - before, 1u);
+    ASSERT_EQ(sig_len, 64u);
+    stsafe::Signature rs;
+    rs.curve = Curve::p256;
+    rs.r.assign(Bytes(sig.data(), 32));
+    rs.s.assign(Bytes(sig.data() + 32, 32));
+    const auto sig_der = test::signature_der(rs);
+    EXPECT_EQ(
+        mbedtls_pk_verify(&crt.pk, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig_der.data(), sig_der.size()), 0);
+    const auto other = test::hash("SHA256", "another message");
+    EXPECT_NE(mbedtls_pk_verify(&crt.pk, MBEDTLS_MD_SHA256, other.data(), other.size(), sig_der.data(), sig_der.size()),
+              0);
+    psa_stsafe::detach(stsafe::kSlotFactory);
+    mbedtls_x509_crt_free(&crt);
 }
 
 INSTANTIATE_TEST_SUITE_P(Curves, PsaKeyTest, ::testing::Values(Curve::p256, Curve::p384),
