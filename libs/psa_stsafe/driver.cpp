@@ -11,10 +11,6 @@
 
 #include <psa/crypto_driver_stsafe.h>
 
-#include <mbedtls/ecp.h>
-
-#include "sebind/mbedtls_util/curves.hpp"
-
 namespace sebind::psa_stsafe {
 
 namespace {
@@ -42,18 +38,20 @@ psa_ecc_family_t family() noexcept { return PSA_ECC_FAMILY_SECP_R1; }
 
 std::size_t bits_of(stsafe::Curve curve) noexcept { return stsafe::curve_info(curve).coordinate_size * 8; }
 
+/// The point is on its curve: PSA validates a public key it imports.
 bool on_curve(const stsafe::PublicKey& key) noexcept {
-    mbedtls_ecp_group grp;
-    mbedtls_ecp_point q;
-    mbedtls_ecp_group_init(&grp);
-    mbedtls_ecp_point_init(&q);
     const std::size_t n = stsafe::curve_info(key.curve).coordinate_size;
-    const bool ok = key.x.size() == n && key.y.size() == n &&
-                    mbedtls_ecp_group_load(&grp, mbedtls_util::group_of(key.curve)) == 0 &&
-                    mbedtls_util::read_point(key.x, key.y, q) == 0 && mbedtls_ecp_check_pubkey(&grp, &q) == 0;
-    mbedtls_ecp_point_free(&q);
-    mbedtls_ecp_group_free(&grp);
-    return ok;
+    if (key.x.size() != n || key.y.size() != n) return false;
+    std::array<std::uint8_t, 1 + 2 * stsafe::kMaxCoordinateSize> point{};
+    point[0] = 0x04;
+    std::memcpy(point.data() + 1, key.x.data(), n);
+    std::memcpy(point.data() + 1 + n, key.y.data(), n);
+    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&a, PSA_KEY_TYPE_ECC_PUBLIC_KEY(family()));
+    mbedtls_svc_key_id_t id = MBEDTLS_SVC_KEY_ID_INIT;
+    if (psa_import_key(&a, point.data(), 1 + 2 * n, &id) != PSA_SUCCESS) return false;
+    (void)psa_destroy_key(id);
+    return true;
 }
 
 bool read_slot_number(const std::uint8_t* key_buffer, std::size_t key_buffer_size,
@@ -68,8 +66,9 @@ bool read_slot_number(const std::uint8_t* key_buffer, std::size_t key_buffer_siz
 psa_key_id_t key_id(std::uint8_t slot) noexcept { return kKeyIdBase + slot; }
 
 Status attach(stsafe::Device& device, std::uint8_t slot, const stsafe::PublicKey& public_key) noexcept {
-    if (slot >= kSlots || !on_curve(public_key)) return Status(Errc::invalid_argument);
+    if (slot >= kSlots) return Status(Errc::invalid_argument);
     if (psa_crypto_init() != PSA_SUCCESS) return Status(Errc::not_supported);
+    if (!on_curve(public_key)) return Status(Errc::invalid_argument);
     // A key PSA loaded before keeps its old attributes in its slot cache until purged.
     (void)psa_purge_key(mbedtls_svc_key_id_t{key_id(slot)});
     g_slots[slot] = SlotBinding{&device, public_key, 0, Status()};
@@ -81,6 +80,13 @@ void detach(std::uint8_t slot) noexcept {
     (void)psa_purge_key(mbedtls_svc_key_id_t{key_id(slot)});
     g_slots[slot] = SlotBinding{};
 }
+
+std::optional<std::uint8_t> slot_of(psa_key_id_t id) noexcept {
+    if (id < kKeyIdBase || id >= kKeyIdBase + kSlots) return std::nullopt;
+    return static_cast<std::uint8_t>(id - kKeyIdBase);
+}
+
+stsafe::Device* device(std::uint8_t slot) noexcept { return slot < kSlots ? g_slots[slot].device : nullptr; }
 
 std::uint32_t signatures(std::uint8_t slot) noexcept { return slot < kSlots ? g_slots[slot].signatures : 0; }
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include <psa/crypto.h>
 
@@ -31,6 +32,12 @@ psa_key_id_t key_id(std::uint8_t slot) noexcept;
 /// keys are used. Errors: invalid_argument (slot not 0 or 1, point not on its curve),
 /// not_supported (PSA could not start).
 Status attach(stsafe::Device& device, std::uint8_t slot, const stsafe::PublicKey& public_key) noexcept;
+
+/// The slot whose built-in key `id` is (nullopt: not one of the chip's).
+std::optional<std::uint8_t> slot_of(psa_key_id_t id) noexcept;
+
+/// The device attached to `slot` (nullptr: none).
+stsafe::Device* device(std::uint8_t slot) noexcept;
 
 /// Removes the slot's key from PSA (its key identifier no longer exists).
 void detach(std::uint8_t slot) noexcept;
