@@ -8,8 +8,8 @@
 #include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
 
-#include "ecp_field.hpp"
 #include "sebind/mbedtls_util/curves.hpp"
+#include "sebind/mbedtls_util/field.hpp"
 
 namespace sebind::mbedtls_util {
 
@@ -59,8 +59,8 @@ int public_key_pem(const stsafe::PublicKey& key, std::string& pem) {
     int rc = mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
     mbedtls_ecp_keypair* ec = rc == 0 ? mbedtls_pk_ec(pk) : nullptr;
     if (ec) {
-        rc = mbedtls_ecp_group_load(&ec->SEBIND_ECP_FIELD(grp), group_of(key.curve));
-        if (rc == 0) rc = read_point(key.x.view(), key.y.view(), ec->SEBIND_ECP_FIELD(Q));
+        rc = mbedtls_ecp_group_load(&ec->SEBIND_MBEDTLS_FIELD(grp), group_of(key.curve));
+        if (rc == 0) rc = read_point(key.x.view(), key.y.view(), ec->SEBIND_MBEDTLS_FIELD(Q));
         if (rc == 0) rc = mbedtls_pk_write_pubkey_pem(&pk, out, sizeof out);
     }
     mbedtls_pk_free(&pk);

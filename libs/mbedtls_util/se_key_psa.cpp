@@ -13,11 +13,11 @@ namespace sebind::tls {
 
 namespace {
 
-/// The chip slot behind an opaque pk context (its key identifier is not exported by Mbed TLS 3.6:
-/// the context's private field is read).
-std::optional<std::uint8_t> slot_of(const mbedtls_pk_context& pk) noexcept {
-    if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_OPAQUE) return std::nullopt;
-    return psa_stsafe::slot_of(MBEDTLS_SVC_KEY_ID_GET_KEY_ID(pk.MBEDTLS_PRIVATE(priv_id)));
+/// The key identifier behind an opaque pk context (Mbed TLS 3.6 exports no accessor: the
+/// context's private field is read).
+psa_key_id_t key_of(const mbedtls_pk_context& pk) noexcept {
+    if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_OPAQUE) return 0;
+    return MBEDTLS_SVC_KEY_ID_GET_KEY_ID(pk.MBEDTLS_PRIVATE(priv_id));
 }
 
 }  // namespace
@@ -26,7 +26,8 @@ Status setup_se_key(mbedtls_pk_context& pk, stsafe::Device& device, std::uint8_t
                     const stsafe::PublicKey& public_key) noexcept {
     SEBIND_TRY(detail::check_slot_curve(device, slot, public_key));
     if (Status s = psa_stsafe::attach(device, slot, public_key); !s.ok()) return s;
-    if (mbedtls_pk_setup_opaque(&pk, mbedtls_svc_key_id_t{psa_stsafe::key_id(slot)}) != 0) {
+    // An identifier of its own: this context's signatures are counted apart from other users'.
+    if (mbedtls_pk_setup_opaque(&pk, mbedtls_svc_key_id_t{psa_stsafe::new_key_id(slot)}) != 0) {
         mbedtls_pk_free(&pk);
         mbedtls_pk_init(&pk);
         return Status(Errc::not_supported);
@@ -34,21 +35,17 @@ Status setup_se_key(mbedtls_pk_context& pk, stsafe::Device& device, std::uint8_t
     return Status::success();
 }
 
-bool is_se_key(const mbedtls_pk_context& pk) noexcept { return slot_of(pk).has_value(); }
+bool is_se_key(const mbedtls_pk_context& pk) noexcept { return psa_stsafe::slot_of(key_of(pk)).has_value(); }
 
 stsafe::Device* se_key_device(const mbedtls_pk_context& pk) noexcept {
-    const auto slot = slot_of(pk);
+    const auto slot = psa_stsafe::slot_of(key_of(pk));
     return slot ? psa_stsafe::device(*slot) : nullptr;
 }
 
 std::uint32_t se_key_signatures(const mbedtls_pk_context& pk) noexcept {
-    const auto slot = slot_of(pk);
-    return slot ? psa_stsafe::signatures(*slot) : 0;
+    return psa_stsafe::key_signatures(key_of(pk));
 }
 
-Status se_key_last_error(const mbedtls_pk_context& pk) noexcept {
-    const auto slot = slot_of(pk);
-    return slot ? psa_stsafe::last_error(*slot) : Status();
-}
+Status se_key_last_error(const mbedtls_pk_context& pk) noexcept { return psa_stsafe::key_last_error(key_of(pk)); }
 
 }  // namespace sebind::tls

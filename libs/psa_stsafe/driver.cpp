@@ -6,6 +6,7 @@
 // defaults.
 #include "sebind/psa_stsafe/driver.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -15,19 +16,38 @@ namespace sebind::psa_stsafe {
 
 namespace {
 
-// Built-in key identifiers: a block inside MBEDTLS_PSA_KEY_ID_BUILTIN_MIN..MAX, slot added.
+// Built-in key identifiers: a block inside MBEDTLS_PSA_KEY_ID_BUILTIN_MIN..MAX. Each slot has
+// kHandles identifiers (id = base + handle * kSlots + slot); handle 0 is key_id(slot), the others
+// go to new_key_id() callers, so that each user of the slot (each pk context) has its own counts.
+constexpr std::uint8_t kSlots = 2;                                             // slot 0 (factory) and slot 1 (user)
+constexpr std::uint8_t kHandles = 32;                                          // identifiers per slot
 constexpr psa_key_id_t kKeyIdBase = MBEDTLS_PSA_KEY_ID_BUILTIN_MIN + 0xA110u;  // 0x7fffa110, 0x7fffa111
-static_assert(kKeyIdBase + 1 <= MBEDTLS_PSA_KEY_ID_BUILTIN_MAX);
-constexpr std::uint8_t kSlots = 2;  // slot 0 (factory) and slot 1 (user)
+static_assert(kKeyIdBase + kSlots * kHandles - 1 <= MBEDTLS_PSA_KEY_ID_BUILTIN_MAX);
 
-struct SlotBinding {
-    stsafe::Device* device = nullptr;
-    stsafe::PublicKey public_key;
+struct Counts {
     std::uint32_t signatures = 0;
     Status last_error;
 };
 
+struct SlotBinding {
+    stsafe::Device* device = nullptr;
+    stsafe::PublicKey public_key;
+    Counts slot;                             // every signature of the slot since attach
+    std::array<Counts, kHandles> handles{};  // per key identifier
+    std::uint8_t next_handle = 1;
+};
+
 std::array<SlotBinding, kSlots> g_slots;
+
+psa_key_id_t id_of(std::uint8_t slot, std::uint8_t handle) noexcept { return kKeyIdBase + handle * kSlots + slot; }
+
+/// The slot and handle of one of the chip's key identifiers.
+bool split_id(psa_key_id_t id, std::uint8_t& slot, std::uint8_t& handle) noexcept {
+    if (id < kKeyIdBase || id >= kKeyIdBase + kSlots * kHandles) return false;
+    slot = static_cast<std::uint8_t>((id - kKeyIdBase) % kSlots);
+    handle = static_cast<std::uint8_t>((id - kKeyIdBase) / kSlots);
+    return true;
+}
 
 SlotBinding* binding(psa_drv_slot_number_t slot) noexcept {
     if (slot >= kSlots || g_slots[slot].device == nullptr) return nullptr;
@@ -69,28 +89,57 @@ Status attach(stsafe::Device& device, std::uint8_t slot, const stsafe::PublicKey
     if (slot >= kSlots) return Status(Errc::invalid_argument);
     if (psa_crypto_init() != PSA_SUCCESS) return Status(Errc::not_supported);
     if (!on_curve(public_key)) return Status(Errc::invalid_argument);
+    SlotBinding& b = g_slots[slot];
+    const auto same = [](Bytes x, Bytes y) {
+        return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin());
+    };
+    if (b.device == &device && b.public_key.curve == public_key.curve && same(b.public_key.x, public_key.x) &&
+        same(b.public_key.y, public_key.y))
+        return Status();  // the same key again (e.g. a second pk context): its users keep their counts
     // A key PSA loaded before keeps its old attributes in its slot cache until purged.
-    (void)psa_purge_key(mbedtls_svc_key_id_t{key_id(slot)});
-    g_slots[slot] = SlotBinding{&device, public_key, 0, Status()};
+    for (std::uint8_t h = 0; h < kHandles; ++h) (void)psa_purge_key(mbedtls_svc_key_id_t{id_of(slot, h)});
+    b = SlotBinding{};
+    b.device = &device;
+    b.public_key = public_key;
     return Status();
+}
+
+psa_key_id_t new_key_id(std::uint8_t slot) noexcept {
+    if (slot >= kSlots) return 0;
+    SlotBinding& b = g_slots[slot];
+    const std::uint8_t h = b.next_handle;
+    b.next_handle = static_cast<std::uint8_t>(h + 1 < kHandles ? h + 1 : 1);
+    b.handles[h] = Counts{};
+    return id_of(slot, h);
 }
 
 void detach(std::uint8_t slot) noexcept {
     if (slot >= kSlots) return;
-    (void)psa_purge_key(mbedtls_svc_key_id_t{key_id(slot)});
+    for (std::uint8_t h = 0; h < kHandles; ++h) (void)psa_purge_key(mbedtls_svc_key_id_t{id_of(slot, h)});
     g_slots[slot] = SlotBinding{};
 }
 
 std::optional<std::uint8_t> slot_of(psa_key_id_t id) noexcept {
-    if (id < kKeyIdBase || id >= kKeyIdBase + kSlots) return std::nullopt;
-    return static_cast<std::uint8_t>(id - kKeyIdBase);
+    std::uint8_t slot = 0, handle = 0;
+    if (!split_id(id, slot, handle)) return std::nullopt;
+    return slot;
 }
 
 stsafe::Device* device(std::uint8_t slot) noexcept { return slot < kSlots ? g_slots[slot].device : nullptr; }
 
-std::uint32_t signatures(std::uint8_t slot) noexcept { return slot < kSlots ? g_slots[slot].signatures : 0; }
+std::uint32_t signatures(std::uint8_t slot) noexcept { return slot < kSlots ? g_slots[slot].slot.signatures : 0; }
 
-Status last_error(std::uint8_t slot) noexcept { return slot < kSlots ? g_slots[slot].last_error : Status(); }
+Status last_error(std::uint8_t slot) noexcept { return slot < kSlots ? g_slots[slot].slot.last_error : Status(); }
+
+std::uint32_t key_signatures(psa_key_id_t id) noexcept {
+    std::uint8_t slot = 0, handle = 0;
+    return split_id(id, slot, handle) ? g_slots[slot].handles[handle].signatures : 0;
+}
+
+Status key_last_error(psa_key_id_t id) noexcept {
+    std::uint8_t slot = 0, handle = 0;
+    return split_id(id, slot, handle) ? g_slots[slot].handles[handle].last_error : Status();
+}
 
 psa_status_t to_psa_status(Status status) noexcept {
     switch (status.code()) {
@@ -116,21 +165,21 @@ psa_status_t to_psa_status(Status status) noexcept {
 
 using sebind::psa_stsafe::binding;
 using sebind::psa_stsafe::bits_of;
+using sebind::psa_stsafe::Counts;
 using sebind::psa_stsafe::family;
-using sebind::psa_stsafe::kKeyIdBase;
-using sebind::psa_stsafe::kSlots;
 using sebind::psa_stsafe::read_slot_number;
+using sebind::psa_stsafe::split_id;
 
 extern "C" {
 
 psa_status_t mbedtls_psa_platform_get_builtin_key(mbedtls_svc_key_id_t key_id, psa_key_lifetime_t* lifetime,
                                                   psa_drv_slot_number_t* slot_number) {
-    const psa_key_id_t id = MBEDTLS_SVC_KEY_ID_GET_KEY_ID(key_id);
-    if (id < kKeyIdBase || id >= kKeyIdBase + kSlots || binding(id - kKeyIdBase) == nullptr)
+    std::uint8_t slot = 0, handle = 0;
+    if (!split_id(MBEDTLS_SVC_KEY_ID_GET_KEY_ID(key_id), slot, handle) || binding(slot) == nullptr)
         return PSA_ERROR_DOES_NOT_EXIST;
     *lifetime = PSA_KEY_LIFETIME_FROM_PERSISTENCE_AND_LOCATION(PSA_KEY_PERSISTENCE_READ_ONLY,
                                                                MBEDTLS_PSA_CRYPTO_STSAFE_LOCATION);
-    *slot_number = id - kKeyIdBase;
+    *slot_number = slot;
     return PSA_SUCCESS;
 }
 
@@ -154,7 +203,7 @@ psa_status_t mbedtls_stsafe_opaque_get_builtin_key(psa_drv_slot_number_t slot_nu
     return PSA_SUCCESS;
 }
 
-psa_status_t mbedtls_stsafe_opaque_sign_hash(const psa_key_attributes_t* /*attributes*/, const std::uint8_t* key_buffer,
+psa_status_t mbedtls_stsafe_opaque_sign_hash(const psa_key_attributes_t* attributes, const std::uint8_t* key_buffer,
                                              std::size_t key_buffer_size, psa_algorithm_t alg, const std::uint8_t* hash,
                                              std::size_t hash_length, std::uint8_t* signature,
                                              std::size_t signature_size, std::size_t* signature_length) {
@@ -165,16 +214,22 @@ psa_status_t mbedtls_stsafe_opaque_sign_hash(const psa_key_attributes_t* /*attri
     if (!PSA_ALG_IS_ECDSA(alg)) return PSA_ERROR_NOT_SUPPORTED;
     const std::size_t n = sebind::stsafe::curve_info(b->public_key.curve).coordinate_size;
     if (signature_size < 2 * n) return PSA_ERROR_BUFFER_TOO_SMALL;
+    // The counts of the slot and of the key identifier used (each pk context has its own).
+    std::uint8_t id_slot = 0, handle = 0;
+    if (!split_id(MBEDTLS_SVC_KEY_ID_GET_KEY_ID(psa_get_key_id(attributes)), id_slot, handle) || id_slot != slot)
+        return PSA_ERROR_CORRUPTION_DETECTED;
+    Counts& key = b->handles[handle];
     // last_error describes this signature only.
-    b->last_error = sebind::Status();
+    b->slot.last_error = key.last_error = sebind::Status();
     // The driver fits the digest to the slot's curve (a SHA-384 suite hands a P-256 key 48 bytes).
     auto s = b->device->generate_signature(static_cast<std::uint8_t>(slot), sebind::Bytes(hash, hash_length));
     if (!s) {
-        b->last_error = s.status();
+        b->slot.last_error = key.last_error = s.status();
         return sebind::psa_stsafe::to_psa_status(s.status());
     }
     if (s->r.size() != n || s->s.size() != n) return PSA_ERROR_HARDWARE_FAILURE;
-    ++b->signatures;
+    ++b->slot.signatures;
+    ++key.signatures;
     // PSA's ECDSA signature format: R then S, each the curve's size, big-endian.
     std::memcpy(signature, s->r.data(), n);
     std::memcpy(signature + n, s->s.data(), n);

@@ -20,6 +20,8 @@
 #define MBEDTLS_CTR_DRBG_C
 #define MBEDTLS_ERROR_C
 #define MBEDTLS_VERSION_C
+#define MBEDTLS_FS_IO /* a Linux device reads its CA file (examples/mbedtls_client) */
+#define MBEDTLS_NET_C /* ... and may use Mbed TLS's own sockets */
 
 /* PSA crypto, with the chip as an opaque driver that owns built-in keys (slot numbers) */
 #define MBEDTLS_PSA_CRYPTO_C
@@ -65,6 +67,7 @@
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CREATE_C
 #define MBEDTLS_X509_CSR_WRITE_C
+#define MBEDTLS_X509_CSR_PARSE_C /* identity checks a CSR before it leaves the device */
 #define MBEDTLS_X509_CRT_WRITE_C /* the emulated chip's factory certificate (tests) */
 
 /* TLS client, 1.2 and 1.3 */

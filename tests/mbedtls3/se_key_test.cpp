@@ -74,6 +74,29 @@ TEST_P(SeKeyPsa, PkSignGoesToTheChipAndTheBindingReportsIt) {
     EXPECT_EQ(tls::se_key_signatures(pk), 2u);
 }
 
+TEST_P(SeKeyPsa, TwoContextsOnOneSlotCountTheirOwnSignatures) {
+    auto pub = rig.device->generate_key_pair(kSlotUser, GetParam());
+    ASSERT_TRUE(pub);
+    mbedtls_pk_context second;
+    mbedtls_pk_init(&second);
+    ASSERT_TRUE(tls::setup_se_key(pk, *rig.device, kSlotUser, *pub).ok());
+    ASSERT_TRUE(tls::setup_se_key(second, *rig.device, kSlotUser, *pub).ok());
+    const auto digest = test::hash("SHA256", "two users");
+    std::vector<unsigned char> sig(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
+    std::size_t len = 0;
+    for (int i = 0; i < 2; ++i)
+        ASSERT_EQ(mbedtls_pk_sign(&second, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), sig.size(),
+                                  &len, nullptr, nullptr),
+                  0);
+    ASSERT_EQ(mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), sig.size(), &len,
+                              nullptr, nullptr),
+              0);
+    EXPECT_EQ(tls::se_key_signatures(second), 2u);
+    EXPECT_EQ(tls::se_key_signatures(pk), 1u);
+    EXPECT_EQ(psa_stsafe::signatures(kSlotUser), 3u);
+    mbedtls_pk_free(&second);
+}
+
 TEST_P(SeKeyPsa, RefusesAnEmptySlotAKeyOfAnotherCurveAndIsNotAnotherKey) {
     auto pub = rig.device->generate_key_pair(kSlotUser, GetParam());
     ASSERT_TRUE(pub);

@@ -27,11 +27,25 @@ psa_key_id_t key_id(std::uint8_t slot) noexcept;
 
 /// Makes `slot` (0 or 1) of `device` the built-in key key_id(slot). `public_key` is the slot's key
 /// (from Generate Key or from the slot's certificate); the chip cannot read it back. Calls
-/// psa_crypto_init and forgets what PSA cached of an earlier attach of the slot (psa_purge_key),
-/// so attach again after generating a new key in the slot. Not thread-safe: attach before the
+/// psa_crypto_init. Attaching the same device and key again changes nothing; another key makes PSA
+/// forget what it cached of the earlier one (psa_purge_key) and starts the counts again, so attach
+/// again after generating a new key in the slot. Not thread-safe: attach before the
 /// keys are used. Errors: invalid_argument (slot not 0 or 1, point not on its curve),
 /// not_supported (PSA could not start).
 Status attach(stsafe::Device& device, std::uint8_t slot, const stsafe::PublicKey& public_key) noexcept;
+
+/// Another key identifier of the slot, with its own signature count and last error
+/// (key_signatures, key_last_error): for each user of the slot that counts its own signatures (the
+/// pk binding gives each pk context one). A slot has 31 such identifiers, handed out in turn: the
+/// 32nd call reuses the first (its counts start again). 0 for a slot not 0 or 1.
+psa_key_id_t new_key_id(std::uint8_t slot) noexcept;
+
+/// Chip signatures made through the key identifier `id` since new_key_id handed it out (0 for
+/// an identifier not the chip's).
+std::uint32_t key_signatures(psa_key_id_t id) noexcept;
+
+/// The failure of the last chip operation through `id` (ok when it succeeded or none was made).
+Status key_last_error(psa_key_id_t id) noexcept;
 
 /// The slot whose built-in key `id` is (nullopt: not one of the chip's).
 std::optional<std::uint8_t> slot_of(psa_key_id_t id) noexcept;
@@ -42,7 +56,7 @@ stsafe::Device* device(std::uint8_t slot) noexcept;
 /// Removes the slot's key from PSA (its key identifier no longer exists).
 void detach(std::uint8_t slot) noexcept;
 
-/// Chip signatures made through the slot's PSA key since attach.
+/// Chip signatures made with the slot since attach, through any of its key identifiers.
 std::uint32_t signatures(std::uint8_t slot) noexcept;
 
 /// The failure of the slot's last chip operation (ok when it succeeded or none was made): PSA
