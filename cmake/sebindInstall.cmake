@@ -157,8 +157,9 @@ install(TARGETS ${SEBIND_LIBRARIES} EXPORT sebindTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         OBJECTS DESTINATION ${CMAKE_INSTALL_LIBDIR}/sebind-objects
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The mbedtls3 configuration's headers need Mbed TLS 3.6 (that configuration installs nothing).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/sebind ${PROJECT_BINARY_DIR}/include/sebind
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} PATTERN "psa_stsafe" EXCLUDE PATTERN "tls_mbedtls3" EXCLUDE)
 install(EXPORT sebindTargets NAMESPACE sebind:: DESTINATION ${SEBIND_INSTALL_CMAKEDIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/sebindConfig.cmake.in
   ${PROJECT_BINARY_DIR}/sebindConfig.cmake INSTALL_DESTINATION ${SEBIND_INSTALL_CMAKEDIR})

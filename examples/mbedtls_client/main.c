@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Mutual TLS from C with the secure element's key: open the chip by URI, read its certificate
- * once, bind the slot's key to an mbedtls_pk_context, check they pair, then a TLS 1.2 handshake
- * with mbedTLS 2.28 that prints the negotiated ciphersuite.
+ * once, bind the slot's key to an mbedtls_pk_context, check they pair, then a TLS handshake that
+ * prints the negotiated ciphersuite. The same source builds against mbedTLS 2.28 (Debian) and Mbed
+ * TLS 3.6 (the mbedtls3 configuration, where the key is an opaque PSA key and TLS 1.3 exists).
  *
  *   mbedtls_client --se emu:/tmp/se --host localhost --port 8883 --ca ca.pem [--slot 0] [--zone 0]
  *
@@ -19,6 +20,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/version.h>
 
 #include "sebind/tls_mbedtls/sebind_mbedtls.h"
 
@@ -60,9 +62,15 @@ static int parse_args(int argc, char** argv, struct args* a) {
 
 /* The TLS part: everything but the key is plain mbedTLS. */
 static int handshake(const struct args* a, mbedtls_x509_crt* chain, mbedtls_pk_context* key) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    /* Mbed TLS 3: groups by their TLS identifiers; P-256 first. */
+    static const uint16_t groups[] = {MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
+                                      MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
+#else
     /* The chip's key is EC; X25519 and P-256 first (the default list starts with P-521). */
     static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
                                                   MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
+#endif
     mbedtls_net_context net;
     mbedtls_ssl_context ssl;
     mbedtls_ssl_config conf;
@@ -88,7 +96,11 @@ static int handshake(const struct args* a, mbedtls_x509_crt* chain, mbedtls_pk_c
         mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
         mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
         mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
+#if MBEDTLS_VERSION_MAJOR >= 3
+        mbedtls_ssl_conf_groups(&conf, groups);
+#else
         mbedtls_ssl_conf_curves(&conf, curves);
+#endif
         rc = mbedtls_ssl_conf_own_cert(&conf, chain, key);
     }
     if (rc == 0) rc = mbedtls_ssl_setup(&ssl, &conf);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include <mbedtls/sha256.h>
+#include <mbedtls/version.h>
 
 #include "sebind/core/reader.hpp"
 #include "sebind/stsafe/types.hpp"
@@ -69,6 +70,15 @@ ChipState blank_a110(const std::array<std::uint8_t, 9>& serial) {
 }
 
 namespace {
+
+// The state file's SHA-256 (mbedTLS 2.28 names the function *_ret, 3.x without the suffix).
+void sha256(Bytes data, std::uint8_t (&digest)[32]) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    mbedtls_sha256(data.data(), data.size(), digest, 0);
+#else
+    mbedtls_sha256_ret(data.data(), data.size(), digest, 0);
+#endif
+}
 
 constexpr std::uint8_t kMagic[8] = {'S', 'E', 'B', 'E', 'M', 'U', 0x00, 0x01};
 
@@ -163,7 +173,7 @@ std::vector<std::uint8_t> encode_state(const ChipState& s) {
         w.blob(z.data);
     }
     std::uint8_t digest[32];
-    mbedtls_sha256_ret(w.out().data(), w.out().size(), digest, 0);
+    sha256(w.out(), digest);
     w.raw(digest);
     return std::move(w.out());
 }
@@ -173,7 +183,7 @@ Result<ChipState> decode_state(Bytes data) {
     if (data.size() < sizeof kMagic + 32 || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return kBad;
     const Bytes body = data.first(data.size() - 32);
     std::uint8_t digest[32];
-    mbedtls_sha256_ret(body.data(), body.size(), digest, 0);
+    sha256(body, digest);
     if (!constant_time_equal(Bytes(digest, 32), data.last(32))) return kBad;
 
     ByteReader r(body.subspan(sizeof kMagic));

@@ -10,7 +10,11 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
+#if defined(MBEDTLS_USE_PSA_CRYPTO)
+#include <psa/crypto.h>
+#endif
 
 #include <sys/stat.h>
 
@@ -61,7 +65,11 @@ Status write_certificate(Rng& rng, mbedtls_pk_context& subject_key, mbedtls_pk_c
     mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
     mbedtls_x509write_crt_set_subject_key(&crt, &subject_key);
     mbedtls_x509write_crt_set_issuer_key(&crt, &issuer_key);
+#if MBEDTLS_VERSION_MAJOR >= 3
+    if (rc == 0) rc = mbedtls_x509write_crt_set_serial_raw(&crt, serial_bytes, sizeof serial_bytes);
+#else
     if (rc == 0) rc = mbedtls_x509write_crt_set_serial(&crt, &serial);
+#endif
     if (rc == 0) rc = mbedtls_x509write_crt_set_subject_name(&crt, subject.c_str());
     if (rc == 0) rc = mbedtls_x509write_crt_set_issuer_name(&crt, issuer.c_str());
     if (rc == 0) rc = mbedtls_x509write_crt_set_validity(&crt, from.c_str(), to.c_str());
@@ -70,8 +78,10 @@ Status write_certificate(Rng& rng, mbedtls_pk_context& subject_key, mbedtls_pk_c
         rc = mbedtls_x509write_crt_set_key_usage(
             &crt, is_ca ? (MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN)
                         : (MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_AGREEMENT));
+#if defined(MBEDTLS_SHA1_C)  // the key identifiers are SHA-1 hashes; sebind's 3.6 config has no SHA-1
     if (rc == 0) rc = mbedtls_x509write_crt_set_subject_key_identifier(&crt);
     if (rc == 0) rc = mbedtls_x509write_crt_set_authority_key_identifier(&crt);
+#endif
     int len = rc == 0 ? mbedtls_x509write_crt_der(&crt, buf.data(), buf.size(), &Rng::callback, &rng) : rc;
     mbedtls_x509write_crt_free(&crt);
     mbedtls_mpi_free(&serial);
@@ -82,6 +92,10 @@ Status write_certificate(Rng& rng, mbedtls_pk_context& subject_key, mbedtls_pk_c
 
 /// Builds a chip: serial, layout, slot-0 key, factory CA, device certificate in zone 0.
 Status manufacture(const InitOptions& options, ChipState& state, std::string& ca_pem) {
+#if defined(MBEDTLS_USE_PSA_CRYPTO)
+    // With MBEDTLS_USE_PSA_CRYPTO (Mbed TLS 3.6), pk signs through PSA, which must be started.
+    if (psa_crypto_init() != PSA_SUCCESS) return Status(Errc::hardware_failure);
+#endif
     Rng rng(options.seed);
     Curves curves;
     if (!rng.ok()) return Status(Errc::hardware_failure);

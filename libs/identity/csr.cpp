@@ -15,6 +15,7 @@
 
 #include "pki_x509.hpp"
 #include "sebind/identity/identity.hpp"
+#include "sebind/mbedtls_util/field.hpp"
 #include "sebind/mbedtls_util/se_key.hpp"
 
 namespace sebind::identity {
@@ -85,11 +86,13 @@ Status check_csr_signature(const unsigned char* pem, mbedtls_pk_context& key) {
     } guard{&parsed};
     const std::size_t len = std::strlen(reinterpret_cast<const char*>(pem)) + 1;
     if (mbedtls_x509_csr_parse(&parsed, pem, len) != 0) return Status(Errc::invalid_argument);
-    const mbedtls_md_info_t* md = mbedtls_md_info_from_type(parsed.sig_md);
+    const mbedtls_md_type_t sig_md = parsed.SEBIND_MBEDTLS_FIELD(sig_md);
+    const mbedtls_x509_buf& sig = parsed.SEBIND_MBEDTLS_FIELD(sig);
+    const mbedtls_md_info_t* md = mbedtls_md_info_from_type(sig_md);
     if (!md) return Status(Errc::invalid_argument);
     std::uint8_t digest[MBEDTLS_MD_MAX_SIZE];
     if (mbedtls_md(md, parsed.cri.p, parsed.cri.len, digest) != 0) return Status(Errc::invalid_argument);
-    return mbedtls_pk_verify(&key, parsed.sig_md, digest, mbedtls_md_get_size(md), parsed.sig.p, parsed.sig.len) == 0
+    return mbedtls_pk_verify(&key, sig_md, digest, mbedtls_md_get_size(md), sig.p, sig.len) == 0
                ? Status::success()
                : Status(Errc::invalid_signature);
 }
@@ -154,8 +157,11 @@ Result<std::string> make_csr(st::Device& device, std::uint8_t slot, std::uint8_t
         }
         SEBIND_TRY_ASSIGN(std::vector<unsigned char> san, pki::encode_general_names(names));
         if (mbedtls_x509write_csr_set_extension(&csr, MBEDTLS_OID_SUBJECT_ALT_NAME,
-                                                MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), san.data(),
-                                                san.size()) != 0)
+                                                MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
+#if MBEDTLS_VERSION_MAJOR >= 3
+                                                0,  // not critical (3.x takes the flag)
+#endif
+                                                san.data(), san.size()) != 0)
             return Errc::invalid_argument;
     }
     std::vector<unsigned char> pem(kMaxCsrPemSize);
@@ -207,7 +213,13 @@ Status verify_pair(st::Device& device, std::uint8_t slot, Bytes certificate_der)
     SEBIND_TRY(mbedtls_util::setup_se_key(key, device, slot, *cert_key));
     std::uint8_t sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
     std::size_t sig_len = 0;
-    if (mbedtls_pk_sign(&key, md, digest, digest_size, sig, &sig_len, no_host_rng, nullptr) != 0) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    const int signed_rc = mbedtls_pk_sign(&key, md, digest, digest_size, sig, sizeof sig, &sig_len, no_host_rng,
+                                          nullptr);
+#else
+    const int signed_rc = mbedtls_pk_sign(&key, md, digest, digest_size, sig, &sig_len, no_host_rng, nullptr);
+#endif
+    if (signed_rc != 0) {
         const Status chip = mbedtls_util::se_key_last_error(key);
         return chip.ok() ? Status(Errc::hardware_failure) : chip;
     }

@@ -10,6 +10,7 @@
 #include <mbedtls/asn1.h>
 #include <mbedtls/asn1write.h>
 #include <mbedtls/oid.h>
+#include <mbedtls/version.h>
 
 #include "sebind/mbedtls_util/cert_text.hpp"
 
@@ -46,6 +47,7 @@ bool oid_is(DerView oid, const char* expected, std::size_t expected_len) {
     return oid.size == expected_len && std::memcmp(oid.data, expected, expected_len) == 0;
 }
 
+#if MBEDTLS_VERSION_MAJOR < 3  // used by issue(), below: the development CA (2.28 only)
 /// ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId, with one purpose (RFC 5280 §4.2.1.12).
 std::vector<unsigned char> one_purpose(const char* oid, std::size_t oid_len) {
     unsigned char buf[64];
@@ -65,6 +67,7 @@ std::vector<unsigned char> authority_key_id_der(const std::vector<unsigned char>
     out.insert(out.end(), inner.begin(), inner.end());
     return out;
 }
+#endif
 
 }  // namespace
 
@@ -200,6 +203,9 @@ std::optional<std::vector<unsigned char>> subject_key_id(const mbedtls_x509_crt&
     return std::vector<unsigned char>(id.data, id.data + id.size);
 }
 
+// The development CA's certificate writing: mbedTLS 2.28 only (in Mbed TLS 3.6 the name writer is
+// internal and the key identifiers need SHA-1; the mbedtls3 configuration has no development PKI).
+#if MBEDTLS_VERSION_MAJOR < 3
 Status copy_name(const mbedtls_x509_name& from, DerView raw, mbedtls_asn1_named_data** to) {
     mbedtls_asn1_free_named_data_list(to);
     // The parsed list is in DER order; the writer emits its list backwards, so prepend each copy.
@@ -283,5 +289,7 @@ Result<std::string> issue(CertWriter& w, Rng& rng, mbedtls_pk_context& subject_k
     if (rc != 0) return Errc::invalid_argument;
     return std::string(reinterpret_cast<const char*>(pem.data()));
 }
+
+#endif  // MBEDTLS_VERSION_MAJOR < 3
 
 }  // namespace sebind::identity::pki

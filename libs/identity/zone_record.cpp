@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <mbedtls/sha256.h>
+#include <mbedtls/version.h>
 
 #include "sebind/core/reader.hpp"
 #include "sebind/stsafe/crc.hpp"
@@ -72,7 +73,11 @@ Result<Record> decode_record(Bytes data, stsafe::Curve curve) {
 
 std::array<std::uint8_t, 16> record_digest(Bytes record) noexcept {
     std::uint8_t full[32];
+#if MBEDTLS_VERSION_MAJOR >= 3
+    mbedtls_sha256(record.data(), record.size(), full, 0);
+#else
     mbedtls_sha256_ret(record.data(), record.size(), full, 0);
+#endif
     std::array<std::uint8_t, 16> out{};
     std::memcpy(out.data(), full, 16);
     return out;

@@ -9,6 +9,7 @@
 #include <mbedtls/pk.h>
 
 #include "sebind/mbedtls_util/curves.hpp"
+#include "sebind/mbedtls_util/field.hpp"
 
 namespace sebind::mbedtls_util {
 
@@ -58,8 +59,8 @@ int public_key_pem(const stsafe::PublicKey& key, std::string& pem) {
     int rc = mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
     mbedtls_ecp_keypair* ec = rc == 0 ? mbedtls_pk_ec(pk) : nullptr;
     if (ec) {
-        rc = mbedtls_ecp_group_load(&ec->grp, group_of(key.curve));
-        if (rc == 0) rc = read_point(key.x.view(), key.y.view(), ec->Q);
+        rc = mbedtls_ecp_group_load(&ec->SEBIND_MBEDTLS_FIELD(grp), group_of(key.curve));
+        if (rc == 0) rc = read_point(key.x.view(), key.y.view(), ec->SEBIND_MBEDTLS_FIELD(Q));
         if (rc == 0) rc = mbedtls_pk_write_pubkey_pem(&pk, out, sizeof out);
     }
     mbedtls_pk_free(&pk);

@@ -6,6 +6,8 @@
 #include <mbedtls/asn1write.h>
 #include <mbedtls/ecdsa.h>
 
+#include "sebind/mbedtls_util/field.hpp"
+
 namespace sebind::mbedtls_util {
 
 mbedtls_ecp_group_id group_of(stsafe::Curve curve) noexcept {
@@ -29,26 +31,26 @@ std::optional<stsafe::Curve> curve_of(mbedtls_ecp_group_id group) noexcept {
 }
 
 int read_point(Bytes x, Bytes y, mbedtls_ecp_point& q) noexcept {
-    int rc = mbedtls_mpi_read_binary(&q.X, x.data(), x.size());
-    if (rc == 0) rc = mbedtls_mpi_read_binary(&q.Y, y.data(), y.size());
-    if (rc == 0) rc = mbedtls_mpi_lset(&q.Z, 1);
+    int rc = mbedtls_mpi_read_binary(&q.SEBIND_MBEDTLS_FIELD(X), x.data(), x.size());
+    if (rc == 0) rc = mbedtls_mpi_read_binary(&q.SEBIND_MBEDTLS_FIELD(Y), y.data(), y.size());
+    if (rc == 0) rc = mbedtls_mpi_lset(&q.SEBIND_MBEDTLS_FIELD(Z), 1);
     return rc;
 }
 
 int write_point(const mbedtls_ecp_point& q, std::size_t n, std::uint8_t* x, std::uint8_t* y) noexcept {
-    const int rc = mbedtls_mpi_write_binary(&q.X, x, n);
-    return rc != 0 ? rc : mbedtls_mpi_write_binary(&q.Y, y, n);
+    const int rc = mbedtls_mpi_write_binary(&q.SEBIND_MBEDTLS_FIELD(X), x, n);
+    return rc != 0 ? rc : mbedtls_mpi_write_binary(&q.SEBIND_MBEDTLS_FIELD(Y), y, n);
 }
 
 Result<stsafe::PublicKey> public_key_of(const mbedtls_ecp_keypair& ec) noexcept {
-    const auto curve = curve_of(ec.grp.id);
+    const auto curve = curve_of(ec.SEBIND_MBEDTLS_FIELD(grp).id);
     if (!curve) return Errc::not_supported;
     stsafe::PublicKey out;
     out.curve = *curve;
     const std::size_t n = stsafe::curve_info(out.curve).coordinate_size;
     out.x.resize(n);
     out.y.resize(n);
-    if (write_point(ec.Q, n, out.x.data(), out.y.data()) != 0) return Errc::invalid_argument;
+    if (write_point(ec.SEBIND_MBEDTLS_FIELD(Q), n, out.x.data(), out.y.data()) != 0) return Errc::invalid_argument;
     return out;
 }
 

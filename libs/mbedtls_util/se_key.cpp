@@ -16,6 +16,7 @@
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/pk_internal.h>
 
+#include "se_key_common.hpp"
 #include "sebind/mbedtls_util/curves.hpp"
 
 namespace sebind::mbedtls_util {
@@ -107,15 +108,14 @@ const mbedtls_pk_info_t kSeKeyInfo = {
 
 Status setup_se_key(mbedtls_pk_context& pk, stsafe::Device& device, std::uint8_t slot,
                     const stsafe::PublicKey& public_key) noexcept {
-    auto curve = device.slot_curve(slot);
-    if (!curve) return curve.status();
-    if (*curve != public_key.curve) return Status(Errc::invalid_argument);
+    SEBIND_TRY(detail::check_slot_curve(device, slot, public_key));
+    const stsafe::Curve curve = public_key.curve;
     if (mbedtls_pk_setup(&pk, &kSeKeyInfo) != 0) return Status(Errc::buffer_too_small);
     auto* k = static_cast<SeKeyContext*>(pk.pk_ctx);
     k->device = &device;
     k->slot = slot;
-    k->curve = *curve;
-    int rc = mbedtls_ecp_group_load(&k->ec.grp, mbedtls_util::group_of(*curve));
+    k->curve = curve;
+    int rc = mbedtls_ecp_group_load(&k->ec.grp, mbedtls_util::group_of(curve));
     if (rc == 0) rc = mbedtls_util::read_point(public_key.x.view(), public_key.y.view(), k->ec.Q);
     if (rc == 0) rc = mbedtls_ecp_check_pubkey(&k->ec.grp, &k->ec.Q);
     if (rc != 0) {
@@ -138,39 +138,6 @@ std::uint32_t se_key_signatures(const mbedtls_pk_context& pk) noexcept {
 
 Status se_key_last_error(const mbedtls_pk_context& pk) noexcept {
     return is_se_key(pk) ? static_cast<const SeKeyContext*>(pk.pk_ctx)->last_error : Status();
-}
-
-Result<stsafe::PublicKey> public_key_of(const mbedtls_pk_context& pk) noexcept {
-    const mbedtls_ecp_keypair* ec = mbedtls_pk_ec(pk);
-    if (!ec) return Errc::not_supported;
-    return mbedtls_util::public_key_of(*ec);
-}
-
-int to_mbedtls_error(Status status) noexcept {
-    // mbedTLS 2.28 has no pk code for "the key refused" or "the key is missing": those become
-    // FEATURE_UNAVAILABLE (the operation is not available with this key), every failure of the
-    // chip or the bus HW_ACCEL_FAILED. The Status itself stays in se_key_last_error.
-    switch (status.code()) {
-        case Errc::ok: return 0;
-        case Errc::invalid_argument:
-        case Errc::out_of_range: return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
-        case Errc::buffer_too_small: return MBEDTLS_ERR_PK_ALLOC_FAILED;
-        case Errc::does_not_exist:
-        case Errc::not_permitted:
-        case Errc::not_supported:
-        case Errc::already_exists:
-        case Errc::expired: return MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE;
-        case Errc::invalid_signature: return MBEDTLS_ERR_ECP_VERIFY_FAILED;
-        case Errc::communication_failure:
-        case Errc::busy:
-        case Errc::integrity_failure:
-        case Errc::invalid_response:
-        case Errc::hardware_failure:
-        case Errc::storage_failure:
-        case Errc::corrupted_data:
-        case Errc::timeout: return MBEDTLS_ERR_PK_HW_ACCEL_FAILED;
-    }
-    return MBEDTLS_ERR_PK_HW_ACCEL_FAILED;
 }
 
 }  // namespace sebind::mbedtls_util

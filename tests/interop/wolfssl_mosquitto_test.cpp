@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "emulated_chip.hpp"
+#include "mqtt_wire.hpp"
 #include "peer.hpp"
 #include "process.hpp"
 #include "sebind/identity/identity.hpp"
-#include "sebind/mqtt/codec/encoder.hpp"
 #include "sebind/tls_wolfssl/client.hpp"
 
 #ifndef SEBIND_BIN
@@ -26,32 +26,6 @@ using test::run;
 using Packet = std::vector<std::uint8_t>;
 
 namespace {
-
-template <class P>
-Packet encoded(const P& packet) {
-    std::array<std::uint8_t, 256> buf{};
-    mqtt::EncodeResult r;
-    if constexpr (std::is_same_v<P, mqtt::Connect>) {
-        r = mqtt::encode(packet, buf);
-    } else {
-        r = mqtt::encode(packet, mqtt::ProtocolVersion::v3_1_1, buf);
-    }
-    EXPECT_TRUE(r.ok());
-    return Packet(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(r.size));
-}
-
-/// Exactly `n` bytes from the stream (or fewer when it fails or closes).
-Packet read_exactly(tls_wolfssl::Client& c, std::size_t n) {
-    Packet out(n);
-    std::size_t got = 0;
-    while (got < n) {
-        auto r = c.read(MutableBytes(out.data() + got, n - got), 5000);
-        if (!r || *r == 0) break;
-        got += *r;
-    }
-    out.resize(got);
-    return out;
-}
 
 class WolfsslMosquitto : public ::testing::Test {
 protected:
@@ -89,21 +63,7 @@ protected:
 
     /// CONNECT (CONNACK accepted), one QoS 1 PUBLISH (PUBACK), DISCONNECT.
     void publish(tls_wolfssl::Client& c, const std::string& topic, const std::string& payload) {
-        mqtt::Connect connect;
-        connect.client_id = "device-001";
-        connect.keep_alive_s = 30;
-        ASSERT_TRUE(c.write(encoded(connect)).ok());
-        EXPECT_EQ(read_exactly(c, 4), (Packet{0x20, 0x02, 0x00, 0x00}))
-            << c.diagnosis().cause;  // MQTT 3.1.1 §3.2: accepted
-        mqtt::Publish p;
-        p.topic = topic;
-        p.payload = Bytes(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
-        p.qos = mqtt::QoS::at_least_once;
-        p.packet_id = 7;
-        ASSERT_TRUE(c.write(encoded(p)).ok());
-        EXPECT_EQ(read_exactly(c, 4), (Packet{0x40, 0x02, 0x00, 0x07}))
-            << c.diagnosis().cause;  // MQTT 3.1.1 §3.4 PUBACK
-        ASSERT_TRUE(c.write(encoded(mqtt::Disconnect{})).ok());
+        test::publish_qos1(c, "device-001", topic, payload, [&] { return c.diagnosis().cause; });
     }
 
     test::TempDir dir;

@@ -12,6 +12,7 @@
 
 /// The opaque handle of the C API: whatever owns the bus and the driver, behind one interface.
 struct sebind_mbedtls_se {
+    sebind_mbedtls_se() noexcept;  ///< starts PSA crypto where mbedTLS needs it (3.x)
     virtual ~sebind_mbedtls_se() = default;
     virtual sebind::stsafe::Device& device() noexcept = 0;
     std::string last_error;

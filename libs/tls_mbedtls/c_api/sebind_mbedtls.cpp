@@ -6,6 +6,9 @@
 #include <memory>
 
 #include <mbedtls/error.h>
+#if defined(MBEDTLS_USE_PSA_CRYPTO)
+#include <psa/crypto.h>
+#endif
 
 #include "handle.hpp"
 #include "sebind/identity/identity.hpp"
@@ -97,6 +100,14 @@ int fail_mbedtls(sebind_mbedtls_se* se, int rc, const char* what) noexcept {
 }  // namespace
 
 }  // namespace sebind::tls_mbedtls::c_api
+
+sebind_mbedtls_se::sebind_mbedtls_se() noexcept {
+#if defined(MBEDTLS_USE_PSA_CRYPTO)
+    // Mbed TLS 3.6 parses keys and certificates and runs TLS through PSA: start it with the handle
+    // (idempotent), so firmware that only relinks needs no new call.
+    (void)psa_crypto_init();
+#endif
+}
 
 using namespace sebind;
 using tls_mbedtls::c_api::fail;
