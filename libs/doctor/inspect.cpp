@@ -7,8 +7,8 @@
 #include "sebind/doctor/diagnose.hpp"
 #include "sebind/identity/identity.hpp"
 #include "sebind/mbedtls_util/curves.hpp"
-#include "sebind/tls_mbedtls/client.hpp"
 #include "sebind/tls/host_name.hpp"
+#include "sebind/tls_mbedtls/client.hpp"
 
 namespace sebind::doctor {
 

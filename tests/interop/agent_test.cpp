@@ -26,10 +26,10 @@
 #include "emulated_chip.hpp"
 #include "peer.hpp"
 #include "process.hpp"
+#include "sebind/emud/daemon.hpp"
 #include "sebind/identity/identity.hpp"
 #include "sebind/mqtt/outbox/outbox.hpp"
 #include "sebind/mqtt/outbox/posix_storage.hpp"
-#include "sebind/emud/daemon.hpp"
 
 #ifndef SEBIND_BIN
 #error "SEBIND_BIN must name the sebind executable"
