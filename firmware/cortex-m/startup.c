@@ -70,19 +70,19 @@ struct VectorTable {
 __attribute__((section(".vectors"), used)) const struct VectorTable g_vectors = {
     &__stack_top,
     {
-        Reset_Handler,
+        Reset_Handler, /* Reset */
         Fault_Handler, /* NMI */
         Fault_Handler, /* HardFault */
         Fault_Handler, /* MemManage */
         Fault_Handler, /* BusFault */
         Fault_Handler, /* UsageFault */
-        0,
-        0,
-        0,
-        0,
+        0,             /* reserved */
+        0,             /* reserved */
+        0,             /* reserved */
+        0,             /* reserved */
         Fault_Handler, /* SVCall */
         Fault_Handler, /* DebugMonitor */
-        0,
+        0,             /* reserved */
         Fault_Handler, /* PendSV */
         Fault_Handler, /* SysTick */
     },

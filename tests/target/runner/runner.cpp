@@ -89,8 +89,8 @@ int main() {
         try {
             test.body();
         } catch (const std::exception& e) {
-            testing::internal::Report("(runner)", 0, {false, std::string("uncaught exception: ") + e.what()}) =
-                testing::Message() << test.name;
+            const testing::internal::Outcome outcome{false, std::string("uncaught exception: ") + e.what()};
+            testing::internal::Report("(runner)", 0, outcome) = testing::Message() << test.name;
         } catch (...) {
             testing::internal::Report("(runner)", 0, {false, "uncaught exception"}) = testing::Message() << test.name;
         }

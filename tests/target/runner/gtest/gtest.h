@@ -119,15 +119,15 @@ inline Outcome pass() { return {}; }
 
 template <class A, class B>
 Outcome fail(const char* op, const char* a_text, const char* b_text, const A& a, const B& b) {
-    return {false, std::string("expected ") + a_text + " " + op + " " + b_text + ", got " + to_text(a) + " vs " +
-                       to_text(b)};
+    return {false,
+            std::string("expected ") + a_text + " " + op + " " + b_text + ", got " + to_text(a) + " vs " + to_text(b)};
 }
 
-#define SEBIND_TARGET_COMPARE_(name, op)                                                     \
-    template <class A, class B>                                                              \
-    Outcome name(const char* a_text, const char* b_text, const A& a, const B& b) {           \
-        if (a op b) return pass();                                                           \
-        return fail(#op, a_text, b_text, a, b);                                              \
+#define SEBIND_TARGET_COMPARE_(name, op)                                           \
+    template <class A, class B>                                                    \
+    Outcome name(const char* a_text, const char* b_text, const A& a, const B& b) { \
+        if (a op b) return pass();                                                 \
+        return fail(#op, a_text, b_text, a, b);                                    \
     }
 SEBIND_TARGET_COMPARE_(compare_eq, ==)
 SEBIND_TARGET_COMPARE_(compare_ne, !=)
@@ -253,44 +253,44 @@ Message& Message::operator<<(const T& value) {
 #define SEBIND_TARGET_CAT2_(a, b) a##b
 #define SEBIND_TARGET_CAT_(a, b) SEBIND_TARGET_CAT2_(a, b)
 
-#define TEST(suite, name)                                                                                   \
-    static void suite##_##name##_body();                                                                    \
-    [[maybe_unused]] static const bool suite##_##name##_registered =                                        \
-        ::testing::internal::register_test(#suite, #name, &suite##_##name##_body);                          \
+#define TEST(suite, name)                                                                                \
+    static void suite##_##name##_body();                                                                 \
+    [[maybe_unused]] static const bool suite##_##name##_registered = ::testing::internal::register_test( \
+        #suite, #name, &suite##_##name##_body);                                                          \
     static void suite##_##name##_body()
 
-#define TEST_P(suite, name)                                                                                 \
-    namespace {                                                                                             \
-    class suite##_##name##_Test : public suite {                                                            \
-    public:                                                                                                 \
-        void TestBody() override;                                                                           \
-        static void run() {                                                                                 \
-            suite##_##name##_Test t;                                                                        \
-            t.SetUp();                                                                                      \
-            t.TestBody();                                                                                   \
-            t.TearDown();                                                                                   \
-        }                                                                                                   \
-    };                                                                                                      \
-    [[maybe_unused]] const bool suite##_##name##_registered =                                               \
-        ::testing::internal::ParamTests<suite>::add(#name, &suite##_##name##_Test::run);                    \
-    }                                                                                                       \
+#define TEST_P(suite, name)                                                                                \
+    namespace {                                                                                            \
+    class suite##_##name##_Test : public suite {                                                           \
+    public:                                                                                                \
+        void TestBody() override;                                                                          \
+        static void run() {                                                                                \
+            suite##_##name##_Test t;                                                                       \
+            t.SetUp();                                                                                     \
+            t.TestBody();                                                                                  \
+            t.TearDown();                                                                                  \
+        }                                                                                                  \
+    };                                                                                                     \
+    [[maybe_unused]] const bool suite##_##name##_registered = ::testing::internal::ParamTests<suite>::add( \
+        #name, &suite##_##name##_Test::run);                                                               \
+    }                                                                                                      \
     void suite##_##name##_Test::TestBody()
 
-#define SEBIND_TARGET_INSTANTIATE_(prefix, suite, values, namer)                                           \
-    [[maybe_unused]] static const bool prefix##_##suite##_instantiated =                                    \
-        ::testing::internal::ParamTests<suite>::instantiate(                                                \
-            #prefix, #suite, (values).template as<typename suite::ParamType>(), namer)
+#define SEBIND_TARGET_INSTANTIATE_(prefix, suite, values, namer)             \
+    [[maybe_unused]] static const bool prefix##_##suite##_instantiated =     \
+        ::testing::internal::ParamTests<suite>::instantiate(#prefix, #suite, \
+                                                            (values).template as<typename suite::ParamType>(), namer)
 #define SEBIND_TARGET_INSTANTIATE_DEFAULT_(prefix, suite, values) \
     SEBIND_TARGET_INSTANTIATE_(prefix, suite, values, ::testing::internal::IndexNamer())
 #define SEBIND_TARGET_PICK_(a, b, c, d, chosen, ...) chosen
-#define INSTANTIATE_TEST_SUITE_P(...)                                                                       \
+#define INSTANTIATE_TEST_SUITE_P(...) \
     SEBIND_TARGET_PICK_(__VA_ARGS__, SEBIND_TARGET_INSTANTIATE_, SEBIND_TARGET_INSTANTIATE_DEFAULT_, )(__VA_ARGS__)
 
 // A loop that runs its body once when the check failed: a following `<< message` stays attached to
 // this check, and a caller's own `if (...) CHECK; else ...` stays unambiguous.
-#define SEBIND_TARGET_CHECK_(outcome_expr, on_failure)                                                      \
-    for (::testing::internal::Outcome sebind_outcome_ = (outcome_expr); !sebind_outcome_.passed;             \
-         sebind_outcome_.passed = true)                                                                     \
+#define SEBIND_TARGET_CHECK_(outcome_expr, on_failure)                                           \
+    for (::testing::internal::Outcome sebind_outcome_ = (outcome_expr); !sebind_outcome_.passed; \
+         sebind_outcome_.passed = true)                                                          \
     on_failure ::testing::internal::Report(__FILE__, __LINE__, sebind_outcome_) = ::testing::Message()
 
 #define SEBIND_TARGET_CMP_(fn, a, b, on_failure) \
@@ -303,20 +303,20 @@ Message& Message::operator<<(const T& value) {
 #define EXPECT_GT(a, b) SEBIND_TARGET_CMP_(compare_gt, a, b, )
 #define EXPECT_GE(a, b) SEBIND_TARGET_CMP_(compare_ge, a, b, )
 #define EXPECT_STREQ(a, b) SEBIND_TARGET_CMP_(compare_streq, a, b, )
-#define ASSERT_EQ(a, b) SEBIND_TARGET_CMP_(compare_eq, a, b, return)
-#define ASSERT_NE(a, b) SEBIND_TARGET_CMP_(compare_ne, a, b, return)
-#define ASSERT_LT(a, b) SEBIND_TARGET_CMP_(compare_lt, a, b, return)
-#define ASSERT_LE(a, b) SEBIND_TARGET_CMP_(compare_le, a, b, return)
-#define ASSERT_GT(a, b) SEBIND_TARGET_CMP_(compare_gt, a, b, return)
-#define ASSERT_GE(a, b) SEBIND_TARGET_CMP_(compare_ge, a, b, return)
-#define ASSERT_STREQ(a, b) SEBIND_TARGET_CMP_(compare_streq, a, b, return)
+#define ASSERT_EQ(a, b) SEBIND_TARGET_CMP_(compare_eq, a, b, return )
+#define ASSERT_NE(a, b) SEBIND_TARGET_CMP_(compare_ne, a, b, return )
+#define ASSERT_LT(a, b) SEBIND_TARGET_CMP_(compare_lt, a, b, return )
+#define ASSERT_LE(a, b) SEBIND_TARGET_CMP_(compare_le, a, b, return )
+#define ASSERT_GT(a, b) SEBIND_TARGET_CMP_(compare_gt, a, b, return )
+#define ASSERT_GE(a, b) SEBIND_TARGET_CMP_(compare_ge, a, b, return )
+#define ASSERT_STREQ(a, b) SEBIND_TARGET_CMP_(compare_streq, a, b, return )
 #define EXPECT_TRUE(c) SEBIND_TARGET_CHECK_(::testing::internal::check_bool(static_cast<bool>(c), true, #c), )
 #define EXPECT_FALSE(c) SEBIND_TARGET_CHECK_(::testing::internal::check_bool(static_cast<bool>(c), false, #c), )
-#define ASSERT_TRUE(c) SEBIND_TARGET_CHECK_(::testing::internal::check_bool(static_cast<bool>(c), true, #c), return)
-#define ASSERT_FALSE(c) SEBIND_TARGET_CHECK_(::testing::internal::check_bool(static_cast<bool>(c), false, #c), return)
+#define ASSERT_TRUE(c) SEBIND_TARGET_CHECK_(::testing::internal::check_bool(static_cast<bool>(c), true, #c), return )
+#define ASSERT_FALSE(c) SEBIND_TARGET_CHECK_(::testing::internal::check_bool(static_cast<bool>(c), false, #c), return )
 #define ADD_FAILURE() SEBIND_TARGET_CHECK_((::testing::internal::Outcome{false, "failure"}), )
-#define FAIL() SEBIND_TARGET_CHECK_((::testing::internal::Outcome{false, "failure"}), return)
+#define FAIL() SEBIND_TARGET_CHECK_((::testing::internal::Outcome{false, "failure"}), return )
 
-#define SCOPED_TRACE(message)                                                              \
+#define SCOPED_TRACE(message)                                                                        \
     ::testing::internal::ScopedTrace SEBIND_TARGET_CAT_(sebind_trace_, __LINE__)(__FILE__, __LINE__, \
                                                                                  ::testing::Message() << (message))
