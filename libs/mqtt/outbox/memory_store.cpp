@@ -11,7 +11,7 @@ Result<std::uint64_t> MemoryStore::enqueue(std::uint16_t packet_id, QoS qos, boo
                                            Bytes payload) noexcept {
     if (packet_id == 0 || qos == QoS::at_most_once || static_cast<unsigned>(qos) > 2)
         return Status(Errc::invalid_argument);
-    const std::uint64_t bytes = topic.size() + payload.size();
+    const std::size_t bytes = topic.size() + payload.size();
     if (m_items.size() >= m_max_messages || m_bytes + bytes > m_max_bytes) return Status(Errc::busy);
     Item item;
     item.info = StoreEntry{m_next_seq, packet_id, qos, retain, false, false};

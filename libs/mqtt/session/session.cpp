@@ -45,12 +45,11 @@ Session::Session(const SessionConfig& config, Clock& clock, MessageStore& store,
 }
 
 void Session::load_store() noexcept {
-    // Packet ids of stored messages stay reserved until acknowledged; what a previous process
-    // stored may already have reached the broker, so it is resent with DUP (§4.4).
+    // What a previous process stored may already have reached the broker, so it is resent with
+    // DUP (§4.4). Its packet ids stay reserved while stored (allocate_id asks the store).
     StoreEntry e;
     std::uint64_t after = 0;
     while (m_store.next(after, e)) {
-        m_ids_used.set(e.packet_id);
         if (e.recovered) m_sent_before = std::max(m_sent_before, e.seq);
         after = e.seq;
     }
@@ -265,7 +264,6 @@ void Session::finish_message(const StoreEntry& e, std::uint8_t reason_code) noex
     if (const Status st = m_store.acknowledge(e.seq); !st.ok())
         log(LogLevel::warning, "mqtt: outbox could not record the acknowledgement of %u (%s)", e.packet_id,
             sebind::to_string(st.code()));
-    m_ids_used.reset(e.packet_id);
     ++m_stats.delivered;
     m_handler.on_delivered(e.packet_id, e.seq, reason_code);
 }
@@ -311,10 +309,7 @@ void Session::end_connection(Status why, std::uint8_t reason_code) noexcept {
     m_state = SessionState::disconnected;
     m_transport = nullptr;
     m_end_status = why;
-    for (auto& id : m_pending_requests) {
-        if (id != 0) m_ids_used.reset(id);
-        id = 0;
-    }
+    for (auto& id : m_pending_requests) id = 0;
     // Everything sent on this connection is resent with DUP on the next one (§4.4).
     m_sent_before = std::max(m_sent_before, m_cursor);
     m_cursor = 0;
@@ -326,12 +321,20 @@ void Session::end_connection(Status why, std::uint8_t reason_code) noexcept {
 
 void Session::abort(Status why) noexcept { end_connection(why.ok() ? Status(Errc::communication_failure) : why, 0); }
 
+bool Session::id_in_use(std::uint16_t id) const noexcept {
+    for (const std::uint16_t pending : m_pending_requests)
+        if (pending == id) return true;
+    StoreEntry e;
+    return m_store.find(id, e);
+}
+
 bool Session::allocate_id(std::uint16_t& id) noexcept {
+    // An outbound packet id is in use while a stored message or a pending (un)subscribe carries
+    // it: the store and the request slots are the record, so no id set of 64 Ki bits is kept.
     for (std::uint32_t i = 0; i < 65535; ++i) {
         const std::uint16_t candidate = m_next_id;
         m_next_id = static_cast<std::uint16_t>(m_next_id == 65535 ? 1 : m_next_id + 1);
-        if (!m_ids_used.test(candidate)) {
-            m_ids_used.set(candidate);
+        if (!id_in_use(candidate)) {
             id = candidate;
             return true;
         }
@@ -366,10 +369,7 @@ Result<std::uint16_t> Session::publish(std::string_view topic, Bytes payload, Qo
     std::uint16_t id = 0;
     if (!allocate_id(id)) return Status(Errc::busy);
     auto seq = m_store.enqueue(id, qos, retain, topic, payload);
-    if (!seq) {
-        m_ids_used.reset(id);
-        return seq.status();
-    }
+    if (!seq) return seq.status();
     fill_window();
     return id;
 }
@@ -377,10 +377,7 @@ Result<std::uint16_t> Session::publish(std::string_view topic, Bytes payload, Qo
 bool Session::pending_request(std::uint16_t id, bool remove) noexcept {
     for (auto& slot : m_pending_requests) {
         if (slot == id && id != 0) {
-            if (remove) {
-                slot = 0;
-                m_ids_used.reset(id);
-            }
+            if (remove) slot = 0;
             return true;
         }
     }
@@ -401,7 +398,6 @@ Result<std::uint16_t> Session::request(Packet& p) noexcept {
         *slot = id;
         return id;
     }
-    m_ids_used.reset(id);
     if (e == Error::buffer_too_small) return Status(Errc::busy);
     return to_status(e, Origin::local);
 }

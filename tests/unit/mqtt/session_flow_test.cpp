@@ -388,3 +388,26 @@ TEST(MqttSession, HandlersMayPublishWhileMessagesArrive) {
     EXPECT_EQ(h.broker.count(PacketType::publish), 30u);  // the replies
     EXPECT_EQ(h.broker.last_error, Error::ok);
 }
+
+TEST(MqttSession, PacketIdsOfStoredMessagesAreNotHandedOutAgain) {
+    // Messages a previous session left in the store keep their packet ids: a new publish (which
+    // starts counting at 1) and a new SUBSCRIBE must skip them and each other.
+    MemoryStore store;
+    const std::uint8_t payload[] = {'x'};
+    for (const std::uint16_t id : {std::uint16_t{1}, std::uint16_t{2}, std::uint16_t{4}})
+        ASSERT_TRUE(store.enqueue(id, QoS::at_least_once, false, "t", payload));
+    Harness h(ProtocolVersion::v3_1_1, &store);
+    h.broker.auto_ack = false;
+    h.connect();
+    auto first = h.publish("new", QoS::at_least_once);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(*first, 3u);
+    const Subscription sub{"devices/+/commands", QoS::at_least_once};
+    auto sub_id = h.session->subscribe(std::span<const Subscription>(&sub, 1));
+    ASSERT_TRUE(sub_id);
+    EXPECT_EQ(*sub_id, 5u);
+    auto second = h.publish("newer", QoS::at_least_once);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(*second, 6u);
+    EXPECT_EQ(store.size(), 5u);
+}

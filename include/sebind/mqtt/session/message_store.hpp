@@ -47,7 +47,7 @@ public:
 
     /// The first entry with seq > `after`, in FIFO order.
     virtual bool next(std::uint64_t after, StoreEntry& out) const noexcept = 0;
-    /// The entry carrying `packet_id`.
+    /// The entry carrying `packet_id` (the session asks before handing out a new packet id).
     virtual bool find(std::uint16_t packet_id, StoreEntry& out) const noexcept = 0;
     /// Topic and payload. Errors: does_not_exist, storage_failure, corrupted_data.
     virtual Status load(std::uint64_t seq, StoredMessage& out) noexcept = 0;

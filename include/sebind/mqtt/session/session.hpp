@@ -187,6 +187,7 @@ private:
     void protocol_violation(Error e, std::uint8_t reason) noexcept;
     void end_connection(Status why, std::uint8_t reason_code) noexcept;
     void load_store() noexcept;
+    bool id_in_use(std::uint16_t id) const noexcept;
     bool allocate_id(std::uint16_t& id) noexcept;
     MutableBytes tx_space(std::size_t need) noexcept;
     std::size_t tx_free() const noexcept;
@@ -215,7 +216,6 @@ private:
     std::uint16_t m_window = 0;
     std::uint16_t m_keep_alive_s = 0;
     std::uint16_t m_next_id = 1;
-    std::bitset<65536> m_ids_used;      // outbound packet ids: stored messages + pending (un)subscribes
     std::bitset<65536> m_qos2_inbound;  // inbound QoS 2 ids between PUBREC and PUBREL (§4.3.3)
     static constexpr std::size_t kMaxPendingRequests = 16;
     std::uint16_t m_pending_requests[kMaxPendingRequests] = {};
