@@ -6,6 +6,7 @@
 
 #include "sebind/doctor/diagnose.hpp"
 #include "sebind/identity/identity.hpp"
+#include "sebind/mbedtls_util/cert_text.hpp"
 #include "sebind/mbedtls_util/curves.hpp"
 #include "sebind/tls/host_name.hpp"
 #include "sebind/tls_mbedtls/client.hpp"
@@ -104,7 +105,7 @@ bool inspect_server_certificate(const std::vector<std::vector<std::uint8_t>>& ch
             out.verify_error = "mbedTLS error " + std::to_string(rc);
         }
     }
-    out.names_host = tls::certificate_names_host(tls_mbedtls::certificate_names(leaf), host);
+    out.names_host = tls::certificate_names_host(mbedtls_util::certificate_names(leaf), host);
     return true;
 }
 

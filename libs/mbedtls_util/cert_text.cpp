@@ -13,6 +13,22 @@
 
 namespace sebind::mbedtls_util {
 
+// Mbed TLS keeps every subjectAltName entry with its tag (2.28 itself checks only dNSName).
+tls::CertificateNames certificate_names(const mbedtls_x509_crt& crt) {
+    tls::CertificateNames names;
+    constexpr int kDns = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME;
+    constexpr int kIp = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7;  // iPAddress [7] (RFC 5280 §4.2.1.6)
+    for (const mbedtls_x509_sequence* s = &crt.subject_alt_names; s != nullptr && s->buf.p != nullptr; s = s->next) {
+        const auto* p = s->buf.p;
+        if (s->buf.tag == kDns) names.dns.emplace_back(reinterpret_cast<const char*>(p), s->buf.len);
+        if (s->buf.tag == kIp) names.ips.emplace_back(p, p + s->buf.len);
+    }
+    for (const mbedtls_x509_name* n = &crt.subject; n != nullptr; n = n->next)
+        if (n->oid.p != nullptr && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0)
+            names.common_names.emplace_back(reinterpret_cast<const char*>(n->val.p), n->val.len);
+    return names;
+}
+
 std::string common_name(const mbedtls_x509_name& name) {
     std::string cn;
     for (const mbedtls_x509_name* n = &name; n; n = n->next)

@@ -12,10 +12,10 @@
 #include <sys/socket.h>
 
 #include <mbedtls/error.h>
-#include <mbedtls/oid.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
 #include "client_internal.hpp"
+#include "sebind/mbedtls_util/cert_text.hpp"
 #include "sebind/mbedtls_util/se_key.hpp"
 #include "sebind/tls/host_name.hpp"
 #include "sebind/tls/pem_file.hpp"
@@ -179,22 +179,6 @@ Status ClientContext::Impl::setup(const ClientOptions& o, bool probe, bool keep_
     }
     ready = true;
     return Status::success();
-}
-
-// mbedTLS 2.28 keeps every subjectAltName entry with its tag, though it checks only dNSName.
-CertificateNames certificate_names(const mbedtls_x509_crt& crt) {
-    CertificateNames names;
-    constexpr int kDns = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME;
-    constexpr int kIp = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7;  // iPAddress [7] (RFC 5280 §4.2.1.6)
-    for (const mbedtls_x509_sequence* s = &crt.subject_alt_names; s != nullptr && s->buf.p != nullptr; s = s->next) {
-        const auto* p = s->buf.p;
-        if (s->buf.tag == kDns) names.dns.emplace_back(reinterpret_cast<const char*>(p), s->buf.len);
-        if (s->buf.tag == kIp) names.ips.emplace_back(p, p + s->buf.len);
-    }
-    for (const mbedtls_x509_name* n = &crt.subject; n != nullptr; n = n->next)
-        if (n->oid.p != nullptr && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0)
-            names.common_names.emplace_back(reinterpret_cast<const char*>(n->val.p), n->val.len);
-    return names;
 }
 
 /// At the server's leaf certificate (depth 0): remembers it for the diagnosis, and replaces

@@ -47,22 +47,6 @@ const int kSuites[] = {MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
 const std::uint16_t kGroups[] = {MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
                                  MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
 
-/// The names of a certificate, for the shared host name rule.
-tls::CertificateNames names_of(const mbedtls_x509_crt& crt) {
-    tls::CertificateNames names;
-    constexpr int kDns = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME;
-    constexpr int kIp = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_IP_ADDRESS;
-    for (const mbedtls_x509_sequence* s = &crt.subject_alt_names; s != nullptr && s->buf.p != nullptr; s = s->next) {
-        const auto* p = s->buf.p;
-        if (s->buf.tag == kDns) names.dns.emplace_back(reinterpret_cast<const char*>(p), s->buf.len);
-        if (s->buf.tag == kIp) names.ips.emplace_back(p, p + s->buf.len);
-    }
-    for (const mbedtls_x509_name* n = &crt.subject; n != nullptr; n = n->next)
-        if (n->oid.p != nullptr && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0)
-            names.common_names.emplace_back(reinterpret_cast<const char*>(n->val.p), n->val.len);
-    return names;
-}
-
 }  // namespace
 
 struct SessionCache::Impl {
@@ -157,7 +141,8 @@ struct Client::Impl {
         c->peer_valid_to = crt->valid_to;
         c->peer_seen = true;
         *flags &= ~static_cast<std::uint32_t>(MBEDTLS_X509_BADCERT_CN_MISMATCH);
-        if (!tls::certificate_names_host(names_of(*crt), c->options.host)) *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+        if (!tls::certificate_names_host(mbedtls_util::certificate_names(*crt), c->options.host))
+            *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
         return 0;
     }
 };

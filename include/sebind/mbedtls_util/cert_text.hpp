@@ -1,19 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
-// Certificate text: common name, dates and PEM, written the same way by every layer.
+// Certificate text: common name, the names for the host-name rule, dates and PEM, written the same
+// way by every layer and by both Mbed TLS versions.
 #pragma once
 
 #include <ctime>
 #include <string>
 
 #include <mbedtls/x509.h>
+#include <mbedtls/x509_crt.h>
 
 #include "sebind/core/bytes.hpp"
 #include "sebind/stsafe/types.hpp"
+#include "sebind/tls/host_name.hpp"
 
 namespace sebind::mbedtls_util {
 
 /// The value of the last CN attribute of a distinguished name; empty when there is none.
 std::string common_name(const mbedtls_x509_name& name);
+
+/// The names a certificate presents (subjectAltName dNSName and iPAddress entries, the subject's
+/// CNs), for tls::certificate_names_host: the one extraction of every mbedTLS client and the doctor.
+tls::CertificateNames certificate_names(const mbedtls_x509_crt& crt);
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (ISO 8601, UTC) of a certificate time.
 std::string iso_time(const mbedtls_x509_time& t);

@@ -52,10 +52,6 @@ struct ClientOptions {
 /// "cannot read <what> <path>: <reason>" (file_not_found, file_invalid).
 bool load_certificate_file(const std::string& what, const std::string& path, mbedtls_x509_crt& into, tls::Diagnosis& d);
 
-/// The names a certificate presents (subjectAltName dNSName and iPAddress entries, the subject's
-/// CNs), for certificate_names_host: the one extraction the client's verify callback uses too.
-tls::CertificateNames certificate_names(const mbedtls_x509_crt& crt);
-
 /// Appends the intermediate CA certificates of the PEM file `path` to `chain`, which holds the
 /// device certificate (the leaf): they go out with it in the handshake, so a broker that trusts
 /// only the root accepts a device certificate issued by an intermediate. A copy of the leaf in
