@@ -58,7 +58,9 @@ void probe_server(const ClientOptions& o, Diagnosis& d) {
 /// The curve of our certificate's key ("P-256", "brainpoolP256r1"), or "" when not a chip curve.
 std::string own_key_curve(const ClientOptions& o) {
     if (o.own_chain == nullptr || mbedtls_pk_get_type(&o.own_chain->pk) != MBEDTLS_PK_ECKEY) return "";
-    const auto curve = mbedtls_util::curve_of(mbedtls_pk_ec(o.own_chain->pk)->grp.id);
+    const mbedtls_ecp_keypair* ec = mbedtls_pk_ec(o.own_chain->pk);
+    if (ec == nullptr) return "";
+    const auto curve = mbedtls_util::curve_of(ec->grp.id);
     return curve ? stsafe::curve_info(*curve).name : "";
 }
 
