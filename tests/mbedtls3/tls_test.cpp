@@ -415,6 +415,34 @@ TEST_P(ChipTls3Test, AMissingOrUnusableCaFileIsNamedWithItsFixBeforeConnecting) 
     }
 }
 
+TEST_P(ChipTls3Test, ACertificateThatIsNotTheChipKeysIsRejectedWithThe228Words) {
+    ASSERT_NO_FATAL_FAILURE(pki());
+    // A certificate from the same CA for a software key: the chip signs, the signature does not match.
+    auto r = test::run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                        dir.file("other.key"), "-out", dir.file("other.csr"), "-subj", "/CN=not the chip"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    ASSERT_NO_FATAL_FAILURE(id.issue("other", "extendedKeyUsage=clientAuth\n"));
+    const std::string other = test::read_text(dir.file("other.pem"));
+    mbedtls_x509_crt wrong;
+    mbedtls_x509_crt_init(&wrong);
+    ASSERT_EQ(mbedtls_x509_crt_parse(&wrong, reinterpret_cast<const unsigned char*>(other.c_str()), other.size() + 1),
+              0);
+    for (const auto versions : {m3::TlsVersions::tls12, m3::TlsVersions::tls13}) {
+        SCOPED_TRACE(versions == m3::TlsVersions::tls12 ? "TLS 1.2" : "TLS 1.3");
+        auto server = s_server({});
+        auto o = options(versions);
+        o.own_chain = &wrong;
+        m3::Client client;
+        EXPECT_FALSE(client.connect(o));
+        tls::Diagnosis expected;
+        tls::diagnoses::client_cert_rejected(
+            expected, client.diagnosis().alert ? tls::alert_name(client.diagnosis().alert) : std::string());
+        expect_same_words(client.diagnosis(), expected);
+        EXPECT_NE(client.diagnosis().fix.find("verify-pair"), std::string::npos);
+    }
+    mbedtls_x509_crt_free(&wrong);
+}
+
 INSTANTIATE_TEST_SUITE_P(Curves, ChipTls3Test, ::testing::Values(Curve::p256, Curve::p384),
                          [](const auto& p) { return p.param == Curve::p384 ? "P384" : "P256"; });
 
