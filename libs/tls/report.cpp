@@ -100,6 +100,13 @@ void no_shared_cipher(Diagnosis& d, const char* chosen, std::string fix) {
                   std::move(fix));
 }
 
+void no_shared_ecdhe_suite(Diagnosis& d, const char* chosen, bool tls13_possible) {
+    no_shared_cipher(d, chosen,
+                     std::string("allow an ECDHE AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256, or "
+                                 "ECDHE-RSA-AES128-GCM-SHA256 for an RSA certificate)") +
+                         (tls13_possible ? ", or TLS 1.3" : ""));
+}
+
 void no_common_version(Diagnosis& d, Offered offered) {
     switch (offered) {
         case Offered::tls12:

@@ -50,9 +50,7 @@ void probe_server(const ClientOptions& o, Diagnosis& d) {
         return;
     }
     if (rc == 0 || rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
-        diagnoses::no_shared_cipher(d, suite,
-                                    "allow an ECDHE AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256, "
-                                    "or ECDHE-RSA-AES128-GCM-SHA256 for an RSA certificate)");
+        diagnoses::no_shared_ecdhe_suite(d, suite, false);  // mbedTLS 2.28 speaks TLS 1.2 only
 }
 
 /// The curve of our certificate's key ("P-256", "brainpoolP256r1"), or "" when not a chip curve.

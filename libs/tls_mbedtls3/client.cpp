@@ -99,6 +99,7 @@ struct Client::Impl {
     int setup(Diagnosis& d);
     void save_session();
     int handshake();
+    int await_verdict(std::chrono::steady_clock::time_point until);
     void diagnose(int rc, Diagnosis& d);
 
     // BIO over the socket: MSG_NOSIGNAL (a broker gone is EPIPE, not SIGPIPE), and reads that wait
@@ -205,6 +206,23 @@ int Client::Impl::handshake() {
     return rc;
 }
 
+/// TLS 1.3 (RFC 8446 §4.4.2): the server judges our certificate after our Finished, when the
+/// handshake has already returned. Waits until `until` for the server's first record: a ticket or
+/// application data (kept for read) is acceptance, an alert or a close is its refusal (returned).
+/// No record in time counts as acceptance.
+int Client::Impl::await_verdict(std::chrono::steady_clock::time_point until) {
+    deadline = until;
+    has_deadline = true;
+    unsigned char none[1];
+    int rc;
+    do {
+        rc = mbedtls_ssl_read(&ssl, none, 0);  // length 0: application data stays for read()
+        if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) save_session();
+    } while (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE);
+    has_deadline = false;
+    return rc >= 0 || rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET || rc == MBEDTLS_ERR_SSL_TIMEOUT ? 0 : rc;
+}
+
 void Client::Impl::save_session() {
     if (!cache) return;
     cache->clear();
@@ -273,9 +291,7 @@ void Client::Impl::diagnose(int rc, Diagnosis& d) {
         return;
     }
     if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && d.alert == MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE) {
-        diagnoses::no_shared_cipher(d, nullptr,
-                                    "allow an ECDHE AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256), "
-                                    "or TLS 1.3");
+        diagnoses::no_shared_ecdhe_suite(d, nullptr, true);
         d.alert = MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE;
         return;
     }
@@ -340,6 +356,21 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
         if (c->tcp_error != tls::TcpError::none) return Errc::communication_failure;
         return m_diagnosis.failure == Failure::timeout ? Errc::timeout : Errc::not_permitted;
     }
+    // A full TLS 1.3 handshake that sent our certificate is good only once the server shows it
+    // accepted us; a server that says nothing is not waited for beyond the larger of 1 s and twice
+    // the handshake so far, nor past the deadline.
+    const bool resumed = offered && o.chip_slot && signatures == 0;
+    if (mbedtls_ssl_get_version_number(&c->ssl) == MBEDTLS_SSL_VERSION_TLS1_3 && signatures > 0 && !resumed) {
+        const auto bound = std::chrono::steady_clock::now() +
+                           std::chrono::milliseconds(std::max<std::uint32_t>(1000, 2 * (host::monotonic_ms() - t1)));
+        rc = c->await_verdict(std::min(bound, c->deadline));
+        if (rc != 0) {
+            c->sent_certificate = true;
+            c->diagnose(rc, m_diagnosis);
+            if (cache) cache->clear();
+            return Errc::not_permitted;
+        }
+    }
     tls::HandshakeInfo info;
     info.tcp_ms = t1 - t0;
     info.handshake_ms = t2 - t1;
@@ -349,7 +380,7 @@ Result<tls::HandshakeInfo> Client::connect(const ClientOptions& o, SessionCache*
     if (const char* p = mbedtls_ssl_get_alpn_protocol(&c->ssl)) info.alpn = p;
     info.chip_signatures = signatures;
     // A resumed handshake sends no CertificateVerify: no chip signature.
-    info.resumed = offered && o.chip_slot && signatures == 0;
+    info.resumed = resumed;
     if (const mbedtls_x509_crt* peer = mbedtls_ssl_get_peer_cert(&c->ssl)) {
         char buf[256];
         mbedtls_x509_dn_gets(buf, sizeof buf, &peer->subject);

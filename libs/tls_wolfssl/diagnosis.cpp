@@ -100,10 +100,7 @@ void probe_server(const ClientOptions& o, bool max_tls12, tls::Diagnosis& d) {
     if (rc == 0 || peer) {
         const char* suite = wolfSSL_get_cipher_name(probe.ssl);
         const bool named = suite != nullptr && std::string(suite) != "None";
-        tls::diagnoses::no_shared_cipher(
-            d, named ? suite : nullptr,
-            "allow an ECDHE AES-GCM suite on the server (e.g. ECDHE-ECDSA-AES128-GCM-SHA256, or "
-            "ECDHE-RSA-AES128-GCM-SHA256 for an RSA certificate), or TLS 1.3");
+        tls::diagnoses::no_shared_ecdhe_suite(d, named ? suite : nullptr, true);
         return;
     }
     // This wolfSSL has no static RSA suites to probe with: offer those alone.

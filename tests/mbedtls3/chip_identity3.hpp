@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
 #include <mbedtls/pk.h>
@@ -33,9 +34,9 @@ public:
     ChipIdentity3(const ChipIdentity3&) = delete;
     ChipIdentity3& operator=(const ChipIdentity3&) = delete;
 
-    /// A new slot-1 key on `curve`, attached to PSA.
-    void keygen(stsafe::Curve curve) {
-        auto pub = rig.device->generate_key_pair(stsafe::kSlotUser, curve);
+    /// A new slot-1 key on `curve` allowing `usage_limit` signatures, attached to PSA.
+    void keygen(stsafe::Curve curve, std::uint16_t usage_limit = 0xFFFF) {
+        auto pub = rig.device->generate_key_pair(stsafe::kSlotUser, curve, usage_limit);
         ASSERT_TRUE(pub);
         public_key = *pub;
         ASSERT_TRUE(psa_stsafe::attach(*rig.device, stsafe::kSlotUser, public_key).ok());

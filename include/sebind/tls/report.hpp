@@ -112,6 +112,10 @@ void alpn_refused(Diagnosis& d, const std::vector<std::string>& offered);
 /// `chosen` null or empty: the server accepted none of ours. `fix` names what to allow.
 void no_shared_cipher(Diagnosis& d, const char* chosen, std::string fix);
 
+/// no_shared_cipher with the fix every client of this project gives: allow one of the ECDHE
+/// AES-GCM suites they all offer, or TLS 1.3 when the client speaks it (`tls13_possible`).
+void no_shared_ecdhe_suite(Diagnosis& d, const char* chosen, bool tls13_possible);
+
 /// The TLS versions a client offered, for no_common_version.
 enum class Offered : std::uint8_t { tls12, tls13, tls12_and_13 };
 
