@@ -28,6 +28,7 @@
 
 #include "../tests/interop/support/peer.hpp"
 #include "../tests/interop/support/process.hpp"
+#include "bench_common.hpp"
 #include "heap_probe.hpp"
 #include "sebind/emu/emulator.hpp"
 #include "sebind/identity/dev_pki.hpp"
@@ -39,29 +40,12 @@
 namespace {
 
 using namespace sebind;
+using bench::ChipBus;
+using bench::kb;
+using bench::median;
+using bench::paired_ratio;
+using bench::thread_cpu_ms;
 using Wall = std::chrono::steady_clock;
-
-/// The emulated chip stands for separate hardware: what it allocates is not the host's.
-class ChipBus final : public stsafe::Bus {
-public:
-    ChipBus(emu::Chip& chip, Clock& clock) : m_bus(chip, clock) {}
-    stsafe::BusResult write(std::uint8_t address, Bytes data) noexcept override {
-        bench::ChipScope scope;
-        return m_bus.write(address, data);
-    }
-    stsafe::BusResult read(std::uint8_t address, MutableBytes out) noexcept override {
-        bench::ChipScope scope;
-        return m_bus.read(address, out);
-    }
-
-private:
-    emu::EmulatedBus m_bus;
-};
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 struct Identity {
     mbedtls_x509_crt chain;
@@ -116,12 +100,6 @@ void software_identity(const std::string& pki, Identity& id) {
     mbedtls_entropy_free(&entropy);
 }
 
-double thread_cpu_ms() {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
-}
-
 /// The server, whose output is read after every handshake: openssl s_server prints its verify
 /// callback's lines for each client certificate, ~150 bytes a full handshake, and would block
 /// on a full pipe after a few hundred of them.
@@ -153,8 +131,6 @@ double handshake_ms(const tls_mbedtls::ClientOptions& o, tls_mbedtls::ClientCont
     return std::chrono::duration<double, std::milli>(t1 - t0).count();
 }
 
-double kb(long long bytes) { return bytes / 1024.0; }
-
 /// CPU time a process's main thread has run, from /proc/PID/schedstat (ns); negative if unknown.
 double process_cpu_ms(pid_t pid) {
     std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/schedstat").c_str(), "r");
@@ -165,27 +141,16 @@ double process_cpu_ms(pid_t pid) {
     return ok ? static_cast<double>(ns) / 1e6 : -1;
 }
 
-/// The median of a[i] / b[i]: each pair ran back to back, so a slower stretch of this shared
-/// machine slows both and cancels out.
-double paired_ratio(const std::vector<double>& a, const std::vector<double>& b) {
-    std::vector<double> r;
-    for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) r.push_back(a[i] / b[i]);
-    return median(r);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     const int rounds = argc > 1 ? std::max(3, std::atoi(argv[1])) : 151;
     const bool heap_detail = argc > 2 && std::strcmp(argv[2], "--heap-detail") == 0;
     test::TempDir dir;
-    if (!emu::init_chip(dir.file("se"), {}).ok()) die("emulator");
-    emu::OpenOptions open;
-    open.persist = false;
-    auto chip = emu::Chip::open(dir.file("se"), open);
-    if (!chip) die("emulator open");
+    auto chip = bench::new_emulated_chip(dir.file("se"));
+    if (!chip) die("emulator");
     port_linux::SystemClock clock;  // real time: realistic latency must cost real milliseconds
-    ChipBus bus(**chip, clock);
+    ChipBus bus(*chip, clock);
     stsafe::Device se(bus, clock, emu::kDriverConfig);
 
     identity::DevPkiOptions pki_opts;
@@ -249,7 +214,7 @@ int main(int argc, char** argv) {
 
     // Realistic chip timing: one signature alone, then full handshakes one-shot and through a
     // shared context.
-    (*chip)->set_latency(emu::Latency::realistic);
+    chip->set_latency(emu::Latency::realistic);
     tls_mbedtls::ClientContext slow_context;
     if (!slow_context.setup(o, &why).ok()) die(why.cause.c_str());
     std::vector<double> sig_alone, chip_real, chip_real_context;
@@ -264,7 +229,7 @@ int main(int argc, char** argv) {
         chip_real_context.push_back(handshake_ms(o, &slow_context, nullptr));
     }
 
-    (*chip)->set_latency(emu::Latency::zero);
+    chip->set_latency(emu::Latency::zero);
 
     // Heap per connection: the host's allocations only, median of 5 handshakes each.
     auto heap_median = [&](tls_mbedtls::ClientContext* context, tls_mbedtls::SessionCache* cache) {

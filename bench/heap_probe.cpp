@@ -102,7 +102,7 @@ void start_trace() noexcept {
 
 void stop_trace() noexcept { g_tracing.store(false); }
 
-void report_trace(std::FILE* out, std::size_t top) {
+void report_trace(std::FILE* out, std::size_t top, bool at_end) {
     const std::size_t n = std::min(g_event_count.load(), kMaxEvents);
     // Pass 1: when is the live total (relative to the window's start) highest?
     long long live = 0, peak = 0;
@@ -113,6 +113,10 @@ void report_trace(std::FILE* out, std::size_t top) {
             peak = live;
             peak_at = i + 1;
         }
+    }
+    if (at_end) {
+        peak = live;
+        peak_at = n;
     }
     // Pass 2: the blocks allocated in the window and still live at that moment.
     std::unordered_map<void*, std::size_t> live_blocks;
@@ -141,11 +145,11 @@ void report_trace(std::FILE* out, std::size_t top) {
     std::vector<std::pair<std::string, std::pair<long long, int>>> sorted(sites.begin(), sites.end());
     std::sort(sorted.begin(), sorted.end(),
               [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
-    std::fprintf(out, "  peak %.1f KB after %zu of %zu heap events; live blocks by call site:\n", peak / 1024.0,
-                 peak_at, n);
+    std::fprintf(out, "  %s %.1f KB after %zu of %zu heap events; live blocks by call site:\n",
+                 at_end ? "kept" : "peak", static_cast<double>(peak) / 1024.0, peak_at, n);
     for (std::size_t k = 0; k < sorted.size() && k < top; ++k)
-        std::fprintf(out, "  %8.1f KB %5d x  %s\n", sorted[k].second.first / 1024.0, sorted[k].second.second,
-                     sorted[k].first.c_str());
+        std::fprintf(out, "  %8.1f KB %5d x  %s\n", static_cast<double>(sorted[k].second.first) / 1024.0,
+                     sorted[k].second.second, sorted[k].first.c_str());
 }
 
 }  // namespace sebind::bench

@@ -27,9 +27,10 @@ struct ChipScope {
 
 /// Logs every host allocation and free with a short call stack from start_trace() to
 /// stop_trace(); report_trace() replays the log to the moment of the peak and prints the blocks
-/// live then, grouped by call site, largest first.
+/// live then, grouped by call site, largest first; with `at_end`, the blocks still live at
+/// stop_trace() instead (what a connection keeps once established).
 void start_trace() noexcept;
 void stop_trace() noexcept;
-void report_trace(std::FILE* out, std::size_t top = 20);
+void report_trace(std::FILE* out, std::size_t top = 20, bool at_end = false);
 
 }  // namespace sebind::bench
